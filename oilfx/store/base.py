@@ -1,0 +1,73 @@
+"""The store's interface: everything the Slack layer persists or coordinates through.
+
+Two backends implement it: SQLite (one process, the default) and Redis (several processes).
+Listeners only ever see this interface.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class ThreadKey:
+    """A Slack conversation thread. For top-level DMs `thread_ts` is "dm" (the DM's running conversation)."""
+
+    team: str
+    channel: str
+    thread_ts: str
+
+    def __str__(self) -> str:
+        return f"{self.team}/{self.channel}/{self.thread_ts}"
+
+
+@dataclass(frozen=True)
+class Feedback:
+    key: ThreadKey
+    message_ts: str
+    user: str
+    value: str           # "good" | "bad"
+    question: str
+    answer: str
+    engine: str
+    at: datetime
+
+
+class Store(Protocol):
+    # Slack thread -> engine conversation reference. Keyed by engine too: a conv_ id means nothing to chat.
+    def get_conversation(self, key: ThreadKey, engine: str) -> str | None: ...
+
+    def set_conversation(self, key: ThreadKey, engine: str, conversation: str) -> None: ...
+
+    # Event dedupe with a lease. True: this process owns the event now (first delivery, or the previous
+    # owner's lease ran out without finishing, e.g. it was killed). False: done or in progress elsewhere.
+    def claim_event(self, event_id: str, lease_seconds: float = 300.0) -> bool: ...
+
+    def finish_event(self, event_id: str) -> None: ...
+
+    # One turn at a time per thread, in `order` (the Slack message ts) among the turns waiting.
+    # Raises TimeoutError if the turn could not start within `timeout` seconds.
+    def thread_turn(self, key: ThreadKey, order: str, timeout: float = 600.0) -> AbstractContextManager[None]: ...
+
+    # Small key/value state (e.g. the Assistants engine's assistant id) and chat-engine history.
+    def get_meta(self, name: str) -> str | None: ...
+
+    def set_meta(self, name: str, value: str) -> None: ...
+
+    def load_history(self, conversation: str) -> list[dict[str, Any]]: ...
+
+    def save_history(self, conversation: str, messages: list[dict[str, Any]]) -> None: ...
+
+    # Feedback on answers.
+    def add_feedback(self, feedback: Feedback) -> None: ...
+
+    def list_feedback(self, since: datetime) -> Iterator[Feedback]: ...
+
+    # Everything for `store migrate`.
+    def export_conversations(self) -> Iterator[tuple[ThreadKey, str, str]]: ...
+
+    def close(self) -> None: ...
