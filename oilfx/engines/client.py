@@ -1,0 +1,58 @@
+"""The OpenAI client every engine builds, and the translation of SDK exceptions into EngineError sentences."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import openai
+
+from oilfx.config import Settings
+from oilfx.engines.base import EngineError
+
+log = logging.getLogger(__name__)
+
+
+def make_client(settings: Settings) -> openai.OpenAI:
+    if not settings.openai_api_key:
+        raise EngineError("OPENAI_API_KEY is not set: put your OpenAI (or compatible server's) key in the "
+                          "environment or .env.")
+    return openai.OpenAI(api_key=settings.openai_api_key, base_url=settings.openai_base_url,
+                         timeout=settings.openai_timeout, max_retries=settings.openai_max_retries)
+
+
+def _detail(e: openai.APIStatusError) -> str:
+    body = e.body if isinstance(e.body, dict) else {}
+    message = str(body.get("message") or e.message)
+    code = body.get("code") or body.get("type")
+    text = f"{code}: {message}" if code else message
+    return text if len(text) <= 240 else text[:237] + "..."
+
+
+def describe(e: openai.OpenAIError, settings: Settings) -> str:
+    attempts = settings.openai_max_retries + 1
+    tries = f" after {attempts} attempts" if attempts > 1 else ""
+    if isinstance(e, openai.APITimeoutError):
+        return f"OpenAI did not answer within {settings.openai_timeout:g} s{tries}; try again in a minute."
+    if isinstance(e, openai.APIConnectionError):
+        where = settings.openai_base_url or "the OpenAI API"
+        return f"Could not connect to {where}{tries}; check OPENAI_BASE_URL and the network."
+    if isinstance(e, openai.AuthenticationError):
+        return f"OpenAI rejected the API key (HTTP 401, {_detail(e)}); check OPENAI_API_KEY."
+    if isinstance(e, openai.RateLimitError):
+        return f"OpenAI is rate limiting us (HTTP 429{tries}, {_detail(e)}); try again in a minute."
+    if isinstance(e, openai.APIStatusError):
+        return f"OpenAI returned HTTP {e.status_code}{tries if e.status_code >= 500 else ''} ({_detail(e)})."
+    return f"OpenAI client error: {e}"
+
+
+@contextmanager
+def openai_errors(settings: Settings) -> Iterator[None]:
+    """Every SDK exception leaves as an EngineError with a short, specific sentence."""
+    try:
+        yield
+    except openai.OpenAIError as e:
+        message = describe(e, settings)
+        log.warning("engine call failed: %s (request id %s)", message, getattr(e, "request_id", None))
+        raise EngineError(message) from e

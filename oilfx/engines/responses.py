@@ -1,0 +1,70 @@
+"""The default engine: OpenAI Responses API with one Conversation per oilfx conversation."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import openai
+
+from oilfx.config import Settings
+from oilfx.engines.base import Answer, EngineError, EngineState, ModelStep, NullListener, Step, TurnListener
+from oilfx.engines.client import make_client, openai_errors
+from oilfx.engines.instructions import INSTRUCTIONS
+from oilfx.tools import ToolRegistry
+
+
+class ResponsesEngine:
+    name = "responses"
+
+    def __init__(self, settings: Settings, registry: ToolRegistry, state: EngineState | None = None,
+                 client: openai.OpenAI | None = None) -> None:
+        self.settings, self.registry = settings, registry
+        self.client = client or make_client(settings)
+
+    def ask(self, text: str, conversation: str | None = None, listener: TurnListener | None = None) -> Answer:
+        listener = listener or NullListener()
+        steps: list[Step] = []
+        with openai_errors(self.settings):
+            if conversation is None:
+                conversation = self.client.conversations.create(metadata={"app": "oilfx"}).id
+            pending: list[dict[str, Any]] = [{"role": "user", "content": text}]
+            for round_ in range(1, self.settings.max_tool_rounds + 2):
+                last = round_ > self.settings.max_tool_rounds
+                started = time.perf_counter()
+                response = self.client.responses.create(
+                    model=self.settings.model, instructions=INSTRUCTIONS, conversation=conversation,
+                    input=pending, tools=self.registry.responses_tools(), parallel_tool_calls=True,
+                    tool_choice="none" if last else "auto")
+                _check_status(response)
+                calls = [item for item in response.output if item.type == "function_call"]
+                usage = response.usage
+                steps.append(ModelStep(round_, (time.perf_counter() - started) * 1000,
+                                       usage.input_tokens if usage else None,
+                                       usage.output_tokens if usage else None, len(calls)))
+                if not calls:
+                    answer = response.output_text.strip()
+                    if not answer:
+                        raise EngineError("The model finished without writing an answer; try asking again.")
+                    return Answer(answer, tuple(steps), conversation, self.name, self.settings.model)
+                if last:
+                    break
+                tool_steps = self.registry.call_all([(c.call_id, c.name, c.arguments) for c in calls], round_,
+                                                    listener)
+                steps.extend(tool_steps)
+                pending = [{"type": "function_call_output", "call_id": s.call_id, "output": s.output}
+                           for s in tool_steps]
+        raise EngineError(f"The model kept asking for tools after {self.settings.max_tool_rounds} rounds; "
+                          "stopped without an answer.")
+
+
+def _check_status(response: Any) -> None:
+    status = response.status
+    if status in (None, "completed"):
+        return
+    if status == "incomplete":
+        reason = response.incomplete_details.reason if response.incomplete_details else "unknown reason"
+        raise EngineError(f"The response ended 'incomplete' ({reason}).")
+    error = response.error
+    detail = f" ({error.code}: {error.message})" if error else ""
+    raise EngineError(f"The response ended '{status}'{detail}.")
