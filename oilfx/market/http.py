@@ -1,0 +1,105 @@
+"""HTTP for the market sources: one shared Session, a browser User-Agent, (connect, read) timeouts, at most one
+retry per source, no redirects (a URL that did not come from settings is never fetched), and our own decoding."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+
+import requests
+
+from oilfx.config import Settings
+from oilfx.market.errors import SourceError
+
+log = logging.getLogger(__name__)
+
+BROWSER_USER_AGENT = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36"
+)
+_RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
+_RETRY_PAUSE = 0.2
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_-]+)""", re.IGNORECASE)
+# EUC-KR pages routinely contain CP949-only (extended Hangul) characters; cp949 is its superset.
+_CHARSET_ALIASES = {"euc-kr": "cp949", "euckr": "cp949", "ks_c_5601-1987": "cp949", "x-windows-949": "cp949"}
+
+
+def new_session() -> requests.Session:
+    session = requests.Session()
+    session.headers.update({
+        "User-Agent": BROWSER_USER_AGENT,
+        "Accept-Language": "ko-KR,ko;q=0.9,en-US;q=0.8,en;q=0.7",
+    })
+    return session
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g} s"
+
+
+class SourceHttp:
+    """The requests one source makes during one fetch; they share a budget of one retry."""
+
+    def __init__(self, session: requests.Session, settings: Settings, retries: int = 1) -> None:
+        self._session = session
+        self._timeout = (settings.http_connect_timeout, settings.http_read_timeout)
+        self._retries_left = retries
+
+    def get(self, url: str) -> requests.Response:
+        """GET `url`; a SourceError with a specific reason on timeout, connection failure or HTTP error."""
+        while True:
+            try:
+                response = self._session.get(url, timeout=self._timeout, allow_redirects=False)
+            except requests.ConnectTimeout:
+                reason, retryable = f"connect timeout after {_seconds(self._timeout[0])}", True
+            except requests.ReadTimeout:
+                # A server that is this slow now will not be faster a moment later: no retry.
+                raise SourceError(f"timeout after {_seconds(self._timeout[1])}") from None
+            except requests.ConnectionError as e:
+                reason, retryable = f"connection failed ({_short(e)})", True
+            except requests.RequestException as e:
+                raise SourceError(f"request failed ({_short(e)})") from None
+            else:
+                status = response.status_code
+                if 200 <= status < 300:
+                    return response
+                if 300 <= status < 400:
+                    raise SourceError(f"HTTP {status} redirect to {response.headers.get('Location', '?')}")
+                reason, retryable = f"HTTP {status}", status in _RETRYABLE_STATUS
+            if not retryable or self._retries_left <= 0:
+                raise SourceError(reason)
+            self._retries_left -= 1
+            log.info("retrying %s after %s", url, reason)
+            time.sleep(_RETRY_PAUSE)
+
+
+def _short(error: Exception) -> str:
+    text = str(error)
+    if "Connection refused" in text:
+        return "connection refused"
+    if "Name or service not known" in text or "nodename nor servname" in text:
+        return "unknown host"
+    return type(error).__name__
+
+
+def declared_charset(response: requests.Response) -> str | None:
+    """The charset from the Content-Type header only (requests would guess ISO-8859-1 for text/*)."""
+    match = re.search(r"charset\s*=\s*[\"']?([A-Za-z0-9_-]+)", response.headers.get("Content-Type", ""), re.I)
+    return match.group(1) if match else None
+
+
+def decode(body: bytes, charset: str | None = None) -> str:
+    """Bytes -> text: the declared charset, else a <meta charset>, else UTF-8 if valid, else CP949 (EUC-KR)."""
+    if charset is None:
+        match = _META_CHARSET.search(body[:4096])
+        charset = match.group(1).decode("ascii") if match else None
+    if charset:
+        codec = _CHARSET_ALIASES.get(charset.lower(), charset)
+        try:
+            return body.decode(codec, errors="replace")
+        except LookupError:
+            log.debug("unknown charset %r; sniffing", charset)
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return body.decode("cp949", errors="replace")

@@ -1,0 +1,218 @@
+"""Loopback fake of the market pages (KNOC, Naver, Naver mobile, FRED, Frankfurter), serving raw fixture bytes.
+
+    server = PagesServer().start()          # or the pytest fixture `pages_server` (started and stopped for you)
+    env = server.env()                      # {"OILFX_KNOC_URL": "http://127.0.0.1:<port>/knoc/", ...} for load_settings
+    settings = load_settings(server.env(OILFX_HTTP_READ_TIMEOUT="0.5"))   # extra variables are merged in
+
+Default routes serve the seed's reference case (2023-11-29): KNOC Dubai 82.14, WTI 76.41, Brent 81.68 (as of
+2023-11-28); Naver USD/KRW 1,289.00 at 2023.11.29 16:33 KST; the fallbacks (Naver world quotes, FRED, Naver mobile,
+Frankfurter) serve the same settlement day. See tests/fixtures/pages/README.md for what each file models.
+
+Runtime overrides, per route (a path like KNOC_PATH, or a full target with its query, e.g. NAVER_WORLD["WTI"]):
+
+    server.set(KNOC_PATH, fixture="knoc_redesign_2026.html")   # serve another fixture file
+    server.set(NAVER_FX_PATH, status=503)                      # status (body defaults to a short error page)
+    server.set(FRED_WTI, body=b"...", content_type="text/csv") # raw bytes
+    server.set(FRANKFURTER_PATH, delay=2.0)                    # seconds to wait before answering (timeouts)
+    server.delay = 0.05                                        # added to every response (benchmarks)
+    server.reset()                                             # back to the reference case, counters kept
+    server.count(KNOC_PATH)        # requests seen for a path (any query) or for an exact "path?query" target
+    server.total()                 # all requests
+
+Unknown paths get 404. Content types are those of the real services: HTML without a charset for Naver (EUC-KR
+bytes, so requests would guess ISO-8859-1), KNOC with `charset=euc-kr` in a meta tag.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "pages"
+
+KNOC_PATH = "/knoc/"
+NAVER_FX_PATH = "/naver/marketindex/"
+NAVER_WORLD_PATH = "/naver/marketindex/worldDailyQuote.naver"
+NAVER_WORLD = {
+    "WTI": f"{NAVER_WORLD_PATH}?marketindexCd=OIL_CL&fdtc=2",
+    "Brent": f"{NAVER_WORLD_PATH}?marketindexCd=OIL_BRT&fdtc=2",
+    "Dubai": f"{NAVER_WORLD_PATH}?marketindexCd=OIL_DU&fdtc=2",
+}
+NAVER_MOBILE_BASE = "/naver-mobile/front-api/marketIndex/"
+NAVER_MOBILE_PATH = f"{NAVER_MOBILE_BASE}productDetail"
+NAVER_MOBILE_USDKRW = f"{NAVER_MOBILE_PATH}?category=exchange&reutersCode=FX_USDKRW"
+FRED_PATH = "/fred/graph/fredgraph.csv"
+FRED_WTI = f"{FRED_PATH}?id=DCOILWTICO"
+FRED_BRENT = f"{FRED_PATH}?id=DCOILBRENTEU"
+FRANKFURTER_PATH = "/frankfurter/latest"
+FRANKFURTER_USDKRW = f"{FRANKFURTER_PATH}?from=USD&to=KRW"
+
+HTML = "text/html"                       # Naver: no charset declared anywhere
+HTML_EUCKR = "text/html; charset=EUC-KR"
+JSON = "application/json;charset=UTF-8"
+CSV = "text/csv"
+
+# route -> (fixture file, content type); a route is an exact "path?query" target or a bare path.
+DEFAULT_ROUTES: dict[str, tuple[str, str]] = {
+    KNOC_PATH: ("knoc_home.html", HTML),
+    NAVER_FX_PATH: ("naver_marketindex.html", HTML),
+    NAVER_WORLD["WTI"]: ("naver_world_OIL_CL.html", HTML),
+    NAVER_WORLD["Brent"]: ("naver_world_OIL_BRT.html", HTML),
+    NAVER_WORLD["Dubai"]: ("naver_world_OIL_DU.html", HTML),
+    NAVER_MOBILE_USDKRW: ("naver_mobile_usdkrw.json", JSON),
+    FRED_WTI: ("fred_DCOILWTICO.csv", CSV),
+    FRED_BRENT: ("fred_DCOILBRENTEU.csv", CSV),
+    FRANKFURTER_USDKRW: ("frankfurter_latest.json", JSON),
+}
+
+
+def fixture_bytes(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+@dataclass
+class Route:
+    status: int = 200
+    body: bytes = b""
+    content_type: str = HTML
+    delay: float = 0.0
+
+
+class PagesServer:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._routes: dict[str, Route] = {}
+        self._counts: Counter[str] = Counter()
+        self.delay = 0.0
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self.reset()
+
+    # --- lifecycle ---------------------------------------------------------------------------------------------
+
+    def start(self) -> PagesServer:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                server._serve(self)
+
+            def log_message(self, format: str, *args: object) -> None:  # quiet test output
+                pass
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name="pages-fake", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+
+    @property
+    def url(self) -> str:
+        assert self._httpd is not None, "server not started"
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
+
+    def env(self, **extra: str) -> dict[str, str]:
+        """Settings environment pointing every market URL at this server (plus `extra` variables)."""
+        base = self.url
+        return {
+            "OILFX_KNOC_URL": base + KNOC_PATH,
+            "OILFX_NAVER_URL": base + NAVER_FX_PATH,
+            "OILFX_NAVER_MOBILE_URL": base + NAVER_MOBILE_BASE,
+            "OILFX_FRED_URL": base + FRED_PATH,
+            "OILFX_FRANKFURTER_URL": base + FRANKFURTER_PATH,
+            **extra,
+        }
+
+    # --- configuration -----------------------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        with self._lock:
+            self._routes = {
+                route: Route(200, fixture_bytes(name), ctype) for route, (name, ctype) in DEFAULT_ROUTES.items()
+            }
+            self.delay = 0.0
+
+    def set(self, route: str, *, status: int | None = None, body: bytes | None = None, fixture: str | None = None,
+            content_type: str | None = None, delay: float | None = None) -> None:
+        """Override one route; unspecified parts keep their current value (a new route starts as an empty 200).
+
+        A bare path also overrides every "path?query" route under it (e.g. all three Naver world quote pages).
+        """
+        if fixture is not None:
+            body = fixture_bytes(fixture)
+        if status is not None and body is None and status >= 400:
+            body = f"<html><body><h1>{status}</h1></body></html>".encode()
+        with self._lock:
+            targets = [route]
+            if "?" not in route:
+                targets += [r for r in self._routes if r.split("?", 1)[0] == route and r != route]
+            for target in targets:
+                current = self._routes.get(target, Route())
+                self._routes[target] = Route(
+                    status=current.status if status is None else status,
+                    body=current.body if body is None else body,
+                    content_type=current.content_type if content_type is None else content_type,
+                    delay=current.delay if delay is None else delay,
+                )
+
+    def count(self, route: str) -> int:
+        """Requests seen for an exact "path?query" target, or for a bare path with any query."""
+        with self._lock:
+            if "?" in route:
+                return self._counts[route]
+            return sum(n for target, n in self._counts.items() if target.split("?", 1)[0] == route)
+
+    def total(self) -> int:
+        with self._lock:
+            return sum(self._counts.values())
+
+    # --- serving -----------------------------------------------------------------------------------------------
+
+    def _serve(self, handler: BaseHTTPRequestHandler) -> None:
+        target = handler.path
+        with self._lock:
+            self._counts[target] += 1
+            route = self._routes.get(target) or self._routes.get(target.split("?", 1)[0])
+            delay = self.delay + (route.delay if route else 0.0)
+        if delay:
+            time.sleep(delay)
+        if route is None:
+            route = Route(404, b"<html><body><h1>404 Not Found</h1></body></html>")
+        try:
+            handler.send_response(route.status)
+            handler.send_header("Content-Type", route.content_type)
+            handler.send_header("Content-Length", str(len(route.body)))
+            handler.end_headers()
+            handler.wfile.write(route.body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (timeout test)
+
+
+@pytest.fixture
+def pages_server():
+    """A started PagesServer serving the reference case; stopped after the test."""
+    server = PagesServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def pages_env(pages_server: PagesServer) -> dict[str, str]:
+    """The settings environment for `pages_server` (pass to oilfx.config.load_settings or a subprocess)."""
+    return pages_server.env()
