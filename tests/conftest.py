@@ -1,1 +1,2 @@
 """Shared fixtures. Each fake lives in tests/fakes/; its pytest fixtures are imported here so every test sees them."""
+from tests.fakes.openai_server import fake_openai  # noqa: F401

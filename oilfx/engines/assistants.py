@@ -25,7 +25,8 @@ from oilfx.engines.memory import MemoryState
 from oilfx.tools import ToolRegistry
 
 log = logging.getLogger(__name__)
-warnings.filterwarnings("ignore", message=r".*Assistants API is deprecated.*", category=DeprecationWarning)
+# The SDK marks every Assistants method deprecated; this module exists knowingly for servers that still serve it.
+warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"oilfx\.engines\.assistants")
 
 ACTIVE = ("queued", "in_progress", "cancelling")
 DEFAULT_POLL_MS = 1000   # the SDK's own default when the server gives no hint

@@ -183,7 +183,7 @@ class FakeOpenAI:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True, name="fake-openai").start()
+        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True, name="fake-openai").start()
         return self
 
     def stop(self) -> None:
@@ -260,13 +260,13 @@ class FakeOpenAI:
         found = MARKER.search(users[-1]) if users else None
         return found.group(1) if found else None
 
-    def _model_round(self, mode: str | None, headers: dict[str, str]) -> None:
-        """HTTP-level misbehaviour and latency of one model round."""
+    def _model_round(self, mode: str | None, headers: dict[str, str], assistants: bool = False) -> None:
+        """HTTP-level misbehaviour and latency of one model round (assistants get stuck in the run instead)."""
         if self.latency:
             time.sleep(self.latency)
         if mode == "slow":
             time.sleep(self.slow_seconds)
-        if mode == "stuck":
+        if mode == "stuck" and not assistants:
             time.sleep(self.stuck_seconds)
         if mode == "429" and headers.get("x-stainless-retry-count", "0") == "0":
             raise FakeError(429, "Rate limit reached for gpt-test on requests per min (RPM): Limit 3, Used 3, "
@@ -561,7 +561,7 @@ class FakeOpenAI:
             if active:
                 raise FakeError(400, f"Thread {tid} already has an active run {active[0]}.")
             mode = self._mode(thread["events"])
-            self._model_round(mode, headers)
+            self._model_round(mode, headers, assistants=True)
             rid = self._id("run")
             now = int(time.time())
             obj = {"id": rid, "object": "thread.run", "created_at": now, "assistant_id": assistant["id"],
@@ -604,7 +604,7 @@ class FakeOpenAI:
                 step["status"], step["completed_at"] = "completed", int(time.time())
                 run["pending"] = []
                 obj["status"], obj["required_action"] = "queued", None
-            self._model_round(run["mode"], headers)
+            self._model_round(run["mode"], headers, assistants=True)
             return 200, poll, obj
         if action == "cancel":
             with self._lock:

@@ -1,0 +1,179 @@
+"""The fake OpenAI server against the real SDK with strict response validation, endpoint by endpoint.
+
+If the fake drifts from the wire shapes the SDK's models require (../shared/OPENAI_WIRE.md), these fail first.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import openai
+import pytest
+
+from tests.fakes.openai_server import EVIL, FakeOpenAI, question_params, script
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+QUESTION = "현재 WTI 석유 가격을 원화로 알려줄래?"
+KRW_OUTPUT = json.dumps({"benchmark": "WTI", "unit": "barrel", "display": "₩1", "formula": "1 × 1 = 1",
+                         "sources": [{"label": "WTI", "source": "S", "as_of": "d"}]})
+
+
+@pytest.fixture
+def client(fake_openai: FakeOpenAI) -> openai.OpenAI:
+    return openai.OpenAI(api_key="sk-test-0000000000", base_url=fake_openai.base_url, max_retries=2,
+                         timeout=10, _strict_response_validation=True)
+
+
+def test_responses_with_conversation_walks_the_script(client: openai.OpenAI, fake_openai: FakeOpenAI) -> None:
+    conv = client.conversations.create(metadata={"slack_thread_ts": "1700000000.000100"})
+    assert client.conversations.retrieve(conv.id).metadata == {"slack_thread_ts": "1700000000.000100"}
+    first = client.responses.create(model="gpt-test", conversation=conv.id, input=QUESTION, tools=[])
+    assert [(o.type, o.name) for o in first.output] == [("function_call", "oil_price"), ("function_call", "usd_krw")]
+    assert first.usage is not None and first.usage.total_tokens > 0
+    second = client.responses.create(model="gpt-test", conversation=conv.id, input=[
+        {"type": "function_call_output", "call_id": o.call_id, "output": "{}"} for o in first.output])
+    assert json.loads(second.output[0].arguments) == {"benchmark": "WTI", "unit": "barrel"}
+    third = client.responses.create(model="gpt-test", conversation=conv.id, input=[
+        {"type": "function_call_output", "call_id": second.output[0].call_id, "output": KRW_OUTPUT}])
+    assert "₩1" in third.output_text and "1 × 1 = 1" in third.output_text
+    items = client.conversations.items.list(conv.id, order="asc")
+    assert [i.type for i in items.data][:3] == ["message", "function_call", "function_call"]
+    added = client.conversations.items.create(conv.id, items=[{"type": "message", "role": "user", "content": "hi"}])
+    assert added.data[0].type == "message"
+    assert client.conversations.delete(conv.id).deleted is True
+    assert all("x-request-id" not in r["headers"] for r in fake_openai.requests)  # a response header, not request
+
+
+def test_responses_with_previous_response_id_and_errors(client: openai.OpenAI) -> None:
+    first = client.responses.create(model="gpt-test", input=QUESTION)
+    second = client.responses.create(model="gpt-test", previous_response_id=first.id, input=[
+        {"type": "function_call_output", "call_id": o.call_id, "output": "{}"} for o in first.output])
+    assert second.output[0].name == "oil_price_krw"
+    with pytest.raises(openai.BadRequestError) as bad:
+        client.responses.create(model="gpt-test", input="hi", conversation="conv_x", previous_response_id=first.id)
+    assert bad.value.request_id and bad.value.code is None
+    with pytest.raises(openai.NotFoundError):
+        client.responses.create(model="gpt-test", conversation="conv_missing", input="hi")
+    with pytest.raises(openai.BadRequestError, match="No tool output found"):
+        conv = client.conversations.create()
+        client.responses.create(model="gpt-test", conversation=conv.id, input=QUESTION)
+        client.responses.create(model="gpt-test", conversation=conv.id, input="and brent?")
+
+
+def test_chat_completions_round_trip(client: openai.OpenAI) -> None:
+    messages: list[dict] = [{"role": "system", "content": "bot"}, {"role": "user", "content": QUESTION}]
+    first = client.chat.completions.create(model="gpt-test", messages=messages)
+    calls = first.choices[0].message.tool_calls
+    assert first.choices[0].finish_reason == "tool_calls" and [c.function.name for c in calls] == [
+        "oil_price", "usd_krw"]
+    messages.append({"role": "assistant", "content": None, "tool_calls": [
+        {"id": c.id, "type": "function", "function": {"name": c.function.name, "arguments": c.function.arguments}}
+        for c in calls]})
+    messages += [{"role": "tool", "tool_call_id": c.id, "content": "{}"} for c in calls]
+    second = client.chat.completions.create(model="gpt-test", messages=messages)
+    krw = second.choices[0].message.tool_calls[0]
+    messages.append({"role": "assistant", "content": None, "tool_calls": [
+        {"id": krw.id, "type": "function", "function": {"name": krw.function.name,
+                                                         "arguments": krw.function.arguments}}]})
+    messages.append({"role": "tool", "tool_call_id": krw.id, "content": KRW_OUTPUT})
+    third = client.chat.completions.create(model="gpt-test", messages=messages)
+    assert third.choices[0].finish_reason == "stop" and "₩1" in third.choices[0].message.content
+    assert third.usage is not None and third.usage.total_tokens > 0
+
+
+def test_assistants_flow_with_poll_helpers(client: openai.OpenAI, fake_openai: FakeOpenAI) -> None:
+    beta = client.beta
+    assistant = beta.assistants.create(model="gpt-test", name="t", instructions="x", tools=[])
+    assert beta.assistants.retrieve(assistant.id).id == assistant.id
+    thread = beta.threads.create(metadata={"slack_thread_ts": "1"})
+    assert beta.threads.retrieve(thread.id).id == thread.id
+    beta.threads.messages.create(thread.id, role="user", content=QUESTION)
+    run = beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
+    assert run.status == "requires_action"
+    with pytest.raises(openai.BadRequestError, match="while a run"):
+        beta.threads.messages.create(thread.id, role="user", content="again")
+    calls = run.required_action.submit_tool_outputs.tool_calls
+    run = beta.threads.runs.submit_tool_outputs_and_poll(
+        run_id=run.id, thread_id=thread.id, tool_outputs=[{"tool_call_id": c.id, "output": "{}"} for c in calls])
+    krw = run.required_action.submit_tool_outputs.tool_calls[0]
+    run = beta.threads.runs.submit_tool_outputs_and_poll(
+        run_id=run.id, thread_id=thread.id, tool_outputs=[{"tool_call_id": krw.id, "output": KRW_OUTPUT}])
+    assert run.status == "completed" and run.usage is not None
+    messages = beta.threads.messages.list(thread.id, order="desc")
+    assert messages.data[0].role == "assistant" and "₩1" in messages.data[0].content[0].text.value
+    steps = beta.threads.runs.steps.list(run.id, thread_id=thread.id, order="asc").data
+    assert [s.type for s in steps] == ["tool_calls", "tool_calls", "message_creation"]
+    assert steps[0].step_details.tool_calls[0].function.output == "{}"
+    assert [r.id for r in beta.threads.runs.list(thread.id).data] == [run.id]
+    polls = [r for r in fake_openai.requests if r["method"] == "GET" and r["path"].endswith(run.id)]
+    assert polls and all(r["headers"].get("openai-beta") == "assistants=v2" for r in polls)
+    with pytest.raises(openai.BadRequestError, match="Cannot cancel"):
+        beta.threads.runs.cancel(run.id, thread_id=thread.id)
+    assert beta.threads.delete(thread.id).deleted and beta.assistants.delete(assistant.id).deleted
+
+
+@pytest.mark.parametrize("mode", ["failed", "expired", "cancelled", "incomplete"])
+def test_run_terminal_misbehaviours(client: openai.OpenAI, fake_openai: FakeOpenAI, mode: str) -> None:
+    assistant = client.beta.assistants.create(model="gpt-test", tools=[])
+    thread = client.beta.threads.create()
+    client.beta.threads.messages.create(thread.id, role="user", content=f"WTI? [fake:{mode}]")
+    run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
+    assert run.status == mode
+    if mode == "failed":
+        assert run.last_error is not None and run.last_error.code == "server_error"
+
+
+def test_stuck_run_can_be_cancelled(client: openai.OpenAI, fake_openai: FakeOpenAI) -> None:
+    fake_openai.mode = "stuck"
+    assistant = client.beta.assistants.create(model="gpt-test", tools=[])
+    thread = client.beta.threads.create()
+    client.beta.threads.messages.create(thread.id, role="user", content="WTI?")
+    run = client.beta.threads.runs.create(thread.id, assistant_id=assistant.id)
+    assert client.beta.threads.runs.retrieve(run.id, thread_id=thread.id).status == "in_progress"
+    assert client.beta.threads.runs.cancel(run.id, thread_id=thread.id).status == "cancelled"
+
+
+def test_429_then_success_uses_retry_after_ms(client: openai.OpenAI, fake_openai: FakeOpenAI) -> None:
+    started = time.perf_counter()
+    reply = client.responses.create(model="gpt-test", input="WTI in won? [fake:429]")
+    assert reply.output[0].type == "function_call"
+    retries = [r["headers"]["x-stainless-retry-count"] for r in fake_openai.requests]
+    assert retries == ["0", "1"]
+    assert time.perf_counter() - started < 2  # retry-after-ms: 10, not the SDK's 0.5 s+ backoff
+
+
+@pytest.mark.parametrize("status", [500, 503])
+def test_server_errors_use_the_real_envelope(fake_openai: FakeOpenAI, status: int) -> None:
+    client = openai.OpenAI(api_key="sk-test-0000000000", base_url=fake_openai.base_url, max_retries=1,
+                           _strict_response_validation=True)
+    with pytest.raises(openai.InternalServerError) as err:
+        client.chat.completions.create(model="gpt-test", messages=[{"role": "user", "content": f"[fake:{status}]"}])
+    assert err.value.status_code == status and err.value.type == "server_error" and err.value.request_id
+    assert len(fake_openai.requests) == 2  # the SDK retried once, as configured
+
+
+def test_missing_key_is_401(fake_openai: FakeOpenAI) -> None:
+    import httpx2
+
+    response = httpx2.post(fake_openai.base_url + "/responses", json={"model": "m", "input": "hi"})
+    assert response.status_code == 401 and response.json()["error"]["code"] == "missing_api_key"
+    assert response.headers["x-request-id"].startswith("req_")
+
+
+def test_script_reads_benchmark_unit_and_misbehaviours() -> None:
+    assert question_params("브렌트유 리터당 얼마?") == ("Brent", "litre")
+    assert question_params("Dubai per barrel") == ("Dubai", "barrel")
+    user = [{"kind": "user", "text": "WTI"}]
+    assert script(user, "unknown_tool")[1][1][0] == "get_weather"
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(script(user, "bad_json")[1][0][1])
+    calls = [{"kind": "call", "call_id": "c1", "name": "oil_price_krw", "arguments": "{}"},
+             {"kind": "output", "call_id": "c1", "output": KRW_OUTPUT}]
+    assert script(user + calls, "evil")[1].endswith(EVIL)
+    failed = [{"kind": "call", "call_id": "c1", "name": "oil_price", "arguments": "{}"},
+              {"kind": "output", "call_id": "c1", "output": json.dumps({"error": "KNOC: HTTP 503"})}]
+    kind, text = script(user + failed, None)
+    assert kind == "text" and "unavailable" in text and "KNOC: HTTP 503" in text
+    assert script(user + calls, "loop")[0] == "calls"
