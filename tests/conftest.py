@@ -1,2 +1,3 @@
 """Shared fixtures. Each fake lives in tests/fakes/; its pytest fixtures are imported here so every test sees them."""
 from tests.fakes.openai_server import fake_openai  # noqa: F401
+from tests.fakes.pages import pages_env, pages_server  # noqa: F401
