@@ -22,6 +22,8 @@ Misbehaviours: set `fake.mode` (for every request) or put "[fake:<mode>]" in the
   bad_args       oil_price_krw with arguments violating the schema; loop: calls tools forever
   slow           each model round sleeps `slow_seconds`; evil: the answer carries Slack mentions and a link
 `fake.latency` (seconds) is added to every model round (benchmarks). `fake.requests` records every request.
+`fake.async_runs = True`: an Assistants run spends `latency` queued/in_progress, as the real API does (runs.create
+and submit_tool_outputs answer at once; polls see the run active until then), instead of inside the HTTP call.
 """
 
 from __future__ import annotations
@@ -133,6 +135,7 @@ class FakeOpenAI:
         self.slow_seconds = 1.0
         self.stuck_seconds = 30.0
         self.poll_after_ms = 5
+        self.async_runs = False
         self.requests: list[dict[str, Any]] = []
         self.conversations: dict[str, dict[str, Any]] = {}
         self.responses: dict[str, dict[str, Any]] = {}
@@ -262,7 +265,7 @@ class FakeOpenAI:
 
     def _model_round(self, mode: str | None, headers: dict[str, str], assistants: bool = False) -> None:
         """HTTP-level misbehaviour and latency of one model round (assistants get stuck in the run instead)."""
-        if self.latency:
+        if self.latency and not (assistants and self.async_runs):
             time.sleep(self.latency)
         if mode == "slow":
             time.sleep(self.slow_seconds)
@@ -575,7 +578,7 @@ class FakeOpenAI:
                    "truncation_strategy": {"type": "auto", "last_messages": None}, "response_format": "auto",
                    "tool_choice": "auto", "parallel_tool_calls": body.get("parallel_tool_calls", True)}
             with self._lock:
-                self.runs[rid] = {"obj": obj, "mode": mode, "steps": [], "pending": []}
+                self.runs[rid] = {"obj": obj, "mode": mode, "steps": [], "pending": [], "ready_at": self._ready_at()}
                 thread["runs"].append(rid)
             return 200, poll, obj
         run = self.runs.get(p[0])
@@ -584,7 +587,9 @@ class FakeOpenAI:
         obj = run["obj"]
         if len(p) == 1:
             with self._lock:
-                if obj["status"] in ("queued", "in_progress"):
+                if obj["status"] in ("queued", "in_progress") and time.monotonic() < run["ready_at"]:
+                    obj["status"] = "in_progress"
+                elif obj["status"] in ("queued", "in_progress"):
                     self._advance(run, thread)
             return 200, poll, obj
         action = p[1]
@@ -604,6 +609,7 @@ class FakeOpenAI:
                 step["status"], step["completed_at"] = "completed", int(time.time())
                 run["pending"] = []
                 obj["status"], obj["required_action"] = "queued", None
+                run["ready_at"] = self._ready_at()
             self._model_round(run["mode"], headers, assistants=True)
             return 200, poll, obj
         if action == "cancel":
@@ -615,6 +621,10 @@ class FakeOpenAI:
         if action == "steps" and method == "GET":
             return 200, {}, _page(run["steps"], query, default_order="desc")
         raise FakeError(404, "Invalid URL")
+
+    def _ready_at(self) -> float:
+        """When an Assistants run's model round is over (async_runs); 0: at the first poll."""
+        return time.monotonic() + self.latency if self.async_runs else 0.0
 
     def _advance(self, run: dict[str, Any], thread: dict[str, Any]) -> None:
         """One poll of a queued/in_progress run: it moves to its next resting status (the fake thinks fast)."""
