@@ -14,10 +14,16 @@ Runtime overrides, per route (a path like KNOC_PATH, or a full target with its q
     server.set(NAVER_FX_PATH, status=503)                      # status (body defaults to a short error page)
     server.set(FRED_WTI, body=b"...", content_type="text/csv") # raw bytes
     server.set(FRANKFURTER_PATH, delay=2.0)                    # seconds to wait before answering (timeouts)
+    server.set(KNOC_PATH, status=302, headers={"Location": "..."})  # extra response headers
     server.delay = 0.05                                        # added to every response (benchmarks)
     server.reset()                                             # back to the reference case, counters kept
     server.count(KNOC_PATH)        # requests seen for a path (any query) or for an exact "path?query" target
     server.total()                 # all requests
+    server.peak_in_flight()        # most requests handled at once
+    server.last_headers(KNOC_PATH) # headers of the latest request for that exact target
+
+Reference values (what the default pages contain): REFERENCE_OIL, REFERENCE_OIL_AS_OF, REFERENCE_USDKRW,
+REFERENCE_FX_AS_OF_KST. Tests compute expected won figures from these with oilfx.market's Decimal helpers.
 
 Unknown paths get 404. Content types are those of the real services: HTML without a charset for Naver (EUC-KR
 bytes, so requests would guess ISO-8859-1), KNOC with `charset=euc-kr` in a meta tag.
@@ -28,7 +34,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -52,6 +58,12 @@ FRED_WTI = f"{FRED_PATH}?id=DCOILWTICO"
 FRED_BRENT = f"{FRED_PATH}?id=DCOILBRENTEU"
 FRANKFURTER_PATH = "/frankfurter/latest"
 FRANKFURTER_USDKRW = f"{FRANKFURTER_PATH}?from=USD&to=KRW"
+
+# What the default routes serve (the seed's 2023-11-29 run); test_market_sources checks the pages agree.
+REFERENCE_OIL = {"Dubai": "82.14", "WTI": "76.41", "Brent": "81.68"}
+REFERENCE_OIL_AS_OF = "2023-11-28"
+REFERENCE_USDKRW = "1,289.00"
+REFERENCE_FX_AS_OF_KST = "2023-11-29 16:33"
 
 HTML = "text/html"                       # Naver: no charset declared anywhere
 HTML_EUCKR = "text/html; charset=EUC-KR"
@@ -82,6 +94,7 @@ class Route:
     body: bytes = b""
     content_type: str = HTML
     delay: float = 0.0
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 class PagesServer:
@@ -89,6 +102,9 @@ class PagesServer:
         self._lock = threading.Lock()
         self._routes: dict[str, Route] = {}
         self._counts: Counter[str] = Counter()
+        self._headers: dict[str, dict[str, str]] = {}
+        self._in_flight = 0
+        self._peak_in_flight = 0
         self.delay = 0.0
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -110,7 +126,7 @@ class PagesServer:
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="pages-fake", daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), name="pages-fake", daemon=True)
         self._thread.start()
         return self
 
@@ -147,7 +163,8 @@ class PagesServer:
             self.delay = 0.0
 
     def set(self, route: str, *, status: int | None = None, body: bytes | None = None, fixture: str | None = None,
-            content_type: str | None = None, delay: float | None = None) -> None:
+            content_type: str | None = None, delay: float | None = None,
+            headers: dict[str, str] | None = None) -> None:
         """Override one route; unspecified parts keep their current value (a new route starts as an empty 200).
 
         A bare path also overrides every "path?query" route under it (e.g. all three Naver world quote pages).
@@ -167,6 +184,7 @@ class PagesServer:
                     body=current.body if body is None else body,
                     content_type=current.content_type if content_type is None else content_type,
                     delay=current.delay if delay is None else delay,
+                    headers=current.headers if headers is None else dict(headers),
                 )
 
     def count(self, route: str) -> int:
@@ -175,6 +193,16 @@ class PagesServer:
             if "?" in route:
                 return self._counts[route]
             return sum(n for target, n in self._counts.items() if target.split("?", 1)[0] == route)
+
+    def last_headers(self, target: str) -> dict[str, str]:
+        """The request headers of the latest request for an exact "path?query" target ({} if none)."""
+        with self._lock:
+            return dict(self._headers.get(target, {}))
+
+    def peak_in_flight(self) -> int:
+        """The most requests this server was handling at the same moment (proves concurrency, not speed)."""
+        with self._lock:
+            return self._peak_in_flight
 
     def total(self) -> int:
         with self._lock:
@@ -186,16 +214,28 @@ class PagesServer:
         target = handler.path
         with self._lock:
             self._counts[target] += 1
+            self._headers[target] = dict(handler.headers.items())
             route = self._routes.get(target) or self._routes.get(target.split("?", 1)[0])
             delay = self.delay + (route.delay if route else 0.0)
-        if delay:
-            time.sleep(delay)
+            self._in_flight += 1
+            self._peak_in_flight = max(self._peak_in_flight, self._in_flight)
+        try:
+            if delay:
+                time.sleep(delay)
+            self._respond(handler, route)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+
+    def _respond(self, handler: BaseHTTPRequestHandler, route: Route | None) -> None:
         if route is None:
             route = Route(404, b"<html><body><h1>404 Not Found</h1></body></html>")
         try:
             handler.send_response(route.status)
             handler.send_header("Content-Type", route.content_type)
             handler.send_header("Content-Length", str(len(route.body)))
+            for name, value in route.headers.items():
+                handler.send_header(name, value)
             handler.end_headers()
             handler.wfile.write(route.body)
         except (BrokenPipeError, ConnectionResetError):
