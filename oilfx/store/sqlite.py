@@ -1,0 +1,280 @@
+"""SQLite store: the default, for one bot process.
+
+Mappings, event leases, meta, chat histories and feedback live in one SQLite file (WAL, every write its own
+transaction, so a kill -9 leaves either the old or the new row, never half of one). Event claims are atomic across
+processes sharing the file (BEGIN IMMEDIATE), but per-thread turns are coordinated in memory: SQLite is for ONE
+process. Several processes need REDIS_URL.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import json
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from oilfx.store import StoreError, turn_order
+from oilfx.store.base import Feedback, ThreadKey
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+FINISHED_EVENTS_KEPT = 86400.0  # Slack retries within minutes; a day is ample and keeps the table small
+_PRUNE_EVERY = 600.0
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS conversations (
+    team TEXT NOT NULL, channel TEXT NOT NULL, thread_ts TEXT NOT NULL, engine TEXT NOT NULL,
+    ref TEXT NOT NULL, updated_at REAL NOT NULL,
+    PRIMARY KEY (team, channel, thread_ts, engine)
+);
+CREATE TABLE IF NOT EXISTS events (
+    event_id TEXT PRIMARY KEY, lease_until REAL NOT NULL, finished_at REAL
+);
+CREATE INDEX IF NOT EXISTS events_age ON events (lease_until);
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS histories (
+    conversation TEXT PRIMARY KEY, messages TEXT NOT NULL, updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    team TEXT NOT NULL, channel TEXT NOT NULL, thread_ts TEXT NOT NULL, message_ts TEXT NOT NULL,
+    user TEXT NOT NULL, value TEXT NOT NULL, question TEXT NOT NULL, answer TEXT NOT NULL, engine TEXT NOT NULL,
+    at TEXT NOT NULL, at_epoch REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS feedback_at ON feedback (at_epoch);
+"""
+
+
+class _ThreadQueue:
+    """Turns waiting for one thread: a heap of (order, arrival) and whether a turn is running."""
+
+    def __init__(self, lock: threading.Lock) -> None:
+        self.changed = threading.Condition(lock)
+        self.waiting: list[tuple[Any, int]] = []
+        self.running = False
+
+
+class SqliteStore:
+    def __init__(self, path: str | Path, *, busy_timeout: float = 10.0, clock=time.time) -> None:
+        self.path = str(path)
+        self._clock = clock
+        self._lock = threading.RLock()
+        try:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None,
+                                       check_same_thread=False)
+            self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA synchronous = NORMAL")
+            self._migrate()
+        except sqlite3.Error as e:
+            raise StoreError(f"cannot open the SQLite store at OILFX_DB={self.path} ({e})") from e
+        self._last_prune = 0.0
+        self._turns_lock = threading.Lock()
+        self._turns: dict[ThreadKey, _ThreadQueue] = {}
+        self._arrivals = itertools.count()
+
+    def _migrate(self) -> None:
+        with self._tx():
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise StoreError(f"OILFX_DB={self.path} was written by a newer oilfx (schema {version})")
+            if version < 1:
+                # statement by statement: executescript() would COMMIT our transaction half-way
+                for statement in filter(str.strip, _SCHEMA.split(";")):
+                    self._db.execute(statement)
+            self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; IMMEDIATE takes the write lock up front so read-then-write is atomic."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            else:
+                self._db.execute("COMMIT")
+
+    def _read(self, sql: str, params: tuple = ()) -> list[tuple]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    # --- conversations -------------------------------------------------------------------------------------------
+
+    def get_conversation(self, key: ThreadKey, engine: str) -> str | None:
+        rows = self._read("SELECT ref FROM conversations WHERE team=? AND channel=? AND thread_ts=? AND engine=?",
+                          (key.team, key.channel, key.thread_ts, engine))
+        return rows[0][0] if rows else None
+
+    def set_conversation(self, key: ThreadKey, engine: str, conversation: str) -> None:
+        with self._tx() as db:
+            db.execute("INSERT INTO conversations VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE"
+                       " SET ref=excluded.ref, updated_at=excluded.updated_at",
+                       (key.team, key.channel, key.thread_ts, engine, conversation, self._clock()))
+
+    def export_conversations(self) -> Iterator[tuple[ThreadKey, str, str]]:
+        rows = self._read("SELECT team, channel, thread_ts, engine, ref FROM conversations ORDER BY updated_at")
+        for team, channel, thread_ts, engine, ref in rows:
+            yield ThreadKey(team, channel, thread_ts), engine, ref
+
+    # --- events ------------------------------------------------------------------------------------------------
+
+    def claim_event(self, event_id: str, lease_seconds: float = 300.0) -> bool:
+        now = self._clock()
+        with self._tx() as db:
+            row = db.execute("SELECT lease_until, finished_at FROM events WHERE event_id=?", (event_id,)).fetchone()
+            if row is not None and (row[1] is not None or row[0] > now):
+                return False
+            if row is not None:
+                log.warning("event %s: previous owner's lease ran out unfinished; taking it over", event_id)
+            db.execute("INSERT INTO events (event_id, lease_until) VALUES (?, ?)"
+                       " ON CONFLICT DO UPDATE SET lease_until=excluded.lease_until", (event_id, now + lease_seconds))
+            if now - self._last_prune > _PRUNE_EVERY:
+                self._last_prune = now
+                old = now - FINISHED_EVENTS_KEPT
+                db.execute("DELETE FROM events WHERE finished_at < ? OR (finished_at IS NULL AND lease_until < ?)",
+                           (old, old))
+        return True
+
+    def finish_event(self, event_id: str) -> None:
+        now = self._clock()
+        with self._tx() as db:
+            db.execute("INSERT INTO events (event_id, lease_until, finished_at) VALUES (?, ?, ?)"
+                       " ON CONFLICT DO UPDATE SET finished_at=excluded.finished_at", (event_id, now, now))
+
+    def export_finished_events(self) -> Iterator[tuple[str, float]]:
+        """(event id, finished at epoch seconds) for events finished within the kept window."""
+        rows = self._read("SELECT event_id, finished_at FROM events WHERE finished_at >= ?",
+                          (self._clock() - FINISHED_EVENTS_KEPT,))
+        yield from rows
+
+    # --- turns -------------------------------------------------------------------------------------------------
+
+    @contextmanager
+    def thread_turn(self, key: ThreadKey, order: str, timeout: float = 600.0) -> Iterator[None]:
+        ticket = (turn_order(order), next(self._arrivals))
+        deadline = time.monotonic() + timeout
+        with self._turns_lock:
+            queue = self._turns.get(key)
+            if queue is None:
+                queue = self._turns[key] = _ThreadQueue(self._turns_lock)
+            heapq.heappush(queue.waiting, ticket)
+            while queue.running or queue.waiting[0] != ticket:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    queue.waiting.remove(ticket)
+                    heapq.heapify(queue.waiting)
+                    self._forget_if_idle(key, queue)
+                    queue.changed.notify_all()
+                    raise TimeoutError(f"thread {key}: turn {order} did not start within {timeout:g} s")
+                queue.changed.wait(remaining)
+            heapq.heappop(queue.waiting)
+            queue.running = True
+        try:
+            yield
+        finally:
+            with self._turns_lock:
+                queue.running = False
+                self._forget_if_idle(key, queue)
+                queue.changed.notify_all()
+
+    def _forget_if_idle(self, key: ThreadKey, queue: _ThreadQueue) -> None:
+        if not queue.running and not queue.waiting and self._turns.get(key) is queue:
+            del self._turns[key]
+
+    def turns_waiting(self, key: ThreadKey) -> int:
+        """How many turns wait (not counting the running one) for `key` in this process."""
+        with self._turns_lock:
+            queue = self._turns.get(key)
+            return len(queue.waiting) if queue else 0
+
+    # --- meta, histories ----------------------------------------------------------------------------------------
+
+    def get_meta(self, name: str) -> str | None:
+        rows = self._read("SELECT value FROM meta WHERE name=?", (name,))
+        return rows[0][0] if rows else None
+
+    def set_meta(self, name: str, value: str) -> None:
+        with self._tx() as db:
+            db.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT DO UPDATE SET value=excluded.value", (name, value))
+
+    def export_meta(self) -> Iterator[tuple[str, str]]:
+        yield from self._read("SELECT name, value FROM meta ORDER BY name")
+
+    def load_history(self, conversation: str) -> list[dict[str, Any]]:
+        rows = self._read("SELECT messages FROM histories WHERE conversation=?", (conversation,))
+        return json.loads(rows[0][0]) if rows else []
+
+    def save_history(self, conversation: str, messages: list[dict[str, Any]]) -> None:
+        payload = json.dumps(messages, ensure_ascii=False)
+        with self._tx() as db:
+            db.execute("INSERT INTO histories VALUES (?, ?, ?) ON CONFLICT DO UPDATE"
+                       " SET messages=excluded.messages, updated_at=excluded.updated_at",
+                       (conversation, payload, self._clock()))
+
+    def export_histories(self) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+        for conversation, messages in self._read("SELECT conversation, messages FROM histories"):
+            yield conversation, json.loads(messages)
+
+    # --- feedback ----------------------------------------------------------------------------------------------
+
+    def add_feedback(self, feedback: Feedback) -> None:
+        k = feedback.key
+        with self._tx() as db:
+            db.execute("INSERT INTO feedback (team, channel, thread_ts, message_ts, user, value, question, answer,"
+                       " engine, at, at_epoch) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       (k.team, k.channel, k.thread_ts, feedback.message_ts, feedback.user, feedback.value,
+                        feedback.question, feedback.answer, feedback.engine, feedback.at.isoformat(),
+                        feedback.at.timestamp()))
+
+    def list_feedback(self, since: datetime) -> Iterator[Feedback]:
+        rows = self._read("SELECT team, channel, thread_ts, message_ts, user, value, question, answer, engine, at"
+                          " FROM feedback WHERE at_epoch >= ? ORDER BY at_epoch, id", (since.timestamp(),))
+        for team, channel, thread_ts, message_ts, user, value, question, answer, engine, at in rows:
+            yield Feedback(ThreadKey(team, channel, thread_ts), message_ts, user, value, question, answer, engine,
+                           datetime.fromisoformat(at))
+
+    # --- the rest ----------------------------------------------------------------------------------------------
+
+    def quote_cache(self):
+        """In-process quote cache: with SQLite there is one process, so nothing to share."""
+        from oilfx.market.cache import MemoryCache
+
+        return MemoryCache()
+
+    def stats(self) -> dict[str, int]:
+        now = self._clock()
+        counts = {
+            "conversations": "SELECT count(*) FROM conversations",
+            "events_finished": "SELECT count(*) FROM events WHERE finished_at IS NOT NULL",
+            "meta": "SELECT count(*) FROM meta",
+            "histories": "SELECT count(*) FROM histories",
+            "feedback": "SELECT count(*) FROM feedback",
+        }
+        result = {name: self._read(sql)[0][0] for name, sql in counts.items()}
+        result["events_in_progress"] = self._read(
+            "SELECT count(*) FROM events WHERE finished_at IS NULL AND lease_until > ?", (now,))[0][0]
+        return result
+
+    def integrity_check(self) -> str:
+        return self._read("PRAGMA integrity_check")[0][0]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __repr__(self) -> str:
+        return f"SqliteStore({self.path!r})"

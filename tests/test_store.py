@@ -1,0 +1,256 @@
+"""The Store contract, run against both backends: SQLite on a temp file and a real redis-server.
+
+"Two processes" are two store instances with their own connections (SQLite: same file; Redis: same server).
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from oilfx.config import Settings
+from oilfx.store import open_store
+from oilfx.store.base import Feedback, ThreadKey
+from oilfx.store.redis import RedisStore
+from oilfx.store.sqlite import SqliteStore
+
+KEY = ThreadKey("T024BE7LD", "C0123456789", "1700000000.000100")
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def open_instance(request, tmp_path):
+    """Returns a factory: each call opens another instance of the same store (a restart, or another process)."""
+    opened = []
+    if request.param == "sqlite":
+        settings = Settings(db_path=str(tmp_path / "oilfx.db"))
+    else:
+        settings = Settings(redis_url=request.getfixturevalue("redis_url"))
+
+    def factory():
+        store = open_store(settings)
+        opened.append(store)
+        return store
+
+    yield factory
+    for store in opened:
+        store.close()
+
+
+@pytest.fixture
+def store(open_instance):
+    return open_instance()
+
+
+def wait_until(condition, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.005)
+
+
+def test_open_store_picks_the_backend(open_instance, request):
+    store = open_instance()
+    expected = SqliteStore if "sqlite" in request.node.callspec.id else RedisStore
+    assert isinstance(store, expected)
+
+
+def test_conversation_mapping_is_per_engine_and_survives_a_restart(open_instance):
+    first = open_instance()
+    assert first.get_conversation(KEY, "responses") is None
+    first.set_conversation(KEY, "responses", "conv_abc")
+    first.set_conversation(KEY, "chat", "chat-1")
+    first.set_conversation(KEY, "responses", "conv_def")  # replaced, not duplicated
+    first.close()
+    second = open_instance()
+    assert second.get_conversation(KEY, "responses") == "conv_def"
+    assert second.get_conversation(KEY, "chat") == "chat-1"
+    assert second.get_conversation(ThreadKey(KEY.team, KEY.channel, "dm"), "responses") is None
+    assert sorted(second.export_conversations(), key=lambda row: row[1]) == [
+        (KEY, "chat", "chat-1"), (KEY, "responses", "conv_def")]
+
+
+def test_claim_event_once_across_two_instances(open_instance):
+    a, b = open_instance(), open_instance()
+    results: list[bool] = []
+    barrier = threading.Barrier(20)
+
+    def claim(store):
+        barrier.wait()
+        results.append(store.claim_event("Ev01", lease_seconds=60))
+
+    threads = [threading.Thread(target=claim, args=(a if i % 2 else b,)) for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results.count(True) == 1 and len(results) == 20
+
+
+def test_claim_event_lease_takeover_and_finish(open_instance):
+    a, b = open_instance(), open_instance()
+    assert a.claim_event("Ev02", lease_seconds=0.2)
+    assert not b.claim_event("Ev02", lease_seconds=0.2)
+    time.sleep(0.3)  # a was "killed": its lease runs out without finish_event
+    assert b.claim_event("Ev02", lease_seconds=0.2)
+    b.finish_event("Ev02")
+    time.sleep(0.3)
+    assert not a.claim_event("Ev02")  # finished stays finished after the lease time
+    assert not open_instance().claim_event("Ev02")
+
+
+def test_meta_history_and_feedback(open_instance):
+    store = open_instance()
+    assert store.get_meta("assistant_id") is None
+    store.set_meta("assistant_id", "asst_1")
+    store.set_meta("assistant_id", "asst_2")
+    history = [{"role": "user", "content": "WTI 원화로?"}, {"role": "assistant", "content": "₩98,492"}]
+    assert store.load_history("chat-1") == []
+    store.save_history("chat-1", history)
+    now = datetime.now(UTC)
+    old = Feedback(KEY, "1700000001.000200", "U1", "bad", "q0", "a0", "chat", now - timedelta(days=3))
+    new = Feedback(KEY, "1700000002.000300", "U2", "good", "WTI?", "₩98,492", "responses", now)
+    store.add_feedback(old)
+    store.add_feedback(new)
+    reopened = open_instance()
+    assert reopened.get_meta("assistant_id") == "asst_2"
+    assert reopened.load_history("chat-1") == history
+    assert list(reopened.list_feedback(now - timedelta(days=1))) == [new]
+    assert list(reopened.list_feedback(now - timedelta(days=7))) == [old, new]
+    counts = reopened.stats()
+    assert (counts["meta"], counts["histories"], counts["feedback"]) == (1, 1, 2)
+
+
+# Slack ts values whose string order differs from their numeric order (9- vs 10-digit seconds, short fractions).
+ORDERS = ["999999999.900000", "1000000000.000001", "1700000000.000100", "1700000000.0002", "1700000000.1",
+          "1700000000.09", "1700000001", "1700000010.000000", "999999999.1", "1800000000.5"]
+
+
+def test_waiting_turns_start_in_numeric_ts_order(open_instance):
+    first = open_instance()
+    # SQLite turns are coordinated inside one process (documented), so only Redis gets a second instance.
+    stores = [first, open_instance() if isinstance(first, RedisStore) else first]
+    started: list[str] = []
+    release = threading.Event()
+    holding = threading.Event()
+
+    def blocker():
+        with stores[0].thread_turn(KEY, "1"):
+            holding.set()
+            release.wait(10)
+
+    def turn(store, order):
+        with store.thread_turn(KEY, order, timeout=20):
+            started.append(order)
+
+    threading.Thread(target=blocker).start()
+    holding.wait(5)
+    arrival = random.Random(7).sample(ORDERS, len(ORDERS))
+    threads = [threading.Thread(target=turn, args=(stores[i % 2], order)) for i, order in enumerate(arrival)]
+    for t in threads:
+        t.start()
+    wait_until(lambda: first.turns_waiting(KEY) == len(ORDERS))
+    release.set()
+    for t in threads:
+        t.join(20)
+    assert started == sorted(ORDERS, key=Decimal)
+    assert started != sorted(ORDERS)  # the fixture really tells numeric from string order
+
+
+def test_turns_on_one_thread_never_overlap_and_other_threads_run_alongside(store):
+    spans: list[tuple[float, float]] = []
+
+    def turn(i):
+        with store.thread_turn(KEY, f"1700000000.{i:06d}", timeout=30):
+            start = time.monotonic()
+            time.sleep(0.01)
+            spans.append((start, time.monotonic()))
+
+    threads = [threading.Thread(target=turn, args=(i,)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert len(spans) == 16
+    spans.sort()
+    assert all(prev_end <= next_start for (_, prev_end), (next_start, _) in zip(spans, spans[1:], strict=False))
+
+    # Two different threads: both turns are inside at once (the barrier needs both), so no global lock.
+    barrier = threading.Barrier(2, timeout=5)
+    other = ThreadKey(KEY.team, KEY.channel, "1700000099.000001")
+    errors: list[BaseException] = []
+
+    def meet(key):
+        try:
+            with store.thread_turn(key, "1700000100.000000", timeout=5):
+                barrier.wait()
+        except BaseException as e:
+            errors.append(e)
+
+    pair = [threading.Thread(target=meet, args=(k,)) for k in (KEY, other)]
+    for t in pair:
+        t.start()
+    for t in pair:
+        t.join(10)
+    assert errors == []
+
+
+def test_turn_times_out_and_leaves_no_trace(store):
+    inside = threading.Event()
+    release = threading.Event()
+
+    def holder():
+        with store.thread_turn(KEY, "5"):
+            inside.set()
+            release.wait(10)
+
+    t = threading.Thread(target=holder)
+    t.start()
+    inside.wait(5)
+    with pytest.raises(TimeoutError), store.thread_turn(KEY, "1", timeout=0.2):
+        pass
+    assert store.turns_waiting(KEY) == 0
+    release.set()
+    t.join(5)
+    with store.thread_turn(KEY, "9", timeout=2):  # the timed-out turn does not block later ones
+        pass
+
+
+def test_failing_turn_releases_the_thread(store):
+    with pytest.raises(RuntimeError), store.thread_turn(KEY, "1"):
+        raise RuntimeError("engine failed")
+    with store.thread_turn(KEY, "2", timeout=2):
+        pass
+
+
+def test_turn_order_must_be_a_ts(store):
+    with pytest.raises(ValueError), store.thread_turn(KEY, "not-a-ts"):
+        pass
+
+
+def test_quote_cache_single_flight(store):
+    cache = store.quote_cache()
+    calls: list[int] = []
+    barrier = threading.Barrier(10)
+    results: list[dict] = []
+
+    def load():
+        calls.append(1)
+        time.sleep(0.1)
+        return {"rate": "1289.00"}
+
+    def get():
+        barrier.wait()
+        results.append(cache.get_or_load("fx", 60, load))
+
+    threads = [threading.Thread(target=get) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert len(calls) == 1
+    assert results == [{"rate": "1289.00"}] * 10
