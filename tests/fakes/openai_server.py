@@ -594,6 +594,7 @@ class FakeOpenAI:
             return 200, poll, obj
         action = p[1]
         if action == "submit_tool_outputs":
+            self._model_round(run["mode"], headers, assistants=True)  # before any change: a retry sees the same run
             with self._lock:
                 if obj["status"] != "requires_action":
                     raise FakeError(400, f"Runs in status \"{obj['status']}\" do not accept tool outputs.")
@@ -610,7 +611,6 @@ class FakeOpenAI:
                 run["pending"] = []
                 obj["status"], obj["required_action"] = "queued", None
                 run["ready_at"] = self._ready_at()
-            self._model_round(run["mode"], headers, assistants=True)
             return 200, poll, obj
         if action == "cancel":
             with self._lock:
