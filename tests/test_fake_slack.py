@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -318,6 +319,7 @@ def test_round_robin_over_two_connections(slack_server: FakeSlack) -> None:
         clients.append(c)
     try:
         conns = slack_server.wait_connections(2)
+        assert sorted(slack_server.connections_of(os.getpid())) == sorted(conns)
         eids = [slack_server.deliver("events_api", slack_server.dm_message(f"q{i}")) for i in range(4)]
         acked_on = [slack_server.acks[e].connection for e in eids if slack_server.wait_ack(e)]
         assert sorted(set(acked_on)) == sorted(conns)

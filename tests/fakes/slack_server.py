@@ -153,6 +153,7 @@ class _Conn:
     ws: ServerConnection
     ticket: str
     opened_at: float
+    peer_port: int = 0  # the client's local port: maps a connection to a bot process (connections_of)
     closed: bool = False
 
 
@@ -654,7 +655,7 @@ class FakeSlack:
     async def _ws_handler(self, ws: ServerConnection) -> None:
         ticket = (parse_qs(urlparse(ws.request.path).query).get("ticket") or [""])[0]
         with self._cond:
-            conn = _Conn(next(self._conn_counter), ws, ticket, time.time())
+            conn = _Conn(next(self._conn_counter), ws, ticket, time.time(), ws.remote_address[1])
             self._conns[conn.id] = conn
             self.connection_log.append((time.time(), conn.id, "open"))
             open_count = sum(not c.closed for c in self._conns.values())
@@ -694,6 +695,15 @@ class FakeSlack:
         """Ids of the open Socket Mode connections, oldest first."""
         with self._cond:
             return [c.id for c in self._conns.values() if not c.closed]
+
+    def connections_of(self, pid: int) -> list[int]:
+        """Open connection ids whose client socket belongs to process `pid` (e.g. one of several bot.py)."""
+        import psutil
+
+        ports = {c.laddr.port for c in psutil.Process(pid).net_connections(kind="tcp")
+                 if c.raddr and c.raddr.port == self.ws_port}
+        with self._cond:
+            return [c.id for c in self._conns.values() if not c.closed and c.peer_port in ports]
 
     def wait_connections(self, n: int = 1, timeout: float = 15.0) -> list[int]:
         """Wait until at least n connections are open; return their ids."""
