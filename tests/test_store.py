@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 import threading
 import time
@@ -177,7 +178,7 @@ def test_turns_on_one_thread_never_overlap_and_other_threads_run_alongside(store
         t.join(30)
     assert len(spans) == 16
     spans.sort()
-    assert all(prev_end <= next_start for (_, prev_end), (next_start, _) in zip(spans, spans[1:], strict=False))
+    assert all(prev_end <= next_start for (_, prev_end), (next_start, _) in itertools.pairwise(spans))
 
     # Two different threads: both turns are inside at once (the barrier needs both), so no global lock.
     barrier = threading.Barrier(2, timeout=5)

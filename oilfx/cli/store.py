@@ -1,0 +1,106 @@
+"""`python -m oilfx store stats` and `python -m oilfx store migrate --to redis://...`.
+
+migrate copies the SQLite store (OILFX_DB, or --from) into Redis: thread -> conversation mappings, meta, chat
+histories, feedback and the events finished in the last day (so a Slack retry right after the switch is not
+answered twice). It overwrites the same keys with the same values, so running it twice is harmless.
+Stop the bot first, so nothing is written to SQLite while it is copied.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from oilfx.config import Settings
+from oilfx.store import StoreError, open_store, safe_redis_url
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("store", help="inspect the store or migrate SQLite -> Redis")
+    actions = parser.add_subparsers(dest="store_command", required=True)
+    stats = actions.add_parser("stats", help="counts of what the configured store holds (REDIS_URL, else OILFX_DB)")
+    stats.add_argument("--json", action="store_true", help="print JSON")
+    stats.set_defaults(func=run_stats)
+    migrate = actions.add_parser("migrate", help="copy the SQLite store into Redis (idempotent)")
+    migrate.add_argument("--to", required=True, metavar="REDIS_URL", help="target, e.g. redis://127.0.0.1:6379/0")
+    migrate.add_argument("--from", dest="source", metavar="PATH", help="SQLite file (default: OILFX_DB)")
+    migrate.set_defaults(func=run_migrate)
+
+
+def run_stats(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        store = open_store(settings)
+    except StoreError as e:
+        print(f"oilfx: {e}", file=sys.stderr)
+        return 1
+    try:
+        counts = store.stats()
+    except StoreError as e:
+        print(f"oilfx: {e}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    where = f"redis {safe_redis_url(settings.redis_url)}" if settings.redis_url else f"sqlite {settings.db_path}"
+    if args.json:
+        print(json.dumps({"store": where, **counts}))
+    else:
+        print(f"store: {where}")
+        for name, count in counts.items():
+            print(f"{name:>20}: {count}")
+    return 0
+
+
+def migrate(source, target) -> dict[str, int]:
+    """Copy everything `store migrate` moves from `source` (SqliteStore) into `target` (RedisStore); counts."""
+    counts = {"conversations": 0, "meta": 0, "histories": 0, "feedback": 0, "events_finished": 0}
+    for key, engine, ref in source.export_conversations():
+        target.set_conversation(key, engine, ref)
+        counts["conversations"] += 1
+    for name, value in source.export_meta():
+        target.set_meta(name, value)
+        counts["meta"] += 1
+    for conversation, messages in source.export_histories():
+        target.save_history(conversation, messages)
+        counts["histories"] += 1
+    for feedback in source.list_feedback(datetime.fromtimestamp(0, UTC)):
+        target.add_feedback(feedback)
+        counts["feedback"] += 1
+    for event_id, _finished_at in source.export_finished_events():
+        target.finish_event(event_id)
+        counts["events_finished"] += 1
+    return counts
+
+
+def run_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from oilfx.store.redis import RedisStore
+    from oilfx.store.sqlite import SqliteStore
+
+    path = args.source or settings.db_path
+    if not Path(path).is_file():
+        print(f"oilfx: no SQLite store at {path} (set OILFX_DB or pass --from)", file=sys.stderr)
+        return 1
+    try:
+        source = SqliteStore(path)
+    except StoreError as e:
+        print(f"oilfx: {e}", file=sys.stderr)
+        return 1
+    try:
+        target = RedisStore(args.to)
+    except StoreError as e:
+        source.close()
+        print(f"oilfx: {str(e).replace('REDIS_URL=', '--to ')}", file=sys.stderr)
+        return 1
+    try:
+        counts = migrate(source, target)
+    except StoreError as e:
+        print(f"oilfx: migration stopped, run it again when fixed: {e}", file=sys.stderr)
+        return 1
+    finally:
+        source.close()
+        target.close()
+    summary = ", ".join(f"{count} {name.replace('_', ' ')}" for name, count in counts.items())
+    print(f"copied {path} -> {safe_redis_url(args.to)}: {summary}")
+    return 0

@@ -1,0 +1,85 @@
+"""`python -m oilfx store migrate|stats`, run as the operator runs them (a subprocess), against a real redis-server."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from oilfx.store.base import Feedback, ThreadKey
+from oilfx.store.redis import RedisStore
+from oilfx.store.sqlite import SqliteStore
+from tests.fakes.redis_server import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def oilfx(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "OILFX_DB")}
+    return subprocess.run([sys.executable, "-m", "oilfx", *args], cwd=env.pop("cwd"), capture_output=True,
+                          text=True, timeout=60, env={**clean, "PYTHONPATH": str(ROOT), **env})
+
+
+@pytest.fixture
+def sqlite_store(tmp_path):
+    store = SqliteStore(tmp_path / "oilfx.db")
+    keys = [ThreadKey("T1", f"C{i % 3}", f"1700000000.{i:06d}") for i in range(25)]
+    for i, key in enumerate(keys):
+        store.set_conversation(key, "responses", f"conv_{i}")
+    store.set_conversation(ThreadKey("T1", "D1", "dm"), "chat", "chat-dm")
+    store.set_meta("assistant_id", "asst_1")
+    store.save_history("chat-dm", [{"role": "user", "content": "브렌트유 가격?"}])
+    store.add_feedback(Feedback(keys[0], "1700000000.000009", "U1", "good", "WTI?", "₩98,492", "responses",
+                                datetime.now(UTC) - timedelta(hours=1)))
+    assert store.claim_event("Ev1")
+    store.finish_event("Ev1")
+    yield store
+    store.close()
+
+
+def test_migrate_copies_everything_and_is_idempotent(sqlite_store, redis_url, tmp_path):
+    env = {"OILFX_DB": sqlite_store.path, "cwd": str(tmp_path)}
+    first = oilfx("store", "migrate", "--to", redis_url, env=dict(env))
+    assert first.returncode == 0, first.stderr
+    assert "26 conversations, 1 meta, 1 histories, 1 feedback, 1 events finished" in first.stdout
+    second = oilfx("store", "migrate", "--to", redis_url, env=dict(env))
+    assert second.returncode == 0 and second.stdout == first.stdout
+
+    redis_store = RedisStore(redis_url)
+    assert sorted(redis_store.export_conversations(), key=str) == sorted(sqlite_store.export_conversations(),
+                                                                         key=str)
+    assert redis_store.get_meta("assistant_id") == "asst_1"
+    assert redis_store.load_history("chat-dm") == sqlite_store.load_history("chat-dm")
+    since = datetime.now(UTC) - timedelta(days=1)
+    assert list(redis_store.list_feedback(since)) == list(sqlite_store.list_feedback(since))
+    assert not redis_store.claim_event("Ev1")  # a Slack retry right after the switch is still a duplicate
+
+    stats = oilfx("store", "stats", "--json", env={"REDIS_URL": redis_url, "cwd": str(tmp_path)})
+    assert stats.returncode == 0, stats.stderr
+    counts = json.loads(stats.stdout)
+    assert counts["store"].startswith("redis redis://127.0.0.1:")
+    assert (counts["conversations"], counts["feedback"], counts["events_finished"]) == (26, 1, 1)
+
+
+def test_stats_on_sqlite(sqlite_store, tmp_path):
+    result = oilfx("store", "stats", env={"OILFX_DB": sqlite_store.path, "cwd": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    assert f"store: sqlite {sqlite_store.path}" in result.stdout
+    assert "conversations: 26" in result.stdout
+
+
+def test_migrate_errors_are_one_line_without_secrets(sqlite_store, tmp_path):
+    port = free_port()
+    result = oilfx("store", "migrate", "--to", f"redis://u:hunter2hunter2@127.0.0.1:{port}/0",
+                   env={"OILFX_DB": sqlite_store.path, "cwd": str(tmp_path)})
+    assert result.returncode == 1
+    assert f"cannot reach Redis at --to redis://127.0.0.1:{port}/0" in result.stderr
+    assert "hunter2" not in result.stderr and "Traceback" not in result.stderr
+    missing = oilfx("store", "migrate", "--to", "redis://127.0.0.1:1/0",
+                    env={"OILFX_DB": str(tmp_path / "nope.db"), "cwd": str(tmp_path)})
+    assert missing.returncode == 1 and "no SQLite store at" in missing.stderr
