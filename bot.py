@@ -1,0 +1,102 @@
+"""Run the oilfx Slack bot: `python bot.py` (settings from the environment and ./.env).
+
+Socket Mode when SLACK_APP_TOKEN is set; otherwise HTTP mode on PORT (requests at /slack/events, signed with
+SLACK_SIGNING_SECRET). A missing or malformed setting prints what to set and where to get it, and exits 2.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from socketserver import ThreadingMixIn
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from dotenv import find_dotenv, load_dotenv
+
+from oilfx.config import ConfigError, Settings, load_settings
+from oilfx.engines import EngineError
+from oilfx.logs import setup_logging
+from oilfx.slack.preflight import problems
+from oilfx.store import StoreError
+
+logger = logging.getLogger("oilfx.bot")
+
+# Slack Socket Mode delivers events on our websocket; handle many envelopes at once (Bolt acks, our pool works).
+SOCKET_CONCURRENCY = 32
+HTTP_PATH = "/slack/events"
+
+
+def fail(lines: list[str]) -> int:
+    print("oilfx cannot start:\n" + "\n".join(f"  - {line}" for line in lines), file=sys.stderr)
+    return 2
+
+
+class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        logger.debug("http: " + format, *args)
+
+
+def run_http(app, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+    handler = SlackRequestHandler(app, path=HTTP_PATH)
+    host = os.environ.get("OILFX_HTTP_HOST", "0.0.0.0")
+    server = make_server(host, settings.port, handler, server_class=_ThreadingWSGIServer,
+                         handler_class=_QuietHandler)
+    logger.info("listening for Slack requests on http://%s:%d%s", host, server.server_port, HTTP_PATH)
+    server.serve_forever()
+
+
+def run_socket_mode(app, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    SocketModeHandler(app, settings.slack_app_token, concurrency=SOCKET_CONCURRENCY).start()
+
+
+def main() -> int:
+    load_dotenv(find_dotenv(usecwd=True))
+    try:
+        settings = load_settings()
+    except ConfigError as e:
+        return fail([str(e)])
+    if found := problems(settings):
+        return fail(found)
+    setup_logging(settings.log_level)
+
+    from slack_bolt.error import BoltError
+
+    from oilfx.services import build_services
+    from oilfx.slack.app import build_app
+
+    try:
+        services = build_services(settings)
+    except (StoreError, EngineError) as e:
+        return fail([str(e)])
+    try:
+        app = build_app(settings, services)
+    except BoltError as e:  # auth.test failed: wrong or revoked token, or SLACK_API_URL unreachable
+        services.close()
+        return fail([f"Slack refused the bot token ({e}); check SLACK_BOT_TOKEN: "
+                     "api.slack.com/apps -> your app -> OAuth & Permissions -> Bot User OAuth Token"])
+    mode = "socket mode" if settings.socket_mode else f"HTTP mode on port {settings.port}"
+    logger.info("oilfx starting: %s, engine %s (model %s), store %r, Slack API %s",
+                mode, services.engine.name, settings.model, services.store, settings.slack_api_url)
+    try:
+        if settings.socket_mode:
+            run_socket_mode(app, settings)
+        else:
+            run_http(app, settings)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        services.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,43 @@
+"""Wires Settings into the running parts: store -> market (cached through the store) -> tools -> engine.
+
+Used by bot.py; the CLI can use it too. Nothing here knows about Slack.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from oilfx.config import Settings
+from oilfx.engines import Engine, make_engine
+from oilfx.market import Market
+from oilfx.store import open_store
+from oilfx.store.base import Store
+from oilfx.tools import ToolRegistry, default_registry
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: Store
+    market: Market
+    registry: ToolRegistry
+    engine: Engine
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def build_services(settings: Settings) -> Services:
+    """Raises StoreError (store unusable) or EngineError (e.g. no OPENAI_API_KEY); both say what to fix."""
+    store = open_store(settings)
+    try:
+        market = Market(settings, cache=store.quote_cache())
+        registry = default_registry(market)
+        engine = make_engine(settings, registry, store)
+    except Exception:
+        store.close()
+        raise
+    return Services(settings, store, market, registry, engine)

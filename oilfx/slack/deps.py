@@ -1,0 +1,37 @@
+"""What every listener needs, passed to `register(app, deps)` (no globals)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk import WebClient
+
+from oilfx.config import Settings
+from oilfx.services import Services
+from oilfx.slack.turns import TurnRunner
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Deps:
+    settings: Settings
+    services: Services
+    client: WebClient
+    executor: Executor   # our pool for work after the ack
+    runner: TurnRunner
+
+    def background(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Run `fn` on our pool after the ack; an exception it lets out is logged, never lost."""
+
+        def run() -> None:
+            try:
+                fn(*args)
+            except Exception:
+                logger.exception("background work %s failed", getattr(fn, "__name__", fn))
+
+        self.executor.submit(run)

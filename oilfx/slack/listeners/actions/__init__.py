@@ -1,0 +1,15 @@
+"""Interactivity: the "Show steps" button under answers."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from oilfx.slack.deps import Deps
+from oilfx.slack.listeners.actions.show_steps import show_steps_callback
+from oilfx.slack.render import SHOW_STEPS_ACTION
+
+ACTIONS = (SHOW_STEPS_ACTION,)
+
+
+def register(app: App, deps: Deps) -> None:
+    app.action(SHOW_STEPS_ACTION)(show_steps_callback(deps))

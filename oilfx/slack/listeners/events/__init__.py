@@ -1,0 +1,17 @@
+"""Events API listeners: @mentions in channels and messages in the bot's DMs."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from oilfx.slack.deps import Deps
+from oilfx.slack.listeners.events.app_mention import app_mention_callback
+from oilfx.slack.listeners.events.direct_message import direct_message_callback
+
+# The events registered here; tests/test_manifest.py checks each is subscribed in manifest.yml.
+EVENTS = ("app_mention", "message")
+
+
+def register(app: App, deps: Deps) -> None:
+    app.event("app_mention")(app_mention_callback(deps))
+    app.event("message")(direct_message_callback(deps))

@@ -1,0 +1,305 @@
+"""Turn answers, quotes and errors into Slack messages: Block Kit plus a plain-text fallback.
+
+Pure functions, no Slack client. Model output is untrusted: Slack control sequences it contains (`<!channel>`,
+`<@U…>`, `<url|label>`) are rendered as inert text, and `&<>` are escaped, so nothing it writes can ping
+anyone or hide a link behind a label.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from oilfx.engines.base import Answer, ModelStep, ToolStep
+from oilfx.market.quote import (
+    BENCHMARKS,
+    Quote,
+    format_krw,
+    format_krw_litre,
+    format_kst,
+    format_rate,
+    format_usd,
+)
+
+SECTION_LIMIT = 3000      # Slack: section text at most 3,000 characters
+BLOCK_LIMIT = 50          # Slack: at most 50 blocks per message
+MESSAGE_LIMIT = 3500      # msg_too_long shows up near 4,000 characters in practice; stay under it
+SHOW_STEPS_ACTION = "oilfx_show_steps"
+PROGRESS_TEXT = "Looking up crude prices…"
+ZWSP = "\u200b"           # breaks "@channel" so no client parses it as a mention
+
+TOOL_TITLES = {
+    "oil_price": "Dubai, WTI and Brent prices",
+    "usd_krw": "the USD/KRW rate",
+    "oil_price_krw": "the won conversion",
+}
+
+
+@dataclass(frozen=True)
+class SlackMessage:
+    """One chat.postMessage / chat.update payload."""
+
+    text: str
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+
+
+# --- mrkdwn ---------------------------------------------------------------------------------------------------
+
+_SLACK_SEQUENCE = re.compile(r"<((?:[!@#]|[A-Za-z][A-Za-z0-9+.-]*:)[^<>\n]{0,500})>")
+_FENCE = re.compile(r"(```.*?```)", re.S)
+_INLINE_CODE = re.compile(r"(`[^`\n]+`)")
+_MD_LINK = re.compile(r"\[([^\]\n]+)\]\((https?://[^\s)]+)\)")
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", re.M)
+_BULLET = re.compile(r"^(\s*)[-*+]\s+", re.M)
+_BOLD = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+_ITALIC = re.compile(r"(?<![*\w])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![*\w])")
+_STRIKE = re.compile(r"~~(?=\S)(.+?)(?<=\S)~~")
+_BOLD_MARK = "\x01"
+
+
+def _inert(match: re.Match[str]) -> str:
+    """A Slack control sequence written by the model, as harmless visible text."""
+    inner = match.group(1)
+    target, _, label = inner.partition("|")
+    if target.startswith("!subteam^"):
+        return "@" + ZWSP + (label.lstrip("@") or "group")
+    if target.startswith("!"):
+        name = target[1:].split("^", 1)[0]
+        return "@" + ZWSP + (label.lstrip("@") or name)
+    if target.startswith(("@", "#")):
+        return target[0] + ZWSP + (label.lstrip("@#") or target[1:])
+    if label:
+        return f"{label} ({target})"
+    return target
+
+
+def escape(text: str) -> str:
+    """Slack's three control characters (https://docs.slack.dev/messaging/formatting-message-text)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def neutralise(text: str) -> str:
+    """Untrusted text as plain mrkdwn: control sequences made inert, `&<>` escaped."""
+    return escape(_SLACK_SEQUENCE.sub(_inert, text))
+
+
+def _convert_prose(text: str) -> str:
+    links: list[str] = []
+
+    def keep_link(m: re.Match[str]) -> str:
+        # label and URL are already escaped; "|" and ">" cannot occur in them any more
+        links.append(f"<{m.group(2)}|{m.group(1).replace('|', '¦')}>")
+        return f"\x02{len(links) - 1}\x02"
+
+    text = _MD_LINK.sub(keep_link, text)
+    text = _HEADING.sub(lambda m: f"{_BOLD_MARK}{m.group(1).strip('*_ ')}{_BOLD_MARK}", text)
+    text = _BOLD.sub(lambda m: f"{_BOLD_MARK}{m.group(2)}{_BOLD_MARK}", text)
+    text = _ITALIC.sub(r"_\1_", text)
+    text = _STRIKE.sub(r"~\1~", text)
+    text = _BULLET.sub(lambda m: f"{m.group(1)}• ", text)
+    text = text.replace(_BOLD_MARK, "*")
+    return re.sub(r"\x02(\d+)\x02", lambda m: links[int(m.group(1))], text)
+
+
+def to_mrkdwn(markdown: str) -> str:
+    """Model Markdown -> Slack mrkdwn: **bold**, headings, bullets, [links](url), ~~strike~~; code left as is."""
+    safe = neutralise(markdown.replace(_BOLD_MARK, "").replace("\x02", ""))
+    out: list[str] = []
+    for block in _FENCE.split(safe):
+        if block.startswith("```") and block.endswith("```") and len(block) >= 6:
+            out.append(block)
+            continue
+        out.extend(part if _INLINE_CODE.fullmatch(part) else _convert_prose(part)
+                   for part in _INLINE_CODE.split(block))
+    return "".join(out).strip()
+
+
+# --- splitting ------------------------------------------------------------------------------------------------
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Pieces of at most `limit` characters, cut at a paragraph, line or word boundary where one is near."""
+    pieces: list[str] = []
+    rest = text.strip()
+    while len(rest) > limit:
+        window = rest[:limit]
+        cut = max(window.rfind("\n\n"), window.rfind("\n"))
+        if cut < limit // 2:
+            cut = window.rfind(" ")
+        if cut < limit // 2:
+            cut = limit
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        pieces.append(rest)
+    return pieces
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+
+
+def pack(mrkdwn: str, tail: Sequence[dict[str, Any]] = (), tail_text: str = "") -> list[SlackMessage]:
+    """Body text as section blocks across as many messages as Slack's limits need; `tail` blocks (context,
+    buttons) go under the last message, `tail_text` is appended to its fallback text."""
+    sections = split_text(mrkdwn, SECTION_LIMIT) or [""]
+    messages: list[SlackMessage] = []
+    current: list[str] = []
+    size = 0
+
+    def flush() -> None:
+        nonlocal current, size
+        if current:
+            messages.append(SlackMessage("\n".join(current), [_section(t) for t in current]))
+        current, size = [], 0
+
+    for piece in sections:
+        for chunk in split_text(piece, MESSAGE_LIMIT) if len(piece) > MESSAGE_LIMIT else [piece]:
+            if current and (size + len(chunk) > MESSAGE_LIMIT or len(current) >= BLOCK_LIMIT - len(tail)):
+                flush()
+            current.append(chunk)
+            size += len(chunk)
+    flush()
+    last = messages[-1]
+    text = (last.text + ("\n" + tail_text if tail_text else "")).strip()
+    messages[-1] = SlackMessage(text or " ", [b for b in last.blocks if b["text"]["text"]] + list(tail))
+    return messages
+
+
+# --- answers --------------------------------------------------------------------------------------------------
+
+def answer_sources(answer: Answer) -> list[dict[str, str]]:
+    """Every source the tools reported, once each, in the order they were first seen."""
+    seen: dict[tuple[str, str, str], dict[str, str]] = {}
+    for step in answer.tool_steps:
+        for s in step.data.get("sources", []) or []:
+            key = (str(s.get("label", "")), str(s.get("source", "")), str(s.get("as_of", "")))
+            seen.setdefault(key, {"label": key[0], "source": key[1], "as_of": key[2]})
+    return list(seen.values())
+
+
+def sources_line(answer: Answer) -> str:
+    parts = [f"{s['label']}: {s['source']} ({s['as_of']})" if s["label"] else f"{s['source']} ({s['as_of']})"
+             for s in answer_sources(answer)]
+    engine = f"{answer.engine} · {answer.model}" if answer.model else answer.engine
+    prefix = "Sources: " + "; ".join(parts) + " · " if parts else "No market data used · "
+    return escape(prefix + f"oilfx {engine}")
+
+
+def wants_steps(question: str) -> bool:
+    """The user asked for the breakdown ("steps", "단계", "과정")."""
+    q = question.lower()
+    return bool(re.search(r"\bsteps?\b", q)) or "단계" in q or "과정" in q
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def steps_breakdown(answer: Answer) -> str:
+    """Each model round and tool call: arguments, result, milliseconds, tokens. mrkdwn, untrusted parts escaped."""
+    lines = ["*Run steps*"]
+    rounds: dict[int, list[ToolStep]] = {}
+    for s in answer.tool_steps:
+        rounds.setdefault(s.round, []).append(s)
+    model_rounds = {m.round: m for m in answer.model_steps}
+    for number in sorted(set(rounds) | set(model_rounds)):
+        m: ModelStep | None = model_rounds.get(number)
+        if m is not None:
+            tokens = ""
+            if m.input_tokens is not None or m.output_tokens is not None:
+                tokens = f", {m.input_tokens or 0} in / {m.output_tokens or 0} out tokens"
+            lines.append(f"Round {number}: model {m.duration_ms:.0f} ms{tokens}, {m.tool_calls} tool call(s)")
+        for t in rounds.get(number, []):
+            mark = "ok" if t.ok else "error"
+            lines.append(f"• `{escape(t.name)}({escape(_clip(t.arguments, 200))})` {mark}, {t.duration_ms:.0f} ms")
+            lines.append(f"    → `{escape(_clip(t.output, 400))}`")
+    if len(lines) == 1:
+        lines.append("No model rounds or tool calls were recorded.")
+    return "\n".join(lines)
+
+
+def show_steps_button(key: str) -> dict[str, Any]:
+    return {"type": "actions", "block_id": "oilfx_steps",
+            "elements": [{"type": "button", "action_id": SHOW_STEPS_ACTION, "value": key,
+                          "text": {"type": "plain_text", "text": "Show steps"}}]}
+
+
+def render_answer(answer: Answer, *, steps_key: str | None = None, show_steps: bool = False,
+                  header: str = "") -> list[SlackMessage]:
+    """The answer as one or more messages: body, then a context line (sources, as-of, engine/model) and the
+    "Show steps" button (or the breakdown itself when `show_steps`). `header` is trusted mrkdwn put first."""
+    body = to_mrkdwn(answer.text) or "_(the model returned an empty answer)_"
+    if header:
+        body = header + "\n" + body
+    context = sources_line(answer)
+    tail: list[dict[str, Any]] = [_context(context)]
+    if steps_key and not show_steps:
+        tail.append(show_steps_button(steps_key))
+    messages = pack(body, tail, tail_text=context)
+    if show_steps:
+        messages += pack(steps_breakdown(answer))
+    return messages
+
+
+def render_progress(running: Iterable[str] = (), done: Iterable[str] = ()) -> SlackMessage:
+    """The placeholder while a turn runs: which tools are running and which finished."""
+    lines = [PROGRESS_TEXT]
+    lines += [f"✓ {TOOL_TITLES.get(n, escape(n))}" for n in done]
+    lines += [f"⏳ Fetching {TOOL_TITLES.get(n, escape(n))}…" for n in running]
+    text = "\n".join(lines)
+    return SlackMessage(text, [_context(text)])
+
+
+def render_error(reason: str) -> SlackMessage:
+    """A short failure message; `reason` is our own text but may quote outside data, so it is escaped."""
+    text = f":warning: {neutralise(reason)}"
+    return SlackMessage(text, [_section(_clip(text, SECTION_LIMIT))])
+
+
+def render_steps(breakdown: str) -> list[SlackMessage]:
+    return pack(breakdown)
+
+
+# --- /oilprice table ------------------------------------------------------------------------------------------
+
+def render_quote_table(quote: Quote) -> SlackMessage:
+    """The deterministic price table for bare `/oilprice`: no model involved."""
+    rows = ["Benchmark   USD/bbl     KRW/bbl      KRW/L     as of"]
+    sources: list[str] = []
+    for name in BENCHMARKS:
+        price = quote.oil.get(name)
+        if price is None:
+            rows.append(f"{name:<10}  unavailable ({quote.missing.get(name, 'no source had it')})")
+            continue
+        stale = " (stale)" if price.stale else ""
+        rows.append(f"{name:<10}  {format_usd(price.usd):>8}  {format_krw(quote.krw_per_barrel(name)):>10}  "
+                    f"{format_krw_litre(quote.krw_per_litre(name)):>9}  {price.as_of.isoformat()}{stale}")
+        if price.source not in sources:
+            sources.append(price.source)
+    fx = quote.fx
+    rate_line = (f"USD/KRW {format_rate(fx.rate)} ({fx.source}, {format_kst(fx.as_of)})"
+                 + (" (stale)" if fx.stale else ""))
+    table = escape("\n".join(rows))
+    context = escape(f"{rate_line} · Crude: previous trading day's settlement ({', '.join(sources) or 'none'}) · "
+                     f"fetched {format_kst(quote.fetched_at)}")
+    title = "*Crude oil in Korean won*"
+    text = f"{title}\n```{table}```\n{context}"
+    return SlackMessage(text, [_section(f"{title}\n```{table}```"), _context(context)])
+
+
+HELP_TEXT = (
+    "*oilfx* — what crude oil costs right now in Korean won.\n"
+    "• `/oilprice` — Dubai, WTI and Brent in USD/bbl, KRW/bbl and KRW/L, with the USD/KRW rate, sources and "
+    "as-of times (no AI involved)\n"
+    "• `/oilprice <question>` — ask the assistant, e.g. `/oilprice WTI in won per litre?`; "
+    "the answer is posted in this channel\n"
+    "• `/oilprice help` — this text\n"
+    "• Mention `@oilfx` in a channel or send it a DM; follow-ups in the same thread continue the conversation.\n"
+    "• Add \"steps\" (or 단계/과정) to a question, or press *Show steps*, to see each model round and tool call."
+)

@@ -1,0 +1,138 @@
+"""Where a turn's progress and answer go. `Reply` is the interface; today a placeholder message updated in place
+(`PlaceholderReply`) or a slash command's response_url (`ResponseUrlReply`). Slack's native streaming
+(chat.startStream with task chunks) slots in as another `Reply`."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
+
+from oilfx.slack.render import SlackMessage, render_error, render_progress
+
+PROGRESS_INTERVAL = 1.0  # seconds between placeholder updates (chat.update is ~50/min per workspace)
+
+
+class SlackCallFailed(Exception):
+    """A Web API call failed; str() names the method and Slack's error code."""
+
+    def __init__(self, method: str, error: str) -> None:
+        super().__init__(f"{method} failed: {error}")
+        self.method, self.error = method, error
+
+
+def call(log: logging.LoggerAdapter | logging.Logger, method: str, fn: Callable[..., Any], **kwargs: Any) -> Any:
+    """Run one Web API call; on failure log the method and Slack's error code and raise SlackCallFailed."""
+    try:
+        return fn(**kwargs)
+    except SlackApiError as e:
+        error = str(e.response.get("error") or e.response.status_code)
+        log.warning("Slack %s failed: %s", method, error)
+        raise SlackCallFailed(method, error) from None
+    except OSError as e:  # connection errors that outlived the client's retry handler
+        log.warning("Slack %s failed: %s", method, type(e).__name__)
+        raise SlackCallFailed(method, type(e).__name__) from None
+
+
+class Reply(Protocol):
+    ts: str | None  # the first message's ts once known (a new thread's key for /oilprice questions)
+
+    def start(self) -> None: ...
+
+    def progress(self, running: list[str], done: list[str]) -> None: ...
+
+    def finish(self, messages: list[SlackMessage]) -> None: ...
+
+    def fail(self, reason: str) -> None: ...
+
+
+class PlaceholderReply:
+    """Posts "Looking up crude prices…" at once, updates it with the tools running (at most once per
+    PROGRESS_INTERVAL), then replaces it with the answer; further messages follow in the same thread."""
+
+    def __init__(self, client: WebClient, channel: str, thread_ts: str | None,
+                 log: logging.LoggerAdapter | logging.Logger) -> None:
+        self.client, self.channel, self.thread_ts, self.log = client, channel, thread_ts, log
+        self.ts: str | None = None
+        self._lock = threading.Lock()
+        self._finished = False
+        self._last_progress = 0.0
+
+    def start(self) -> None:
+        first = render_progress()
+        response = call(self.log, "chat.postMessage", self.client.chat_postMessage, channel=self.channel,
+                        thread_ts=self.thread_ts, text=first.text, blocks=first.blocks)
+        self.ts = response["ts"]
+        self._last_progress = time.monotonic()
+
+    def progress(self, running: list[str], done: list[str]) -> None:
+        with self._lock:
+            now = time.monotonic()
+            if self._finished or self.ts is None or now - self._last_progress < PROGRESS_INTERVAL:
+                return
+            self._last_progress = now
+            message = render_progress(running, done)
+            # progress is best effort; the answer still replaces the placeholder
+            with contextlib.suppress(SlackCallFailed):
+                call(self.log, "chat.update", self.client.chat_update, channel=self.channel, ts=self.ts,
+                     text=message.text, blocks=message.blocks)
+
+    def finish(self, messages: list[SlackMessage]) -> None:
+        with self._lock:
+            self._finished = True
+        first, rest = messages[0], messages[1:]
+        if self.ts is not None:
+            try:
+                call(self.log, "chat.update", self.client.chat_update, channel=self.channel, ts=self.ts,
+                     text=first.text, blocks=first.blocks)
+            except SlackCallFailed:
+                self._post(first)  # e.g. the placeholder was deleted: post the answer anew
+        else:
+            self.ts = self._post(first)
+        for message in rest:
+            self._post(message, thread_ts=self.thread_ts or self.ts)
+
+    def fail(self, reason: str) -> None:
+        self.finish([render_error(reason)])
+
+    def _post(self, message: SlackMessage, thread_ts: str | None = None) -> str:
+        response = call(self.log, "chat.postMessage", self.client.chat_postMessage, channel=self.channel,
+                        thread_ts=thread_ts or self.thread_ts, text=message.text, blocks=message.blocks)
+        return response["ts"]
+
+
+class ResponseUrlReply:
+    """A slash command's answer through its response_url (the bot is not in the channel). No progress updates:
+    a response_url takes at most five posts."""
+
+    def __init__(self, response_url: str, log: logging.LoggerAdapter | logging.Logger,
+                 response_type: str = "in_channel") -> None:
+        self.webhook = WebhookClient(response_url)
+        self.log, self.response_type = log, response_type
+        self.ts: str | None = None
+
+    def start(self) -> None:
+        pass
+
+    def progress(self, running: list[str], done: list[str]) -> None:
+        pass
+
+    def finish(self, messages: list[SlackMessage]) -> None:
+        for message in messages[:5]:
+            self.send(message, self.response_type)
+
+    def fail(self, reason: str) -> None:
+        self.send(render_error(reason), "ephemeral")
+
+    def send(self, message: SlackMessage, response_type: str) -> None:
+        response = self.webhook.send(text=message.text, blocks=message.blocks, response_type=response_type)
+        if response.status_code != 200:
+            self.log.warning("Slack response_url post failed: HTTP %s %s", response.status_code, response.body)
+            raise SlackCallFailed("response_url", f"HTTP {response.status_code}")

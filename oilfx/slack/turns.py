@@ -1,0 +1,197 @@
+"""One conversational turn, from a Slack message to the answer in its thread.
+
+claim the event (Slack retries and redeliveries answer once) -> wait for the thread's turn (in message order)
+-> placeholder -> engine.ask with progress -> remember the conversation -> render -> post. Every failure ends
+in a short message where the answer would have gone.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import threading
+import time
+from concurrent.futures import Executor
+from dataclasses import dataclass
+
+from slack_sdk import WebClient
+
+from oilfx.engines.base import EngineError, ToolStep
+from oilfx.services import Services
+from oilfx.slack.render import render_answer, steps_breakdown, wants_steps
+from oilfx.slack.replies import PlaceholderReply, Reply, ResponseUrlReply, SlackCallFailed
+from oilfx.store.base import ThreadKey
+
+logger = logging.getLogger(__name__)
+
+# Two messages to one thread can reach us in either order within a few ms; waiting this long before asking for
+# the thread's turn lets the earlier message (lower ts) queue first.
+ORDER_SETTLE_SECONDS = 0.15
+STEPS_META_PREFIX = "steps:"
+TURN_WAIT_SECONDS = 600.0
+
+
+@dataclass(frozen=True)
+class TurnRequest:
+    team: str
+    channel: str
+    user: str
+    text: str
+    event_id: str                  # dedupe key: the envelope's event_id, or the command's trigger_id
+    order: str                     # the message ts: turns in one thread run in this order
+    thread_ts: str | None          # the conversation's thread; None: a new thread started by our first reply
+    reply_thread_ts: str | None    # where to post (None: top level, e.g. a top-level DM)
+    kind: str = "mention"          # mention | dm | command
+    response_url: str | None = None
+    header: str = ""               # trusted mrkdwn above the answer (e.g. who asked, for /oilprice)
+
+
+def thread_log(team: str, channel: str, thread_ts: str | None, event_id: str) -> logging.LoggerAdapter:
+    """A logger whose every line names the Slack thread and event, so one turn can be followed."""
+    context = f"team={team} channel={channel} thread_ts={thread_ts or '-'} event_id={event_id}"
+    return _Adapter(logger, {"context": context})
+
+
+class _Adapter(logging.LoggerAdapter):
+    def process(self, msg, kwargs):  # type: ignore[no-untyped-def]
+        return f"[{self.extra['context']}] {msg}", kwargs
+
+
+class _Progress:
+    """The engine's TurnListener: tells the reply which tools run and which finished."""
+
+    def __init__(self, reply: Reply, log: logging.LoggerAdapter) -> None:
+        self.reply, self.log = reply, log
+        self._lock = threading.Lock()
+        self.running: dict[str, str] = {}
+        self.done: list[str] = []
+
+    def tool_started(self, call_id: str, name: str, arguments: str) -> None:
+        with self._lock:
+            self.running[call_id] = name
+            running, done = list(self.running.values()), list(self.done)
+        self.reply.progress(running, done)
+
+    def tool_finished(self, step: ToolStep) -> None:
+        self.log.info("tool %s %s in %.0f ms", step.name, "ok" if step.ok else "failed", step.duration_ms)
+        with self._lock:
+            self.running.pop(step.call_id, None)
+            self.done.append(step.name)
+            running, done = list(self.running.values()), list(self.done)
+        self.reply.progress(running, done)
+
+    def text_delta(self, delta: str) -> None:
+        pass
+
+
+class TurnRunner:
+    """Runs turns on `executor` (our pool, not Bolt's: a turn takes seconds and many threads may be busy)."""
+
+    def __init__(self, services: Services, client: WebClient, executor: Executor) -> None:
+        self.services, self.client, self.executor = services, client, executor
+
+    def submit(self, request: TurnRequest) -> None:
+        self.executor.submit(self.run, request)
+
+    def run(self, request: TurnRequest) -> None:
+        log = thread_log(request.team, request.channel, request.thread_ts, request.event_id)
+        store = self.services.store
+        try:
+            if not store.claim_event(request.event_id):
+                log.info("event already handled or in progress; not answering again")
+                return
+        except Exception:
+            log.exception("store failed to claim the event")
+            self._report(self._reply_for(request, log), "oilfx's store is unavailable; try again shortly.", log)
+            return
+        try:
+            if request.thread_ts is None:
+                self._turn(request, log)
+            else:
+                time.sleep(ORDER_SETTLE_SECONDS)
+                key = ThreadKey(request.team, request.channel, request.thread_ts)
+                with store.thread_turn(key, request.order, timeout=TURN_WAIT_SECONDS):
+                    self._turn(request, log)
+        except TimeoutError:
+            log.warning("thread busy: the turn could not start in time")
+            self._report(self._reply_for(request, log),
+                         "This thread is still busy with earlier questions; please ask again in a minute.", log)
+        except Exception as e:
+            log.exception("turn failed")
+            self._report(self._reply_for(request, log),
+                         f"Something went wrong on oilfx's side ({type(e).__name__}); please try again.", log)
+        finally:
+            try:
+                store.finish_event(request.event_id)
+            except Exception:
+                log.exception("store failed to mark the event finished")
+
+    def _reply_for(self, request: TurnRequest, log: logging.LoggerAdapter) -> Reply:
+        return PlaceholderReply(self.client, request.channel, request.reply_thread_ts, log)
+
+    def _report(self, reply: Reply, reason: str, log: logging.LoggerAdapter) -> None:
+        try:
+            reply.fail(reason)
+        except SlackCallFailed:
+            log.error("could not tell the user: %s", reason)
+
+    def _start(self, request: TurnRequest, log: logging.LoggerAdapter) -> Reply:
+        reply = self._reply_for(request, log)
+        try:
+            reply.start()
+        except SlackCallFailed as e:
+            if request.response_url and e.error in {"not_in_channel", "channel_not_found"}:
+                log.info("bot is not in the channel; answering through the command's response_url")
+                return ResponseUrlReply(request.response_url, log)
+            raise
+        return reply
+
+    def _turn(self, request: TurnRequest, log: logging.LoggerAdapter) -> None:
+        services = self.services
+        engine = services.engine
+        started = time.perf_counter()
+        log.info("turn started (%s, %d chars)", request.kind, len(request.text))
+        try:
+            reply = self._start(request, log)
+        except SlackCallFailed as e:
+            log.error("turn abandoned: cannot post in the channel (%s)", e)
+            return
+        thread_ts = request.thread_ts or reply.ts
+        key = ThreadKey(request.team, request.channel, thread_ts) if thread_ts else None
+        conversation = services.store.get_conversation(key, engine.name) if key else None
+        try:
+            answer = engine.ask(request.text, conversation, _Progress(reply, log))
+        except EngineError as e:
+            log.warning("engine failed: %s", e)
+            self._report(reply, str(e), log)
+            return
+        if key is not None:
+            services.store.set_conversation(key, engine.name, answer.conversation)
+        show_steps = services.settings.show_steps or wants_steps(request.text)
+        steps_key = None if show_steps else self._save_steps(key, answer)
+        messages = render_answer(answer, steps_key=steps_key, show_steps=show_steps, header=request.header)
+        try:
+            reply.finish(messages)
+        except SlackCallFailed as e:
+            log.error("answer not delivered: %s", e)
+            return
+        log.info("turn answered in %.0f ms: %d tool call(s), %d message(s), conversation %s",
+                 (time.perf_counter() - started) * 1000, len(answer.tool_steps), len(messages), answer.conversation)
+
+    def _save_steps(self, key: ThreadKey | None, answer) -> str:  # type: ignore[no-untyped-def]
+        """Keep the breakdown for the "Show steps" button; the button carries only this short key."""
+        steps_key = secrets.token_urlsafe(9)
+        record = {"thread": str(key) if key else "", "breakdown": steps_breakdown(answer)}
+        self.services.store.set_meta(STEPS_META_PREFIX + steps_key, json.dumps(record, ensure_ascii=False))
+        return steps_key
+
+
+def load_steps(services: Services, steps_key: str) -> str | None:
+    raw = services.store.get_meta(STEPS_META_PREFIX + steps_key)
+    if raw is None:
+        return None
+    try:
+        return json.loads(raw)["breakdown"]
+    except (ValueError, KeyError, TypeError):
+        return None
