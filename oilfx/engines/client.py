@@ -54,5 +54,5 @@ def openai_errors(settings: Settings) -> Iterator[None]:
         yield
     except openai.OpenAIError as e:
         message = describe(e, settings)
-        log.warning("engine call failed: %s (request id %s)", message, getattr(e, "request_id", None))
+        log.info("engine call failed: %s (request id %s)", message, getattr(e, "request_id", None))
         raise EngineError(message) from e
