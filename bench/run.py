@@ -1,0 +1,141 @@
+"""Benchmark oilfx against the seed's loop on loopback fakes; print a table and write bench/RESULTS.md.
+
+    python bench/run.py                                  # everything (< ~8 min on 2 cores)
+    python bench/run.py --quick                          # smaller samples (< 2 min)
+    python bench/run.py --only cache,concurrency         # some sections
+    python bench/run.py --model-ms 400 --page-ms 250 --slack-ms 30 --turns 15
+
+All traffic stays on 127.0.0.1: the fakes from tests/fakes/ run in this process, the bots as subprocesses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import platform
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script: make `bench`, `oilfx` and `tests` importable
+    sys.path.insert(0, str(ROOT))
+
+from bench.harness import Fakes, Latencies  # noqa: E402
+from bench.sections import Result, Row, cache, concurrency, memory, turn_overhead  # noqa: E402
+
+SECTIONS = ("turn", "concurrency", "cache", "memory")
+ENGINES = ("responses", "chat", "assistants")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python bench/run.py", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model-ms", type=float, default=400, help="latency of one model round (default 400)")
+    p.add_argument("--page-ms", type=float, default=250, help="latency of one market page (default 250)")
+    p.add_argument("--slack-ms", type=float, default=30, help="latency of one Slack Web API call (default 30)")
+    p.add_argument("--turns", type=int, help="sequential turns per engine and cache state (default 15; quick 4)")
+    p.add_argument("--baseline-turns", type=int, help="turns of the seed baseline, ~7 s each (default 4; quick 1)")
+    p.add_argument("--threads", type=int, help="mentions delivered at once (default 100; quick 30)")
+    p.add_argument("--conversations", type=int,
+                   help="memory: RSS after this many conversations and after twice as many (default 1000; quick 200)")
+    p.add_argument("--engines", default=",".join(ENGINES), help="engines for turn overhead (default all three)")
+    p.add_argument("--only", default=",".join(SECTIONS), help=f"sections to run, of {', '.join(SECTIONS)}")
+    p.add_argument("--quick", action="store_true", help="small samples, cold cache only (< 2 min)")
+    p.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS.md", help="where to write the results")
+    args = p.parse_args(argv)
+    args.only = [s.strip() for s in args.only.split(",") if s.strip()]
+    args.engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    bad = [s for s in args.only if s not in SECTIONS] + [e for e in args.engines if e not in ENGINES]
+    if bad:
+        p.error(f"unknown section/engine: {', '.join(bad)}")
+    quick = args.quick
+    args.turns = args.turns or (4 if quick else 15)
+    args.baseline_turns = args.baseline_turns or (1 if quick else 4)
+    args.threads = args.threads or (30 if quick else 100)
+    args.conversations = args.conversations or (200 if quick else 1000)
+    return args
+
+
+def machine() -> dict[str, str]:
+    cpu = platform.processor() or "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"nproc": str(os.cpu_count()), "CPU": cpu, "python": platform.python_version(),
+            "OS": platform.platform(), "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
+
+
+def table(rows: list[Row]) -> list[str]:
+    def met(r: Row) -> str:
+        return "" if r.met is None else ("yes" if r.met else "**NO**")
+
+    out = ["| section | measure | value | target | met |", "|---|---|---|---|---|"]
+    out += [f"| {r.section} | {r.measure} | {r.value} | {r.target} | {met(r)} |" for r in rows]
+    return out
+
+
+def write_results(path: Path, args: argparse.Namespace, result: Result, elapsed: float) -> None:
+    lines = ["# oilfx benchmark results", "",
+             "Written by `python bench/run.py` " + ("--quick " if args.quick else "") + f"in {elapsed:.0f} s. "
+             "Every compared figure is measured in this run on loopback fakes (tests/fakes/).", "", "## Machine", ""]
+    lines += [f"- {k}: {v}" for k, v in machine().items()]
+    lines += ["", "## Settings", "",
+              f"- injected latency: model round {args.model_ms:g} ms, market page {args.page_ms:g} ms, "
+              f"Slack Web API call {args.slack_ms:g} ms",
+              f"- sections: {', '.join(args.only)}; engines: {', '.join(args.engines)}",
+              f"- turns per engine and cache state: {args.turns}; seed baseline turns: {args.baseline_turns}; "
+              f"parallel threads: {args.threads}; conversations: {args.conversations:,} then "
+              f"{2 * args.conversations:,}",
+              "", "## Figures", ""]
+    lines += table(result.rows)
+    if result.notes:
+        lines += ["", "## How each figure is taken", ""] + [f"- {n}" for n in result.notes]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+
+    def say(text: str) -> None:
+        print(text, flush=True)
+
+    started = time.perf_counter()
+    lat = Latencies(args.model_ms, args.page_ms, args.slack_ms)
+    fakes = Fakes(lat)
+    result = Result()
+    try:
+        for section in SECTIONS:
+            if section not in args.only:
+                continue
+            say(f"== {section}")
+            if section == "turn":
+                part = turn_overhead(fakes, lat, args.engines, args.turns, args.baseline_turns, not args.quick, say)
+            elif section == "concurrency":
+                part = concurrency(fakes, "responses", args.threads, say)
+            elif section == "cache":
+                part = cache(fakes, 200 if args.quick else 2000, 50, say)
+            else:
+                part = memory(fakes, "responses", args.conversations, 2 * args.conversations,
+                              min(100, args.threads), say)
+            result.rows += part.rows
+            result.notes += part.notes
+    finally:
+        fakes.stop()
+    elapsed = time.perf_counter() - started
+    print()
+    print("\n".join(table(result.rows)))
+    write_results(args.out, args, result, elapsed)
+    print(f"\nwritten {args.out} ({elapsed:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
