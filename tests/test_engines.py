@@ -215,3 +215,24 @@ def test_chat_history_is_trimmed_by_whole_turns() -> None:
     assert kept and kept[0]["role"] == "user" and len(kept) % 4 == 0 and len(kept) < len(history)
     assert trim_history(history, budget=10) == []
     assert trim_history(history, budget=10**6) == history
+
+
+def test_a_turn_failing_after_tools_leaves_the_conversation_usable(
+        pages_server: PagesServer, fake_openai: FakeOpenAI, engine_name: str) -> None:
+    settings = _settings(pages_server, fake_openai, engine_name, OILFX_OPENAI_MAX_RETRIES="0")
+    engine = make_engine(settings, _registry(settings), MemoryState())
+    first = engine.ask("hello")  # makes the conversation; the fake's first round is tools, so it answers too
+    with pytest.raises(EngineError, match="HTTP 500"):
+        engine.ask(f"{SEED_QUESTION} [fake:500_after_tools]", first.conversation)
+    again = engine.ask(SEED_QUESTION, first.conversation)
+    assert EXPECTED in again.text and again.conversation == first.conversation
+
+
+def test_a_turn_stopped_for_too_many_tool_rounds_leaves_the_conversation_usable(
+        pages_server: PagesServer, fake_openai: FakeOpenAI, engine_name: str) -> None:
+    settings = _settings(pages_server, fake_openai, engine_name)
+    engine = make_engine(settings, _registry(settings), MemoryState())
+    first = engine.ask(SEED_QUESTION)
+    with pytest.raises(EngineError, match="kept asking for tools"):
+        engine.ask(f"{SEED_QUESTION} [fake:loop]", first.conversation)
+    assert EXPECTED in engine.ask(SEED_QUESTION, first.conversation).text

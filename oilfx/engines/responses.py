@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import time
 from typing import Any
 
@@ -13,6 +15,8 @@ from oilfx.engines.client import make_client, openai_errors
 from oilfx.engines.instructions import INSTRUCTIONS
 from oilfx.tools import ToolRegistry
 
+log = logging.getLogger(__name__)
+
 
 class ResponsesEngine:
     name = "responses"
@@ -23,12 +27,22 @@ class ResponsesEngine:
         self.client = client or make_client(settings)
 
     def ask(self, text: str, conversation: str | None = None, listener: TurnListener | None = None) -> Answer:
-        listener = listener or NullListener()
-        steps: list[Step] = []
         with openai_errors(self.settings):
             if conversation is None:
                 conversation = self.client.conversations.create(metadata={"app": "oilfx"}).id
-            pending: list[dict[str, Any]] = [{"role": "user", "content": text}]
+        pending: list[dict[str, Any]] = [{"role": "user", "content": text}]
+        try:
+            return self._turn(conversation, pending, listener or NullListener())
+        except EngineError:
+            # The conversation holds the model's function calls; unless their outputs reach it, every later
+            # turn in this conversation is refused ("No tool output found for function call ...").
+            self._close_calls(conversation, [item for item in pending if item.get("type") == "function_call_output"])
+            raise
+
+    def _turn(self, conversation: str, pending: list[dict[str, Any]], listener: TurnListener) -> Answer:
+        """`pending` holds the items the next request sends; it is updated in place for ask()'s clean-up."""
+        steps: list[Step] = []
+        with openai_errors(self.settings):
             for round_ in range(1, self.settings.max_tool_rounds + 2):
                 last = round_ > self.settings.max_tool_rounds
                 started = time.perf_counter()
@@ -48,14 +62,26 @@ class ResponsesEngine:
                         raise EngineError("The model finished without writing an answer; try asking again.")
                     return Answer(answer, tuple(steps), conversation, self.name, self.settings.model)
                 if last:
+                    stop = json.dumps({"error": "stopped: too many tool rounds in one turn"})
+                    pending[:] = [{"type": "function_call_output", "call_id": c.call_id, "output": stop}
+                                  for c in calls]
                     break
                 tool_steps = self.registry.call_all([(c.call_id, c.name, c.arguments) for c in calls], round_,
                                                     listener)
                 steps.extend(tool_steps)
-                pending = [{"type": "function_call_output", "call_id": s.call_id, "output": s.output}
-                           for s in tool_steps]
+                pending[:] = [{"type": "function_call_output", "call_id": s.call_id, "output": s.output}
+                              for s in tool_steps]
         raise EngineError(f"The model kept asking for tools after {self.settings.max_tool_rounds} rounds; "
                           "stopped without an answer.")
+
+    def _close_calls(self, conversation: str, outputs: list[dict[str, Any]]) -> None:
+        if not outputs:
+            return
+        try:
+            self.client.conversations.items.create(conversation, items=outputs)
+        except openai.OpenAIError as e:
+            log.warning("could not hand %d tool output(s) to %s after a failed turn: %s", len(outputs),
+                        conversation, e)
 
 
 def _check_status(response: Any) -> None:

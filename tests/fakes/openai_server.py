@@ -15,7 +15,7 @@ The "model" is a script over the conversation the server holds (see `script`):
 
 Misbehaviours: set `fake.mode` (for every request) or put "[fake:<mode>]" in the user's text:
   429            first attempt of each model round answers 429 (retry-after-ms 10), the retry succeeds
-  500, 503       every model round fails with that status
+  500, 503       every model round fails with that status; 500_after_tools: only rounds that carry tool outputs
   failed, expired, cancelled, incomplete   the run/response ends with that status (chat: 500 / finish "length")
   stuck          assistants: the run stays in_progress; responses/chat: the round sleeps `stuck_seconds`
   unknown_tool   round 1 calls a tool that does not exist; bad_json: arguments that are not JSON;
@@ -263,7 +263,8 @@ class FakeOpenAI:
         found = MARKER.search(users[-1]) if users else None
         return found.group(1) if found else None
 
-    def _model_round(self, mode: str | None, headers: dict[str, str], assistants: bool = False) -> None:
+    def _model_round(self, mode: str | None, headers: dict[str, str], assistants: bool = False,
+                     after_tools: bool = False) -> None:
         """HTTP-level misbehaviour and latency of one model round (assistants get stuck in the run instead)."""
         if self.latency and not (assistants and self.async_runs):
             time.sleep(self.latency)
@@ -275,8 +276,8 @@ class FakeOpenAI:
             raise FakeError(429, "Rate limit reached for gpt-test on requests per min (RPM): Limit 3, Used 3, "
                             "Requested 1. Please try again in 10ms.", "requests", "rate_limit_exceeded",
                             headers={"retry-after-ms": "10"})
-        if mode in ("500", "503"):
-            status = int(mode)
+        if mode in ("500", "503") or (mode == "500_after_tools" and after_tools):
+            status = int(mode[:3])
             message = ("The server had an error while processing your request. Sorry about that!"
                        if status == 500 else "The engine is currently overloaded, please try again later")
             raise FakeError(status, message, "server_error", None, headers={"retry-after-ms": "10"})
@@ -351,7 +352,7 @@ class FakeOpenAI:
         transcript = history + new_items
         events = self._item_events(transcript)
         mode = self._mode(events)
-        self._model_round(mode, headers)
+        self._model_round(mode, headers, after_tools=any(i["type"] == "function_call_output" for i in new_items))
         rid = self._id("resp")
         status, error, incomplete, output = "completed", None, None, []
         if mode in ("failed", "expired", "cancelled"):
@@ -447,7 +448,7 @@ class FakeOpenAI:
             elif role == "tool":
                 events.append({"kind": "output", "call_id": m.get("tool_call_id"), "output": text})
         mode = self._mode(events)
-        self._model_round(mode, headers)
+        self._model_round(mode, headers, after_tools=messages[-1].get("role") == "tool")
         if mode in ("failed", "expired", "cancelled"):
             raise FakeError(500, "The server had an error while processing your request. Sorry about that!",
                             "server_error", headers={"retry-after-ms": "10"})
@@ -594,7 +595,8 @@ class FakeOpenAI:
             return 200, poll, obj
         action = p[1]
         if action == "submit_tool_outputs":
-            self._model_round(run["mode"], headers, assistants=True)  # before any change: a retry sees the same run
+            # before any change, so that the SDK's retry of a 429 finds the run as it was
+            self._model_round(run["mode"], headers, assistants=True, after_tools=True)
             with self._lock:
                 if obj["status"] != "requires_action":
                     raise FakeError(400, f"Runs in status \"{obj['status']}\" do not accept tool outputs.")
