@@ -14,6 +14,7 @@ import threading
 import time
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from decimal import Decimal
 
 from slack_sdk import WebClient
 
@@ -21,12 +22,13 @@ from oilfx.engines.base import EngineError, ToolStep
 from oilfx.services import Services
 from oilfx.slack.render import render_answer, steps_breakdown, wants_steps
 from oilfx.slack.replies import PlaceholderReply, Reply, ResponseUrlReply, SlackCallFailed
+from oilfx.store import turn_order
 from oilfx.store.base import ThreadKey
 
 logger = logging.getLogger(__name__)
 
-# Two messages to one thread can reach us in either order within a few ms; waiting this long before asking for
-# the thread's turn lets the earlier message (lower ts) queue first.
+# Two messages to one thread can reach us in either order a few ms apart; a turn waits this long for an earlier
+# message (lower ts) to arrive and start first.
 ORDER_SETTLE_SECONDS = 0.15
 STEPS_META_PREFIX = "steps:"
 TURN_WAIT_SECONDS = 600.0
@@ -85,11 +87,44 @@ class _Progress:
         pass
 
 
+class _ArrivalOrder:
+    """In this process, a turn starts only after every earlier message (lower ts) of its thread that arrived by
+    then has started. The store's thread_turn orders only turns already waiting; this closes the gap between
+    a message's arrival and its place in that queue."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._pending: dict[ThreadKey, set[tuple[Decimal, str]]] = {}
+
+    def arrive(self, key: ThreadKey, order: Decimal, event_id: str) -> None:
+        with self._cond:
+            self._pending.setdefault(key, set()).add((order, event_id))
+
+    def wait_for_earlier(self, key: ThreadKey, order: Decimal, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while any(o < order for o, _ in self._pending.get(key, ())):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return
+                self._cond.wait(left)
+
+    def leave(self, key: ThreadKey, order: Decimal, event_id: str) -> None:
+        with self._cond:
+            waiting = self._pending.get(key)
+            if waiting is not None:
+                waiting.discard((order, event_id))
+                if not waiting:
+                    del self._pending[key]
+            self._cond.notify_all()
+
+
 class TurnRunner:
     """Runs turns on `executor` (our pool, not Bolt's: a turn takes seconds and many threads may be busy)."""
 
     def __init__(self, services: Services, client: WebClient, executor: Executor) -> None:
         self.services, self.client, self.executor = services, client, executor
+        self._arrivals = _ArrivalOrder()
 
     def submit(self, request: TurnRequest) -> None:
         self.executor.submit(self.run, request)
@@ -109,10 +144,7 @@ class TurnRunner:
             if request.thread_ts is None:
                 self._turn(request, log)
             else:
-                time.sleep(ORDER_SETTLE_SECONDS)
-                key = ThreadKey(request.team, request.channel, request.thread_ts)
-                with store.thread_turn(key, request.order, timeout=TURN_WAIT_SECONDS):
-                    self._turn(request, log)
+                self._ordered_turn(request, log)
         except TimeoutError:
             log.warning("thread busy: the turn could not start in time")
             self._report(self._reply_for(request, log),
@@ -126,6 +158,20 @@ class TurnRunner:
                 store.finish_event(request.event_id)
             except Exception:
                 log.exception("store failed to mark the event finished")
+
+    def _ordered_turn(self, request: TurnRequest, log: logging.LoggerAdapter) -> None:
+        assert request.thread_ts is not None
+        key = ThreadKey(request.team, request.channel, request.thread_ts)
+        order = turn_order(request.order)
+        self._arrivals.arrive(key, order, request.event_id)
+        try:
+            time.sleep(ORDER_SETTLE_SECONDS)
+            self._arrivals.wait_for_earlier(key, order, TURN_WAIT_SECONDS)
+            with self.services.store.thread_turn(key, request.order, timeout=TURN_WAIT_SECONDS):
+                self._arrivals.leave(key, order, request.event_id)
+                self._turn(request, log)
+        finally:
+            self._arrivals.leave(key, order, request.event_id)
 
     def _reply_for(self, request: TurnRequest, log: logging.LoggerAdapter) -> Reply:
         return PlaceholderReply(self.client, request.channel, request.reply_thread_ts, log)

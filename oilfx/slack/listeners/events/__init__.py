@@ -13,5 +13,5 @@ EVENTS = ("app_mention", "message")
 
 
 def register(app: App, deps: Deps) -> None:
-    app.event("app_mention")(app_mention_callback(deps))
-    app.event("message")(direct_message_callback(deps))
+    app.event(EVENTS[0])(app_mention_callback(deps))
+    app.event(EVENTS[1])(direct_message_callback(deps))

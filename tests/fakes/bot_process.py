@@ -1,0 +1,74 @@
+"""Run `python bot.py` as a separate process against loopback fakes (for the end-to-end tests).
+
+    bot = BotProcess(env).start()          # cwd: a fresh temp dir without .env
+    bot.stop()                             # SIGTERM, then SIGKILL; bot.kill() for SIGKILL at once
+    bot.log()                              # everything the bot wrote to stderr
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent.parent
+BOT = REPO / "bot.py"
+
+
+def clean_env(extra: dict[str, str]) -> dict[str, str]:
+    """A minimal environment: no inherited tokens, proxies or OILFX_* settings; only `extra` on top."""
+    base = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR"}}
+    return {**base, "PYTHONUNBUFFERED": "1", **extra}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class BotProcess:
+    def __init__(self, env: dict[str, str], cwd: str | None = None) -> None:
+        self.env = clean_env(env)
+        self.cwd = cwd or tempfile.mkdtemp(prefix="oilfx-bot-")
+        self.proc: subprocess.Popen[bytes] | None = None
+        self._log_path = Path(self.cwd) / "bot-stderr.log"
+        self._logs: list[str] = []
+
+    def start(self) -> BotProcess:
+        log = open(self._log_path, "ab")  # noqa: SIM115 - the child process owns it until stop()
+        self.proc = subprocess.Popen([sys.executable, str(BOT)], cwd=self.cwd, env=self.env,
+                                     stdout=log, stderr=log)
+        log.close()
+        return self
+
+    def run(self, timeout: float = 30.0) -> subprocess.CompletedProcess[str]:
+        """Run to exit (for start-up failures); returns the completed process with its output."""
+        return subprocess.run([sys.executable, str(BOT)], cwd=self.cwd, env=self.env, capture_output=True,
+                              text=True, timeout=timeout)
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        self.proc = None
+
+    def kill(self) -> None:
+        self.stop(signal.SIGKILL)
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def log(self) -> str:
+        return self._log_path.read_text(errors="replace") if self._log_path.exists() else ""

@@ -1,0 +1,281 @@
+"""End to end: `python bot.py` in its own process, driven through the fake Slack's Socket Mode, answering with
+the fake OpenAI (scripted model) and the fixture market pages. Nothing of oilfx is mocked.
+
+One bot process serves the whole module (start-up costs ~1 s); tests use distinct threads/channels.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from oilfx.config import load_settings
+from oilfx.market import Market, Quote, format_krw, format_krw_litre, format_usd
+from tests.fakes.bot_process import BotProcess
+from tests.fakes.openai_server import EVIL, FakeOpenAI
+from tests.fakes.pages import PagesServer
+from tests.fakes.slack_server import FakeSlack
+
+ANSWER_TIMEOUT = 20.0
+
+
+@pytest.fixture(scope="module")
+def pages() -> Iterator[PagesServer]:
+    server = PagesServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def openai_fake() -> Iterator[FakeOpenAI]:
+    fake = FakeOpenAI().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="module")
+def slack() -> Iterator[FakeSlack]:
+    fake = FakeSlack().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="module")
+def quote(pages: PagesServer) -> Quote:
+    """The fixture pages' values through the market module: what every figure below is computed from."""
+    return Market(load_settings(pages.env())).quote()
+
+
+@pytest.fixture(scope="module")
+def bot_env(slack: FakeSlack, openai_fake: FakeOpenAI, pages: PagesServer,
+            tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    db = tmp_path_factory.mktemp("store") / "oilfx.db"
+    return {**slack.env(), **openai_fake.env(), **pages.env(), "OILFX_DB": str(db),
+            "OILFX_OPENAI_MAX_RETRIES": "0", "OILFX_LOG_LEVEL": "INFO"}
+
+
+@pytest.fixture(scope="module")
+def bot(slack: FakeSlack, bot_env: dict[str, str]) -> Iterator[BotProcess]:
+    process = BotProcess(bot_env).start()
+    try:
+        slack.wait_connections(1, timeout=30)
+    except AssertionError:
+        process.stop()
+        pytest.fail(f"bot did not connect; its log:\n{process.log()}")
+    yield process
+    process.stop()
+    logs = process.log()
+    for secret in (slack.bot_token, slack.app_token, bot_env["OPENAI_API_KEY"]):
+        assert secret not in logs, "a secret reached the bot's log"
+
+
+def mention(slack: FakeSlack, text: str, channel: str, thread_ts: str | None = None) -> tuple[dict[str, Any], str]:
+    payload = slack.app_mention(text, channel=channel, thread_ts=thread_ts)
+    envelope = slack.deliver("events_api", payload)
+    slack.wait_ack(envelope)
+    return payload, envelope
+
+
+def answer_in(slack: FakeSlack, channel: str, thread_ts: str, contains: str, count: int = 1):
+    return slack.wait_for_message(channel=channel, thread_ts=thread_ts, contains=contains, count=count,
+                                  timeout=ANSWER_TIMEOUT)
+
+
+def conversations_for(openai_fake: FakeOpenAI, question: str) -> set[str]:
+    """The OpenAI conversation ids of every Responses request that carried `question` as the user input."""
+    found = set()
+    for r in openai_fake.requests:
+        body = r["body"] or {}
+        if r["path"] == "/v1/responses" and any(
+                isinstance(i, dict) and i.get("content") == question for i in body.get("input") or []):
+            found.add(body["conversation"])
+    return found
+
+
+def wti_barrel(quote: Quote) -> str:
+    return format_krw(quote.krw_per_barrel("WTI"))
+
+
+# --- tests ------------------------------------------------------------------------------------------------------
+
+def test_mention_is_acked_and_answered_in_its_thread_with_sources(bot, slack, quote):
+    payload, envelope = mention(slack, "현재 WTI 석유 가격을 원화로 알려줄래?", channel="C0MENTION")
+    assert slack.acks[envelope].latency < 3.0
+    ts = payload["event"]["ts"]
+    reply = answer_in(slack, "C0MENTION", ts, wti_barrel(quote))
+    assert reply.thread_ts == ts
+    assert reply.versions[0]["text"].startswith("Looking up crude prices")  # the placeholder came first
+    assert quote.oil["WTI"].source in reply.all_text and quote.fx.source in reply.all_text
+    assert quote.oil["WTI"].as_of.isoformat() in reply.all_text
+    assert any(b["type"] == "section" for b in reply.blocks) and reply.text
+
+
+def test_follow_up_in_the_thread_continues_the_same_openai_conversation(bot, slack, openai_fake, quote):
+    first_q, second_q = "WTI in won per barrel?", "And Brent per litre?"
+    payload, _ = mention(slack, first_q, channel="C0FOLLOW")
+    ts = payload["event"]["ts"]
+    answer_in(slack, "C0FOLLOW", ts, wti_barrel(quote))
+    mention(slack, second_q, channel="C0FOLLOW", thread_ts=ts)
+    answer_in(slack, "C0FOLLOW", ts, format_krw_litre(quote.krw_per_litre("Brent")))
+    first, second = conversations_for(openai_fake, first_q), conversations_for(openai_fake, second_q)
+    assert len(first) == 1 and first == second
+
+
+def test_dm_top_level_and_thread_conversations_and_ignored_events(bot, slack, openai_fake, quote):
+    channel = "D0DMTEST1"
+    q1, q2, q3 = "WTI price in won?", "Brent in won?", "Dubai in won?"
+    dm1 = slack.dm_message(q1, channel=channel)
+    slack.wait_ack(slack.deliver("events_api", dm1))
+    top = slack.wait_for_message(channel=channel, contains=wti_barrel(quote), timeout=ANSWER_TIMEOUT)
+    assert top.thread_ts is None  # answered in place, not in a thread
+    # Our own echo, another bot, an edit and a deletion: none of them may be answered.
+    for ignored in (slack.bot_message("echo", channel=channel), slack.bot_message("hi", channel=channel, own=False),
+                    slack.message_changed(channel=channel, ts=dm1["event"]["ts"], new_text="WTI now?"),
+                    slack.message_deleted(channel=channel, deleted_ts=dm1["event"]["ts"])):
+        slack.wait_ack(slack.deliver("events_api", ignored))
+    slack.wait_ack(slack.deliver("events_api", slack.dm_message(q2, channel=channel)))
+    slack.wait_for_message(channel=channel, contains=format_krw(quote.krw_per_barrel("Brent")),
+                           timeout=ANSWER_TIMEOUT)
+    assert conversations_for(openai_fake, q1) == conversations_for(openai_fake, q2)  # the DM's running one
+    # A thread under a DM message is its own conversation.
+    dm3 = slack.dm_message(q3, channel=channel, thread_ts=dm1["event"]["ts"])
+    slack.wait_ack(slack.deliver("events_api", dm3))
+    answer_in(slack, channel, dm1["event"]["ts"], format_krw(quote.krw_per_barrel("Dubai")))
+    assert conversations_for(openai_fake, q3).isdisjoint(conversations_for(openai_fake, q1))
+    assert len(slack.posted(channel)) == 3  # three questions, three answers, nothing for the ignored events
+
+
+def test_oilprice_bare_posts_the_table_without_the_model(bot, slack, openai_fake, quote):
+    model_requests, before = len(openai_fake.requests), len(slack.responses)
+    envelope = slack.deliver("slash_commands", slack.slash_command(text="", channel="C0TABLE"))
+    slack.wait_ack(envelope)
+    body = slack.wait_for(lambda: len(slack.responses) > before and slack.responses[-1], ANSWER_TIMEOUT,
+                          what="the /oilprice table")["body"]
+    assert body["response_type"] == "in_channel"
+    for name, price in quote.oil.items():
+        assert format_usd(price.usd) in body["text"]
+        assert format_krw(quote.krw_per_barrel(name)) in body["text"]
+        assert format_krw_litre(quote.krw_per_litre(name)) in body["text"]
+    assert quote.fx.source in body["text"]
+    assert len(openai_fake.requests) == model_requests
+
+
+def test_oilprice_help_is_the_ack_itself(bot, slack):
+    envelope = slack.deliver("slash_commands", slack.slash_command(text="help", channel="C0HELP"))
+    ack = slack.wait_ack(envelope)
+    assert "/oilprice" in ack["payload"]["text"]
+
+
+def test_oilprice_question_is_answered_in_the_channel_and_its_thread_continues(bot, slack, openai_fake, quote):
+    question = "WTI per barrel in won please"
+    slack.wait_ack(slack.deliver("slash_commands", slack.slash_command(text=question, channel="C0ASK")))
+    posted = slack.wait_for_message(channel="C0ASK", contains=wti_barrel(quote), timeout=ANSWER_TIMEOUT)
+    assert posted.thread_ts is None and question in posted.all_text
+    follow_up = "Now Dubai per barrel?"
+    mention(slack, follow_up, channel="C0ASK", thread_ts=posted.ts)
+    answer_in(slack, "C0ASK", posted.ts, format_krw(quote.krw_per_barrel("Dubai")))
+    assert conversations_for(openai_fake, question) == conversations_for(openai_fake, follow_up)
+
+
+def test_oilprice_question_where_the_bot_is_not_a_member_uses_the_response_url(bot, slack, quote):
+    slack.fail("chat.postMessage", "not_in_channel", when=lambda p: p.get("channel") == "C0NOTIN")
+    before = len(slack.responses)
+    slack.wait_ack(slack.deliver("slash_commands", slack.slash_command(text="WTI in won?", channel="C0NOTIN")))
+    body = slack.wait_for(lambda: len(slack.responses) > before and slack.responses[-1], ANSWER_TIMEOUT,
+                          what="an answer through response_url")["body"]
+    assert body["response_type"] == "in_channel" and wti_barrel(quote) in body["text"]
+
+
+def test_slack_retries_of_one_event_get_one_answer(bot, slack, openai_fake, quote):
+    question = "WTI now? (retried)"
+    payload = slack.app_mention(question, channel="C0RETRY")
+    first = slack.deliver("events_api", payload)
+    retries = [slack.redeliver(first, retry_attempt=n, retry_reason="timeout") for n in (1, 2)]
+    for envelope in (first, *retries):
+        slack.wait_ack(envelope)
+    ts = payload["event"]["ts"]
+    answer_in(slack, "C0RETRY", ts, wti_barrel(quote))
+    time.sleep(1.0)  # room for a wrongly accepted retry to post
+    assert len(slack.posted("C0RETRY", ts)) == 1
+    user_turns = [r for r in openai_fake.requests if r["path"] == "/v1/responses"
+                  and any(isinstance(i, dict) and i.get("content") == question for i in r["body"].get("input") or [])]
+    assert len(user_turns) == 1
+
+
+def test_two_messages_in_one_thread_are_answered_in_order(bot, slack, quote):
+    root, _ = mention(slack, "WTI in won?", channel="C0ORDER")
+    ts = root["event"]["ts"]
+    answer_in(slack, "C0ORDER", ts, wti_barrel(quote))
+    earlier = slack.app_mention("Brent in won?", channel="C0ORDER", thread_ts=ts)
+    later = slack.app_mention("Dubai in won?", channel="C0ORDER", thread_ts=ts)
+    # The later message arrives first, as can happen with Slack's delivery.
+    for envelope in (slack.deliver("events_api", later), slack.deliver("events_api", earlier)):
+        slack.wait_ack(envelope)
+    answer_in(slack, "C0ORDER", ts, format_krw(quote.krw_per_barrel("Dubai")))
+    answer_in(slack, "C0ORDER", ts, format_krw(quote.krw_per_barrel("Brent")))
+    texts = slack.thread_texts("C0ORDER", ts)
+    assert len(texts) == 3
+    assert format_krw(quote.krw_per_barrel("Brent")) in texts[1]
+    assert format_krw(quote.krw_per_barrel("Dubai")) in texts[2]
+
+
+def test_show_steps_button_posts_the_breakdown(bot, slack):
+    payload, _ = mention(slack, "WTI per litre in won?", channel="C0STEPS")
+    ts = payload["event"]["ts"]
+    answer = answer_in(slack, "C0STEPS", ts, "₩")
+    button = next(e for b in answer.blocks if b["type"] == "actions" for e in b["elements"]
+                  if e["action_id"] == "oilfx_show_steps")
+    click = slack.block_action("oilfx_show_steps", value=button["value"], message=answer.as_event(),
+                               channel="C0STEPS")
+    slack.wait_ack(slack.deliver("interactive", click))
+    breakdown = answer_in(slack, "C0STEPS", ts, "Run steps")
+    for tool in ("oil_price", "usd_krw", "oil_price_krw"):
+        assert tool in breakdown.all_text
+    assert " ms" in breakdown.all_text and "tokens" in breakdown.all_text
+
+
+def test_asking_for_steps_shows_them_with_the_answer(bot, slack, quote):
+    payload, _ = mention(slack, "WTI in won? show the steps", channel="C0ASKSTEPS")
+    ts = payload["event"]["ts"]
+    answer_in(slack, "C0ASKSTEPS", ts, wti_barrel(quote))
+    steps = answer_in(slack, "C0ASKSTEPS", ts, "Run steps")
+    assert "oil_price_krw" in steps.all_text
+
+
+def test_mentions_and_links_from_the_model_reach_slack_neutralised(bot, slack, quote):
+    payload, _ = mention(slack, "WTI in won? [fake:evil]", channel="C0EVIL")
+    ts = payload["event"]["ts"]
+    answer = answer_in(slack, "C0EVIL", ts, wti_barrel(quote))
+    sent = [c for c in slack.calls if c.method in ("chat.postMessage", "chat.update")
+            and c.params.get("channel") == "C0EVIL"]
+    everything = "\n".join(str(c.params.get("text")) + str(c.params.get("blocks")) for c in sent)
+    for dangerous in ("<!channel>", "<@U123>", "<https://evil.example|click>", *EVIL.split()):
+        assert dangerous not in everything
+    assert "evil.example" in answer.all_text  # shown as plain text, not hidden behind "click"
+
+
+def test_a_model_failure_ends_in_a_message_in_the_thread(bot, slack):
+    payload, _ = mention(slack, "WTI in won? [fake:500]", channel="C0FAIL")
+    ts = payload["event"]["ts"]
+    reply = answer_in(slack, "C0FAIL", ts, ":warning:")
+    assert "500" in reply.all_text or "OpenAI" in reply.all_text
+    assert "Looking up" not in reply.all_text  # the placeholder was replaced, not left hanging
+
+
+def test_restart_continues_the_same_conversation(bot, slack, openai_fake, bot_env, quote):
+    before_q, after_q = "WTI in won before restart?", "Brent in won after restart?"
+    payload, _ = mention(slack, before_q, channel="C0RESTART")
+    ts = payload["event"]["ts"]
+    answer_in(slack, "C0RESTART", ts, wti_barrel(quote))
+    old_connections = slack.connections()
+    bot.kill()
+    slack.wait_for(lambda: not set(old_connections) & set(slack.connections()), 10, what="old connection closed")
+    bot.start()
+    slack.wait_new_connection(max(old_connections), timeout=30)
+    mention(slack, after_q, channel="C0RESTART", thread_ts=ts)
+    answer_in(slack, "C0RESTART", ts, format_krw(quote.krw_per_barrel("Brent")))
+    assert conversations_for(openai_fake, before_q) == conversations_for(openai_fake, after_q)
+

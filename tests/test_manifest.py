@@ -1,0 +1,119 @@
+"""manifest.yml against the code: every event, command and action the listeners register is declared, every Web
+API method the code calls is covered by a granted scope, and the features the bot relies on are on."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from oilfx.slack.listeners import register_listeners
+
+ROOT = Path(__file__).resolve().parent.parent
+MANIFEST = yaml.safe_load((ROOT / "manifest.yml").read_text())
+
+# Scopes each bot-token Web API method needs (docs.slack.dev/reference/methods/<method>, "Required scopes").
+METHOD_SCOPES: dict[str, set[str]] = {
+    "auth.test": set(),
+    "chat.postMessage": {"chat:write"},
+    "chat.update": {"chat:write"},
+    "chat.postEphemeral": {"chat:write"},
+    "chat.delete": {"chat:write"},
+    "reactions.add": {"reactions:write"},
+    "users.info": {"users:read"},
+    "conversations.info": {"channels:read"},
+}
+# Scopes each subscribed bot event needs (docs.slack.dev/reference/events/<event>).
+EVENT_SCOPES = {"app_mention": {"app_mentions:read"}, "message.im": {"im:history"}}
+# A registered `message` listener is satisfied by any of these subscriptions.
+MESSAGE_EVENTS = {"message.im", "message.channels", "message.groups", "message.mpim"}
+
+
+class RecordingApp:
+    """Stands in for Bolt's App at registration time only: records what each listener registers for."""
+
+    def __init__(self) -> None:
+        self.registered: dict[str, list[Any]] = {"event": [], "command": [], "action": []}
+
+    def _record(self, kind: str, key: Any):
+        self.registered[kind].append(key)
+        return lambda fn: fn
+
+    def event(self, key: Any):
+        return self._record("event", key)
+
+    def command(self, key: Any):
+        return self._record("command", key)
+
+    def action(self, key: Any):
+        return self._record("action", key)
+
+
+def registered() -> dict[str, list[Any]]:
+    app = RecordingApp()
+    register_listeners(app, deps=None)  # type: ignore[arg-type]  # callbacks only close over deps
+    return app.registered
+
+
+def bot_events() -> set[str]:
+    return set(MANIFEST["settings"]["event_subscriptions"]["bot_events"])
+
+
+def bot_scopes() -> set[str]:
+    return set(MANIFEST["oauth_config"]["scopes"]["bot"])
+
+
+def test_every_registered_event_is_subscribed():
+    events = registered()["event"]
+    assert events, "no event listeners registered"
+    for event in events:
+        if event == "message":
+            assert bot_events() & MESSAGE_EVENTS, "a message listener needs a message.* subscription"
+        else:
+            assert event in bot_events()
+
+
+def test_every_registered_command_is_declared():
+    declared = {c["command"] for c in MANIFEST["features"]["slash_commands"]}
+    assert registered()["command"] and set(registered()["command"]) <= declared
+
+
+def test_actions_need_interactivity():
+    assert registered()["action"]
+    assert MANIFEST["settings"]["interactivity"]["is_enabled"] is True
+
+
+def test_socket_mode_and_bot_user():
+    assert MANIFEST["settings"]["socket_mode_enabled"] is True
+    assert MANIFEST["features"]["bot_user"]["display_name"]
+
+
+def called_methods() -> set[str]:
+    """Web API methods the code calls through a WebClient (`client.chat_postMessage(` -> chat.postMessage)."""
+    pattern = re.compile(r"\bclient\.((?:chat|auth|reactions|users|conversations|assistant|apps|views)_\w+)")
+    found: set[str] = set()
+    for path in [ROOT / "bot.py", *(ROOT / "oilfx").rglob("*.py")]:
+        for name in pattern.findall(path.read_text()):
+            family, _, method = name.partition("_")
+            found.add(f"{family}.{method}")
+    return found
+
+
+def test_every_called_method_is_covered_by_granted_scopes():
+    methods = called_methods()
+    assert "chat.postMessage" in methods
+    for method in methods:
+        assert method in METHOD_SCOPES, f"{method}: add its required scopes to METHOD_SCOPES"
+        assert METHOD_SCOPES[method] <= bot_scopes(), f"{method} needs {METHOD_SCOPES[method]}"
+
+
+def test_subscriptions_and_commands_have_their_scopes():
+    for event in bot_events():
+        assert EVENT_SCOPES[event] <= bot_scopes()
+    if MANIFEST["features"].get("slash_commands"):
+        assert "commands" in bot_scopes()
+    granted_but_unused = bot_scopes() - set().union(*METHOD_SCOPES.values(), *EVENT_SCOPES.values(),
+                                                    {"commands", "im:read", "im:write"})
+    assert not granted_but_unused, f"scopes granted but not used: {granted_but_unused}"
