@@ -6,6 +6,7 @@ result the Slack renderer uses ("sources", "figures"). Nothing a tool does can r
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import json
 import logging
@@ -25,6 +26,7 @@ from oilfx.market.quote import (
     UNITS,
     FxRate,
     OilPrice,
+    canonical_benchmark,
     format_krw,
     format_krw_litre,
     format_kst,
@@ -53,6 +55,8 @@ class Tool:
     description: str
     parameters: dict[str, Any]          # strict JSON schema: every property required, no extras
     function: Callable[..., ToolResult]
+    # Optional: maps loose spellings a non-strict model may send ("wti", "liter") to the schema's values.
+    normalise: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
 
 class MarketData(Protocol):
@@ -98,6 +102,8 @@ class ToolRegistry:
             raise _ToolError(f"arguments for {name} are not valid JSON ({e.msg} at position {e.pos})") from None
         if not isinstance(args, dict):
             raise _ToolError(f"arguments for {name} must be a JSON object")
+        if tool.normalise is not None:
+            args = tool.normalise(args)
         # Servers without strict mode may omit optional arguments: fill in the function's defaults first.
         for pname, param in inspect.signature(tool.function).parameters.items():
             if pname not in args and param.default is not inspect.Parameter.empty:
@@ -172,6 +178,20 @@ def _no_args() -> dict[str, Any]:
     return {"type": "object", "properties": {}, "required": [], "additionalProperties": False}
 
 
+_UNIT_ALIASES = {"barrel": "barrel", "bbl": "barrel", "배럴": "barrel", "litre": "litre", "liter": "litre",
+                 "l": "litre", "리터": "litre"}
+
+
+def _normalise_krw_args(args: dict[str, Any]) -> dict[str, Any]:
+    args = dict(args)
+    if isinstance(args.get("benchmark"), str):
+        with contextlib.suppress(ValueError):  # unknown names stay as sent: the schema check names the choices
+            args["benchmark"] = canonical_benchmark(args["benchmark"])
+    if isinstance(args.get("unit"), str):
+        args["unit"] = _UNIT_ALIASES.get(args["unit"].strip().lower(), args["unit"])
+    return args
+
+
 def default_registry(market: MarketData) -> ToolRegistry:
     """oil_price, usd_krw (the seed's names) and oil_price_krw, all reading `market`."""
 
@@ -238,5 +258,5 @@ def default_registry(market: MarketData) -> ToolRegistry:
               "properties": {"benchmark": {"type": "string", "enum": list(BENCHMARKS)},
                              "unit": {"type": "string", "enum": list(UNITS)}},
               "required": ["benchmark", "unit"], "additionalProperties": False},
-             oil_price_krw),
+             oil_price_krw, normalise=_normalise_krw_args),
     ])

@@ -163,3 +163,12 @@ def test_real_tools_run_concurrently(pages_server: PagesServer) -> None:
     elapsed_ms = (time.perf_counter() - started) * 1000
     assert all(s.ok and s.duration_ms >= 300 for s in steps)
     assert elapsed_ms < 1.6 * 300, f"round took {elapsed_ms:.0f} ms for two 300 ms tools"
+
+
+def test_loose_spellings_from_non_strict_models_are_normalised(market: Market) -> None:
+    registry = default_registry(market)
+    loose = registry.call("c1", "oil_price_krw", '{"benchmark": "wti", "unit": "liter"}')
+    assert loose.ok and json.loads(loose.output)["display"] == format_krw_litre(krw_per_litre(WTI_USD, USD_KRW))
+    assert json.loads(registry.call("c2", "oil_price_krw", '{"benchmark": "두바이"}').output)["unit"] == "barrel"
+    wrong = registry.call("c3", "oil_price_krw", '{"benchmark": "Gold", "unit": "barrel"}')
+    assert not wrong.ok and "'Gold' is not one of" in json.loads(wrong.output)["error"]

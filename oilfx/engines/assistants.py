@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
 import time
 import warnings
 from typing import Any
@@ -41,6 +42,7 @@ class AssistantsEngine:
         self.state = state if state is not None else MemoryState()
         self.client = client or make_client(settings)
         self.runs = self.client.beta.threads.runs
+        self._assistant_lock = threading.Lock()
 
     def _meta_key(self) -> str:
         spec = json.dumps([INSTRUCTIONS, self.registry.chat_tools()], sort_keys=True)
@@ -50,12 +52,14 @@ class AssistantsEngine:
         if self.settings.assistant_id:
             return self.settings.assistant_id
         key = self._meta_key()
-        if not fresh and (known := self.state.get_meta(key)):
-            return known
-        assistant = self.client.beta.assistants.create(
-            model=self.settings.model, name="oilfx", instructions=INSTRUCTIONS, tools=self.registry.chat_tools())
-        self.state.set_meta(key, assistant.id)
-        return assistant.id
+        with self._assistant_lock:  # concurrent first turns must not each create an assistant
+            if not fresh and (known := self.state.get_meta(key)):
+                return known
+            assistant = self.client.beta.assistants.create(
+                model=self.settings.model, name="oilfx", instructions=INSTRUCTIONS,
+                tools=self.registry.chat_tools())
+            self.state.set_meta(key, assistant.id)
+            return assistant.id
 
     def ask(self, text: str, conversation: str | None = None, listener: TurnListener | None = None) -> Answer:
         listener = listener or NullListener()
