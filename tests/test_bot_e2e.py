@@ -265,6 +265,27 @@ def test_a_model_failure_ends_in_a_message_in_the_thread(bot, slack):
     assert "Looking up" not in reply.all_text  # the placeholder was replaced, not left hanging
 
 
+def test_slack_errors_are_logged_and_other_threads_still_answered(bot, slack, quote):
+    slack.fail("chat.postMessage", "channel_not_found", times=None, when=lambda p: p.get("channel") == "C0GONE")
+    try:
+        mention(slack, "WTI in won? (gone channel)", channel="C0GONE")
+        payload, _ = mention(slack, "WTI in won? (healthy channel)", channel="C0HEALTHY")
+        answer_in(slack, "C0HEALTHY", payload["event"]["ts"], wti_barrel(quote))
+        slack.wait_for(lambda: "chat.postMessage failed: channel_not_found" in bot.log(), 10,
+                       what="the Slack error in the bot's log")
+    finally:
+        slack.clear_faults("chat.postMessage")
+    assert slack.posted("C0GONE") == []
+
+
+def test_rate_limited_update_is_retried_after_retry_after(bot, slack, quote):
+    slack.fail("chat.update", "ratelimited", times=1, retry_after=1)
+    payload, _ = mention(slack, "WTI in won? (rate limited)", channel="C0RATE")
+    reply = answer_in(slack, "C0RATE", payload["event"]["ts"], wti_barrel(quote))
+    limited = [c for c in slack.calls_to("chat.update") if c.status == 429]
+    assert limited and reply.versions[-1]["time"] - limited[0].time >= 0.9
+
+
 def test_restart_continues_the_same_conversation(bot, slack, openai_fake, bot_env, quote):
     before_q, after_q = "WTI in won before restart?", "Brent in won after restart?"
     payload, _ = mention(slack, before_q, channel="C0RESTART")

@@ -95,3 +95,13 @@ def test_bot_without_usable_settings_exits_2_with_one_message(env, expected):
     for value in env.values():  # a wrong token is named, never echoed in full
         if len(value) > 8 and value.startswith(("xoxb-", "xapp-")):
             assert value not in done.stderr
+
+
+def test_bot_token_slack_rejects_exits_2(servers, tmp_path):
+    slack, openai_fake, _ = servers
+    env = {**slack.env(), "SLACK_BOT_TOKEN": "xoxb-revoked-token-123", **openai_fake.env(),
+           "OILFX_DB": str(tmp_path / "oilfx.db")}
+    done = BotProcess(env).run()
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "SLACK_BOT_TOKEN" in done.stderr and "invalid_auth" in done.stderr
+    assert "xoxb-revoked-token-123" not in done.stderr
