@@ -236,3 +236,30 @@ def test_a_turn_stopped_for_too_many_tool_rounds_leaves_the_conversation_usable(
     with pytest.raises(EngineError, match="kept asking for tools"):
         engine.ask(f"{SEED_QUESTION} [fake:loop]", first.conversation)
     assert EXPECTED in engine.ask(SEED_QUESTION, first.conversation).text
+
+
+@pytest.mark.parametrize("engine", ["responses", "chat"])
+def test_streaming_sends_the_answer_as_text_deltas(pages_server: PagesServer, fake_openai: FakeOpenAI,
+                                                   engine: str) -> None:
+    deltas: list[str] = []
+
+    class Collect:
+        def tool_started(self, call_id: str, name: str, arguments: str) -> None:
+            pass
+
+        def tool_finished(self, step: ToolStep) -> None:
+            pass
+
+        def text_delta(self, delta: str) -> None:
+            deltas.append(delta)
+
+    settings = _settings(pages_server, fake_openai, engine)
+    streaming = make_engine(settings, _registry(settings), MemoryState(), stream=True)
+    answer = streaming.ask(SEED_QUESTION, listener=Collect())
+    assert EXPECTED in answer.text and len(deltas) > 1 and "".join(deltas).strip() == answer.text
+    assert {s.name for s in answer.tool_steps if s.round == 1} == {"oil_price", "usd_krw"}
+    assert all(m.input_tokens for m in answer.model_steps)
+    assert all(r["body"].get("stream") is True for r in fake_openai.requests if r["method"] == "POST"
+               and r["path"] in ("/v1/responses", "/v1/chat/completions"))
+    follow_up = streaming.ask("WTI 리터당은?", answer.conversation)
+    assert follow_up.conversation == answer.conversation and "리터당" in follow_up.text

@@ -177,3 +177,33 @@ def test_script_reads_benchmark_unit_and_misbehaviours() -> None:
     kind, text = script(user + failed, None)
     assert kind == "text" and "unavailable" in text and "KNOC: HTTP 503" in text
     assert script(user + calls, "loop")[0] == "calls"
+
+
+def test_responses_stream_satisfies_the_sdk_stream_helper(client: openai.OpenAI) -> None:
+    with client.responses.stream(model="gpt-test", input=QUESTION, tools=[
+            {"type": "function", "name": "oil_price", "parameters": {"type": "object", "properties": {},
+                                                                     "required": [], "additionalProperties": False},
+             "strict": True}]) as stream:
+        kinds = [event.type for event in stream]
+        final = stream.get_final_response()
+    assert kinds[0] == "response.created" and kinds[-1] == "response.completed"
+    assert [o.name for o in final.output] == ["oil_price", "usd_krw"]
+    answer = client.responses.create(model="gpt-test", previous_response_id=final.id, stream=True, input=[
+        {"type": "function_call_output", "call_id": o.call_id, "output": "{}"} for o in final.output])
+    events = list(answer)
+    assert events[-1].type == "response.completed" and events[-1].response.output[0].name == "oil_price_krw"
+
+
+def test_chat_stream_rebuilds_tool_calls_and_text(client: openai.OpenAI) -> None:
+    messages: list[dict] = [{"role": "user", "content": QUESTION}]
+    with client.chat.completions.stream(model="gpt-test", messages=messages) as stream:
+        final = stream.get_final_completion()
+    calls = final.choices[0].message.tool_calls
+    assert [c.function.name for c in calls] == ["oil_price", "usd_krw"]
+    messages.append({"role": "assistant", "content": None, "tool_calls": [
+        {"id": c.id, "type": "function", "function": {"name": "oil_price_krw", "arguments": "{}"}} for c in calls]})
+    messages += [{"role": "tool", "tool_call_id": c.id, "content": KRW_OUTPUT} for c in calls]
+    chunks = list(client.chat.completions.create(model="gpt-test", messages=messages, stream=True,
+                                                 stream_options={"include_usage": True}))
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert "₩1" in text and chunks[-1].usage is not None and chunks[-1].usage.total_tokens > 0

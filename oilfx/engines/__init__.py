@@ -14,15 +14,18 @@ __all__ = ["Answer", "Engine", "EngineError", "EngineState", "ModelStep", "ToolS
            "make_engine"]
 
 
-def make_engine(settings: Settings, registry: ToolRegistry, state: EngineState | None = None) -> Engine:
-    """The engine settings.engine names. Raises EngineError (e.g. OPENAI_API_KEY missing)."""
+def make_engine(settings: Settings, registry: ToolRegistry, state: EngineState | None = None, *,
+                stream: bool = False) -> Engine:
+    """The engine settings.engine names. Raises EngineError (e.g. OPENAI_API_KEY missing).
+
+    stream=True: responses and chat stream the model's text to TurnListener.text_delta (assistants ignores it)."""
     if settings.engine == "responses":
         from oilfx.engines.responses import ResponsesEngine
-        return ResponsesEngine(settings, registry, state)
+        return ResponsesEngine(settings, registry, state, stream=stream)
     if settings.engine == "assistants":
         from oilfx.engines.assistants import AssistantsEngine
         return AssistantsEngine(settings, registry, state)
     if settings.engine == "chat":
         from oilfx.engines.chat import ChatEngine
-        return ChatEngine(settings, registry, state)
+        return ChatEngine(settings, registry, state, stream=stream)
     raise EngineError(f"unknown engine {settings.engine!r}; choose responses, assistants or chat")

@@ -22,8 +22,8 @@ class ResponsesEngine:
     name = "responses"
 
     def __init__(self, settings: Settings, registry: ToolRegistry, state: EngineState | None = None,
-                 client: openai.OpenAI | None = None) -> None:
-        self.settings, self.registry = settings, registry
+                 client: openai.OpenAI | None = None, stream: bool = False) -> None:
+        self.settings, self.registry, self.stream = settings, registry, stream
         self.client = client or make_client(settings)
 
     def ask(self, text: str, conversation: str | None = None, listener: TurnListener | None = None) -> Answer:
@@ -46,10 +46,10 @@ class ResponsesEngine:
             for round_ in range(1, self.settings.max_tool_rounds + 2):
                 last = round_ > self.settings.max_tool_rounds
                 started = time.perf_counter()
-                response = self.client.responses.create(
-                    model=self.settings.model, instructions=INSTRUCTIONS, conversation=conversation,
-                    input=pending, tools=self.registry.responses_tools(), parallel_tool_calls=True,
-                    tool_choice="none" if last else "auto")
+                response = self._create(listener, model=self.settings.model, instructions=INSTRUCTIONS,
+                                        conversation=conversation, input=pending,
+                                        tools=self.registry.responses_tools(), parallel_tool_calls=True,
+                                        tool_choice="none" if last else "auto")
                 _check_status(response)
                 calls = [item for item in response.output if item.type == "function_call"]
                 usage = response.usage
@@ -73,6 +73,22 @@ class ResponsesEngine:
                               for s in tool_steps]
         raise EngineError(f"The model kept asking for tools after {self.settings.max_tool_rounds} rounds; "
                           "stopped without an answer.")
+
+    def _create(self, listener: TurnListener, **request: Any) -> Any:
+        if not self.stream:
+            return self.client.responses.create(**request)
+        response = None
+        with self.client.responses.create(stream=True, **request) as events:
+            for event in events:
+                if event.type == "response.output_text.delta":
+                    listener.text_delta(event.delta)
+                elif event.type in ("response.completed", "response.incomplete", "response.failed"):
+                    response = event.response
+                elif event.type == "error":
+                    raise EngineError(f"The response stream failed ({event.code}: {event.message}).")
+        if response is None:
+            raise EngineError("The response stream ended before the response was complete; try again.")
+        return response
 
     def _close_calls(self, conversation: str, outputs: list[dict[str, Any]]) -> None:
         if not outputs:

@@ -1,10 +1,11 @@
 """A loopback fake of the OpenAI API that the real `openai` SDK accepts (strict validation included).
 
 Wire shapes follow ../shared/OPENAI_WIRE.md (read from openai 3.57 and verified with strict validation):
-  POST /v1/responses                      Responses (non-stream), with `conversation` or `previous_response_id`
+  POST /v1/responses                      Responses, with `conversation` or `previous_response_id`
   /v1/conversations[/{id}[/items]]        Conversations create/retrieve/delete, items list/create
   /v1/assistants, /v1/threads, .../messages, .../runs (+ GET poll, submit_tool_outputs, cancel, steps)
-  POST /v1/chat/completions               Chat Completions with tools (non-stream)
+  POST /v1/chat/completions               Chat Completions with tools
+  Responses and Chat Completions stream (SSE) when the request says `stream: true`.
 Every response has `x-request-id`; run GETs carry `openai-poll-after-ms`; errors use the real envelope
 {"error": {"message", "type", "param", "code"}}.
 
@@ -165,6 +166,9 @@ class FakeOpenAI:
                 length = int(self.headers.get("content-length") or 0)
                 raw = self.rfile.read(length) if length else b""
                 status, headers, body = fake.handle(method, self.path, dict(self.headers.items()), raw)
+                if isinstance(body, SSE):
+                    self._stream(body)
+                    return
                 data = json.dumps(body, ensure_ascii=False).encode()
                 self.send_response(status)
                 self.send_header("content-type", "application/json")
@@ -174,6 +178,19 @@ class FakeOpenAI:
                     self.send_header(k, v)
                 self.end_headers()
                 self.wfile.write(data)
+
+            def _stream(self, events: SSE) -> None:
+                self.send_response(200)
+                self.send_header("content-type", "text/event-stream")
+                self.send_header("connection", "close")
+                self.send_header("x-request-id", f"req_{uuid.uuid4().hex[:16]}")
+                self.end_headers()
+                self.close_connection = True
+                for event, data in events:
+                    frame = f"event: {event}\n" if event else ""
+                    payload = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
+                    self.wfile.write(f"{frame}data: {payload}\n\n".encode())
+                    self.wfile.flush()
 
             def do_GET(self) -> None:
                 self._serve("GET")
@@ -324,8 +341,6 @@ class FakeOpenAI:
         return items
 
     def _responses_create(self, body: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
-        if body.get("stream"):
-            raise FakeError(400, "This fake does not stream Responses.", param="stream")
         conv_ref = body.get("conversation")
         conv_id = conv_ref.get("id") if isinstance(conv_ref, dict) else conv_ref
         if conv_id and body.get("previous_response_id"):
@@ -393,7 +408,7 @@ class FakeOpenAI:
             self.responses[rid] = {"response": response, "transcript": transcript + output}
             if conv_id and status == "completed":
                 self.conversations[conv_id]["items"].extend(new_items + output)
-        return response
+        return responses_sse(response) if body.get("stream") else response
 
     # -- Conversations
     def _conversations(self, method: str, p: list[str], query: dict[str, str], body: dict[str, Any]
@@ -427,8 +442,6 @@ class FakeOpenAI:
 
     # -- Chat Completions
     def _chat(self, body: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
-        if body.get("stream"):
-            raise FakeError(400, "This fake does not stream chat completions.", param="stream")
         messages = body.get("messages")
         if not isinstance(messages, list) or not messages:
             raise FakeError(400, "Missing required parameter: 'messages'.", param="messages")
@@ -465,7 +478,7 @@ class FakeOpenAI:
                 finish, message["content"] = "stop", decision
         prompt = _tokens(events)
         completion = max(1, len(json.dumps(message, ensure_ascii=False)) // 4)
-        return {"id": self._id("chatcmpl"), "object": "chat.completion", "created": int(time.time()),
+        completion = {"id": self._id("chatcmpl"), "object": "chat.completion", "created": int(time.time()),
                 "model": body.get("model", "gpt-test"), "service_tier": "default", "system_fingerprint": None,
                 "choices": [{"index": 0, "finish_reason": finish, "logprobs": None, "message": message}],
                 "usage": {"prompt_tokens": prompt, "completion_tokens": completion,
@@ -474,6 +487,9 @@ class FakeOpenAI:
                           "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0,
                                                         "accepted_prediction_tokens": 0,
                                                         "rejected_prediction_tokens": 0}}}
+        if body.get("stream"):
+            return chat_sse(completion, bool((body.get("stream_options") or {}).get("include_usage")))
+        return completion
 
     # -- Assistants v2
     def _assistants(self, method: str, p: list[str], body: dict[str, Any]) -> dict[str, Any]:
@@ -677,6 +693,75 @@ class FakeOpenAI:
             for k in total:
                 total[k] += step["usage"][k]
         obj["status"], obj["completed_at"], obj["usage"] = "completed", now, total
+
+
+class SSE(list):
+    """A streamed body: (event name or None, data) frames, sent as text/event-stream."""
+
+
+def _pieces(text: str, size: int = 16) -> list[str]:
+    return [text[i:i + size] for i in range(0, len(text), size)] or [""]
+
+
+def responses_sse(response: dict[str, Any]) -> SSE:
+    """The event sequence the Responses API streams for `response` (OPENAI_WIRE.md 1.6)."""
+    events = SSE()
+
+    def emit(kind: str, **fields: Any) -> None:
+        events.append((kind, {"type": kind, "sequence_number": len(events), **fields}))
+
+    started = {**response, "status": "in_progress", "output": [], "usage": None, "completed_at": None}
+    emit("response.created", response=started)
+    emit("response.in_progress", response=started)
+    for index, item in enumerate(response["output"]):
+        if item["type"] == "function_call":
+            emit("response.output_item.added", output_index=index,
+                 item={**item, "arguments": "", "status": "in_progress"})
+            for piece in _pieces(item["arguments"]):
+                emit("response.function_call_arguments.delta", item_id=item["id"], output_index=index, delta=piece)
+            emit("response.function_call_arguments.done", item_id=item["id"], output_index=index,
+                 name=item["name"], arguments=item["arguments"])
+        else:
+            emit("response.output_item.added", output_index=index,
+                 item={**item, "status": "in_progress", "content": []})
+            for content_index, part in enumerate(item["content"]):
+                ids = {"item_id": item["id"], "output_index": index, "content_index": content_index}
+                emit("response.content_part.added", **ids, part={**part, "text": ""})
+                for piece in _pieces(part["text"]):
+                    emit("response.output_text.delta", **ids, delta=piece, logprobs=[])
+                emit("response.output_text.done", **ids, text=part["text"], logprobs=[])
+                emit("response.content_part.done", **ids, part=part)
+        emit("response.output_item.done", output_index=index, item=item)
+    final = {"completed": "response.completed", "incomplete": "response.incomplete"}.get(response["status"],
+                                                                                         "response.failed")
+    emit(final, response=response)
+    return events
+
+
+def chat_sse(completion: dict[str, Any], include_usage: bool) -> SSE:
+    """The chunks Chat Completions streams for `completion` (OPENAI_WIRE.md 4), ending with [DONE]."""
+    head = {k: completion[k] for k in ("id", "model", "created", "system_fingerprint")}
+    choice, message = completion["choices"][0], completion["choices"][0]["message"]
+    events = SSE()
+
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> None:
+        events.append((None, {**head, "object": "chat.completion.chunk", "choices": [
+            {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]}))
+
+    chunk({"role": "assistant", "content": None, "refusal": None})
+    for piece in _pieces(message["content"]) if message.get("content") else []:
+        chunk({"content": piece})
+    for index, call in enumerate(message.get("tool_calls") or []):
+        chunk({"tool_calls": [{"index": index, "id": call["id"], "type": "function",
+                               "function": {"name": call["function"]["name"], "arguments": ""}}]})
+        for piece in _pieces(call["function"]["arguments"]):
+            chunk({"tool_calls": [{"index": index, "function": {"arguments": piece}}]})
+    chunk({}, choice["finish_reason"])
+    if include_usage:
+        events.append((None, {**head, "object": "chat.completion.chunk", "choices": [],
+                              "usage": completion["usage"]}))
+    events.append((None, "[DONE]"))
+    return events
 
 
 def _page(items: list[dict[str, Any]], query: dict[str, str], default_order: str) -> dict[str, Any]:
