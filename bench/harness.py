@@ -11,6 +11,7 @@ import contextlib
 import json
 import math
 import os
+import socketserver
 import statistics
 import subprocess
 import sys
@@ -18,6 +19,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from decimal import Decimal
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import psutil
@@ -36,6 +38,20 @@ ANSWER_MARK = f"{WTI_KRW} per barrel"
 # Model rounds per turn in the fake's script: tools (oil_price + usd_krw), oil_price_krw, the answer.
 SCRIPT_ROUNDS = 3
 MODEL_ROUND_PATHS = ("/v1/responses", "/v1/chat/completions")
+
+# socketserver listens with a backlog of 5: a burst of 100 new connections (slack_sdk opens one per Web API call)
+# overflows it and the kernel drops SYNs, which clients retry after 1 s, 3 s... -- a limit of the fakes' hosting,
+# not of Slack or of oilfx. The fakes in this process listen with a real server's backlog instead.
+ThreadingHTTPServer.request_queue_size = 1024
+
+
+def _quiet_handle_error(self: ThreadingHTTPServer, request: object, client_address: object) -> None:
+    """A bot process stopped mid-request resets its connection: expected here, not worth a traceback."""
+    if not isinstance(sys.exc_info()[1], ConnectionError):
+        socketserver.BaseServer.handle_error(self, request, client_address)
+
+
+ThreadingHTTPServer.handle_error = _quiet_handle_error  # type: ignore[method-assign]
 
 
 @dataclass(frozen=True)
