@@ -26,6 +26,7 @@ from oilfx.market.quote import (
     UNITS,
     FxRate,
     OilPrice,
+    Quote,
     canonical_benchmark,
     format_krw,
     format_krw_litre,
@@ -63,6 +64,8 @@ class MarketData(Protocol):
     def oil(self) -> dict[str, OilPrice]: ...
 
     def fx(self) -> FxRate: ...
+
+    def quote(self) -> Quote: ...
 
 
 def _compact(obj: dict[str, Any]) -> str:
@@ -219,10 +222,11 @@ def default_registry(market: MarketData) -> ToolRegistry:
         return ToolResult(payload, {"sources": [_fx_source(fx)], "figures": [format_rate(fx.rate)]})
 
     def oil_price_krw(benchmark: str, unit: str = "barrel") -> ToolResult:
-        prices = market.oil()
-        if benchmark not in prices:
-            raise LookupError(f"no {benchmark} price available right now")
-        price, fx = prices[benchmark], market.fx()
+        quote = market.quote()  # oil and fx fetched concurrently when the cache is cold
+        if benchmark not in quote.oil:
+            reason = quote.missing.get(benchmark, "no source had it")
+            raise LookupError(f"no {benchmark} price available right now ({reason})")
+        price, fx = quote.oil[benchmark], quote.fx
         per_barrel = krw_per_barrel(price.usd, fx.rate)
         per_litre = krw_per_litre(price.usd, fx.rate)
         usd_text, rate_text = _number(price.usd), format_rate(fx.rate)
