@@ -16,7 +16,7 @@ from oilfx.config import load_settings
 from oilfx.market import Market, Quote, format_krw, format_krw_litre, format_usd
 from tests.fakes.bot_process import BotProcess
 from tests.fakes.openai_server import EVIL, FakeOpenAI
-from tests.fakes.pages import PagesServer
+from tests.fakes.pages import FRED_PATH, KNOC_PATH, NAVER_WORLD_PATH, PagesServer
 from tests.fakes.slack_server import FakeSlack
 
 ANSWER_TIMEOUT = 20.0
@@ -54,7 +54,8 @@ def bot_env(slack: FakeSlack, openai_fake: FakeOpenAI, pages: PagesServer,
             tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     db = tmp_path_factory.mktemp("store") / "oilfx.db"
     return {**slack.env(), **openai_fake.env(), **pages.env(), "OILFX_DB": str(db),
-            "OILFX_OPENAI_MAX_RETRIES": "0", "OILFX_LOG_LEVEL": "INFO"}
+            "OILFX_OPENAI_MAX_RETRIES": "0", "OILFX_LOG_LEVEL": "INFO",
+            "OILFX_CACHE_TTL": "0"}  # every turn reads the pages, so a test can take a source down
 
 
 @pytest.fixture(scope="module")
@@ -161,6 +162,22 @@ def test_oilprice_bare_posts_the_table_without_the_model(bot, slack, openai_fake
         assert format_krw_litre(quote.krw_per_litre(name)) in body["text"]
     assert quote.fx.source in body["text"]
     assert len(openai_fake.requests) == model_requests
+
+
+def test_oilprice_bare_with_every_crude_source_down_names_the_sources(bot, slack, pages, openai_fake):
+    for route in (KNOC_PATH, NAVER_WORLD_PATH, FRED_PATH):
+        pages.set(route, status=503)
+    try:
+        before = len(slack.responses)
+        slack.wait_ack(slack.deliver("slash_commands", slack.slash_command(text="", channel="C0DOWN")))
+        body = slack.wait_for(lambda: len(slack.responses) > before and slack.responses[-1], ANSWER_TIMEOUT,
+                              what="the /oilprice failure")["body"]
+    finally:
+        pages.reset()
+    assert body["response_type"] == "ephemeral" and "unavailable" in body["text"]
+    for source in ("knoc", "naver", "fred"):
+        assert source in body["text"]
+    assert "₩" not in body["text"]  # no figure without data
 
 
 def test_oilprice_help_is_the_ack_itself(bot, slack):
