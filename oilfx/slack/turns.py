@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from slack_sdk import WebClient
 
-from oilfx.engines.base import EngineError, ToolStep
+from oilfx.engines.base import Answer, EngineError, ToolStep
 from oilfx.services import Services
 from oilfx.slack.render import render_answer, steps_breakdown, wants_steps
 from oilfx.slack.replies import PlaceholderReply, Reply, ResponseUrlReply, SlackCallFailed
@@ -194,8 +194,6 @@ class TurnRunner:
         return reply
 
     def _turn(self, request: TurnRequest, log: logging.LoggerAdapter) -> None:
-        services = self.services
-        engine = services.engine
         started = time.perf_counter()
         log.info("turn started (%s, %d chars)", request.kind, len(request.text))
         try:
@@ -203,6 +201,14 @@ class TurnRunner:
         except SlackCallFailed as e:
             log.error("turn abandoned: cannot post in the channel (%s)", e)
             return
+        try:
+            self._answer(request, reply, log, started)
+        except Exception as e:  # anything unexpected still ends the placeholder with a message
+            log.exception("turn failed")
+            self._report(reply, f"Something went wrong on oilfx's side ({type(e).__name__}); please try again.", log)
+
+    def _answer(self, request: TurnRequest, reply: Reply, log: logging.LoggerAdapter, started: float) -> None:
+        services, engine = self.services, self.services.engine
         thread_ts = request.thread_ts or reply.ts
         key = ThreadKey(request.team, request.channel, thread_ts) if thread_ts else None
         conversation = services.store.get_conversation(key, engine.name) if key else None
@@ -225,7 +231,7 @@ class TurnRunner:
         log.info("turn answered in %.0f ms: %d tool call(s), %d message(s), conversation %s",
                  (time.perf_counter() - started) * 1000, len(answer.tool_steps), len(messages), answer.conversation)
 
-    def _save_steps(self, key: ThreadKey | None, answer) -> str:  # type: ignore[no-untyped-def]
+    def _save_steps(self, key: ThreadKey | None, answer: Answer) -> str:
         """Keep the breakdown for the "Show steps" button; the button carries only this short key."""
         steps_key = secrets.token_urlsafe(9)
         record = {"thread": str(key) if key else "", "breakdown": steps_breakdown(answer)}
