@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 
 from oilfx.slack.render import SlackMessage, render_error, render_progress
@@ -114,7 +115,8 @@ class ResponseUrlReply:
 
     def __init__(self, response_url: str, log: logging.LoggerAdapter | logging.Logger,
                  response_type: str = "in_channel") -> None:
-        self.webhook = WebhookClient(response_url)
+        self.webhook = WebhookClient(response_url, retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2),
+                                                                   RateLimitErrorRetryHandler(max_retry_count=3)])
         self.log, self.response_type = log, response_type
         self.ts: str | None = None
 
