@@ -114,6 +114,21 @@ def test_mention_is_acked_and_answered_in_its_thread_with_sources(bot, slack, qu
     assert any(b["type"] == "section" for b in reply.blocks) and reply.text
 
 
+def test_a_slow_turn_shows_which_data_is_being_fetched(bot, slack, openai_fake, quote):
+    openai_fake.latency = 0.6  # three model rounds: progress updates (at most one a second) get a chance
+    try:
+        payload, _ = mention(slack, "WTI in won? (slow)", channel="C0SLOW")
+        reply = answer_in(slack, "C0SLOW", payload["event"]["ts"], wti_barrel(quote))
+    finally:
+        openai_fake.latency = 0.0
+    texts = [v["text"] for v in reply.versions]
+    assert texts[0].startswith("Looking up crude prices")
+    progress = [t for t in texts[1:-1] if "Fetching" in t or "✓" in t]
+    assert progress, texts
+    assert all(b["time"] - a["time"] >= 0.9 for a, b in zip(reply.versions, reply.versions[1:-1], strict=False))
+    assert wti_barrel(quote) in texts[-1]
+
+
 def test_follow_up_in_the_thread_continues_the_same_openai_conversation(bot, slack, openai_fake, quote):
     first_q, second_q = "WTI in won per barrel?", "And Brent per litre?"
     payload, _ = mention(slack, first_q, channel="C0FOLLOW")

@@ -1,0 +1,44 @@
+"""Listener helpers: the question text, which events are ignored, dedupe ids; and the settings preflight."""
+
+from __future__ import annotations
+
+from oilfx.config import load_settings
+from oilfx.slack.listeners.commands.oilprice import command_id
+from oilfx.slack.listeners.events.common import event_id, is_from_a_bot, question_text
+from oilfx.slack.preflight import problems
+from tests.fakes.slack_payloads import Workspace
+
+WS = Workspace()
+
+
+def test_question_text_drops_mentions():
+    assert question_text("<@UBOT>  WTI   in won? <@W123|someone>") == "WTI in won?"
+    assert question_text("<@UBOT>") == ""
+
+
+def test_bot_messages_are_recognised():
+    assert is_from_a_bot(WS.bot_message("hi", own=True)["event"], "UBOT")
+    assert is_from_a_bot(WS.bot_message("hi", own=False)["event"], "UBOT")
+    assert not is_from_a_bot(WS.dm_message("hi")["event"], "UBOT")
+
+
+def test_event_id_is_stable_across_retries_and_derived_when_missing():
+    payload = WS.app_mention("WTI?")
+    assert event_id(payload, payload["event"]) == payload["event_id"]
+    bare = {k: v for k, v in payload.items() if k != "event_id"}
+    assert event_id(bare, payload["event"]) == event_id(dict(bare), dict(payload["event"]))
+    assert event_id(bare, payload["event"]).startswith("derived-")
+
+
+def test_command_id_per_invocation():
+    a, b = WS.slash_command(text="WTI?"), WS.slash_command(text="WTI?")
+    assert command_id(a) != command_id(b) and command_id(a) == command_id(dict(a))
+
+
+def test_preflight_accepts_socket_and_http_configurations():
+    socket = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1", "OPENAI_API_KEY": "sk-1"}
+    http = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "OPENAI_API_KEY": "sk-1"}
+    assert problems(load_settings(socket)) == [] and problems(load_settings(http)) == []
+    found = problems(load_settings({"SLACK_BOT_TOKEN": "xoxp-user", "OPENAI_API_KEY": "sk-1"}))
+    assert any("SLACK_BOT_TOKEN looks wrong" in p and "xoxb-" in p for p in found)
+    assert any("SLACK_SIGNING_SECRET" in p for p in found)
