@@ -27,8 +27,8 @@ from oilfx.store.base import ThreadKey
 
 logger = logging.getLogger(__name__)
 
-# Two messages to one thread can reach us in either order a few ms apart; a turn waits this long for an earlier
-# message (lower ts) to arrive and start first.
+# Two messages to one thread can reach us in either order a few ms apart; a follow-up waits this long for an
+# earlier message (lower ts) to arrive and start first. A thread's first message (its root) has nothing before it.
 ORDER_SETTLE_SECONDS = 0.15
 STEPS_META_PREFIX = "steps:"
 TURN_WAIT_SECONDS = 600.0
@@ -165,7 +165,8 @@ class TurnRunner:
         order = turn_order(request.order)
         self._arrivals.arrive(key, order, request.event_id)
         try:
-            time.sleep(ORDER_SETTLE_SECONDS)
+            if request.order != request.thread_ts:
+                time.sleep(ORDER_SETTLE_SECONDS)
             self._arrivals.wait_for_earlier(key, order, TURN_WAIT_SECONDS)
             with self.services.store.thread_turn(key, request.order, timeout=TURN_WAIT_SECONDS):
                 self._arrivals.leave(key, order, request.event_id)
