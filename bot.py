@@ -7,7 +7,6 @@ SLACK_SIGNING_SECRET). A missing or malformed setting prints what to set and whe
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -45,7 +44,7 @@ def run_http(app, settings: Settings) -> None:  # type: ignore[no-untyped-def]
     from slack_bolt.adapter.wsgi import SlackRequestHandler
 
     handler = SlackRequestHandler(app, path=HTTP_PATH)
-    host = os.environ.get("OILFX_HTTP_HOST", "0.0.0.0")
+    host = settings.http_host
     server = make_server(host, settings.port, handler, server_class=_ThreadingWSGIServer,
                          handler_class=_QuietHandler)
     logger.info("listening for Slack requests on http://%s:%d%s", host, server.server_port, HTTP_PATH)

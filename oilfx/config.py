@@ -28,6 +28,8 @@ class Settings:
     slack_signing_secret: str | None = field(default=None, repr=False)
     slack_api_url: str = "https://slack.com/api/"
     port: int = 3000
+    http_host: str = "0.0.0.0"
+    stream: bool = True             # use Slack's native streaming where the workspace has it
     # OpenAI (the SDK reads the same variables; we pass them explicitly so one object is the truth)
     openai_api_key: str | None = field(default=None, repr=False)
     openai_base_url: str | None = None
@@ -40,6 +42,8 @@ class Settings:
     # Store
     db_path: str = "oilfx.db"
     redis_url: str | None = field(default=None, repr=False)
+    lock_ttl: float = 30.0          # seconds a crashed process can keep a thread's turn lock (Redis)
+    event_lease: float = 60.0       # seconds before an unfinished event may be taken over by a redelivery
     # Market data
     knoc_url: str = "https://www.knoc.co.kr/"
     naver_url: str = "https://finance.naver.com/marketindex/"
@@ -113,6 +117,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         "OILFX_NAVER_MOBILE_URL": "naver_mobile_url",
         "OILFX_FRED_URL": "fred_url",
         "OILFX_FRANKFURTER_URL": "frankfurter_url",
+        "OILFX_HTTP_HOST": "http_host",
     }
     for var, attr in simple.items():
         if (value := get(var)) is not None:
@@ -137,15 +142,18 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         "OILFX_OPENAI_TIMEOUT": ("openai_timeout", float),
         "OILFX_OPENAI_MAX_RETRIES": ("openai_max_retries", int),
         "OILFX_MAX_TOOL_ROUNDS": ("max_tool_rounds", int),
+        "OILFX_LOCK_TTL": ("lock_ttl", float),
+        "OILFX_EVENT_LEASE": ("event_lease", float),
     }
     for var, (attr, kind) in numbers.items():
         if (value := get(var)) is not None:
             kw[attr] = _number(value, var, kind)
-    if (value := get("OILFX_SHOW_STEPS")) is not None:
-        try:
-            kw["show_steps"] = _bool(value)
-        except ConfigError as e:
-            raise ConfigError(f"OILFX_SHOW_STEPS: {e}") from None
+    for var, attr in (("OILFX_SHOW_STEPS", "show_steps"), ("OILFX_STREAM", "stream")):
+        if (value := get(var)) is not None:
+            try:
+                kw[attr] = _bool(value)
+            except ConfigError as e:
+                raise ConfigError(f"{var}: {e}") from None
     if (value := get("OILFX_LOG_LEVEL")) is not None:
         kw["log_level"] = value.upper()
     return Settings(**kw)
