@@ -142,6 +142,12 @@ class BotProcess:
         except OSError:
             return "(no log)"
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU the bot process has used so far."""
+        assert self.proc is not None
+        times = psutil.Process(self.proc.pid).cpu_times()
+        return times.user + times.system
+
     def rss_mb(self) -> float:
         assert self.proc is not None
         return psutil.Process(self.proc.pid).memory_info().rss / 2**20
@@ -208,6 +214,14 @@ def answered_at(fakes: Fakes, pending: Pending) -> float | None:
         if (t := _answer_time(msg)) is not None:
             return t
     return None
+
+
+def first_post_delay(fakes: Fakes, pending: Pending) -> float | None:
+    """Seconds from delivery to the bot's first message in the thread (its placeholder, before any model work)."""
+    posted = fakes.slack.posted(pending.channel, pending.thread_ts)
+    if not posted or not posted[0].versions:
+        return None
+    return posted[0].versions[0]["time"] - fakes.slack.envelopes[pending.envelope_id].sent_at
 
 
 def wait_answer(fakes: Fakes, pending: Pending, timeout: float = 60.0) -> float:

@@ -14,6 +14,7 @@ import argparse
 import logging
 import os
 import platform
+import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -69,7 +70,20 @@ def machine() -> dict[str, str]:
     except OSError:
         pass
     return {"nproc": str(os.cpu_count()), "CPU": cpu, "python": platform.python_version(),
-            "OS": platform.platform(), "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
+            "OS": platform.platform(), "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "code": revision()}
+
+
+def revision() -> str:
+    """The commit measured, and whether the bot's code had uncommitted changes (others work in this tree)."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                              timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "oilfx", "bot.py"], cwd=ROOT,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown (no git)"
+    return f"commit {head or '?'}" + (" + uncommitted changes in oilfx/ or bot.py" if dirty else "")
 
 
 def table(rows: list[Row]) -> list[str]:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bench.harness import (
+    ANSWER_MARK,
     SCRIPT_ROUNDS,
     BotProcess,
     Fakes,
@@ -15,6 +16,7 @@ from bench.harness import (
     Pending,
     ack_latency,
     bot,
+    first_post_delay,
     median,
     mention,
     one_turn,
@@ -56,11 +58,23 @@ def _ms(seconds: float) -> str:
 OVERHEAD_TARGETS = {"responses": 0.05, "chat": 0.05, "assistants": 0.10}
 
 
-def _turns(fakes: Fakes, proc: BotProcess, n: int) -> tuple[list[float], float, float]:
-    """n sequential turns in fresh threads: latencies, model rounds per turn, page requests per turn."""
+@dataclass
+class Turns:
+    latencies: list[float]
+    first_posts: list[float]    # delivery -> the bot's first message in the thread
+    rounds: float               # model rounds per turn
+    pages: float                # page requests per turn
+
+
+def _turns(fakes: Fakes, proc: BotProcess, n: int) -> Turns:
+    """n sequential turns, each in a fresh thread."""
     rounds0, pages0 = fakes.model_rounds(), fakes.page_requests()
-    latencies = [one_turn(fakes, proc) for _ in range(n)]
-    return latencies, (fakes.model_rounds() - rounds0) / n, (fakes.page_requests() - pages0) / n
+    latencies, first_posts = [], []
+    for _ in range(n):
+        pending = mention(fakes, proc)
+        latencies.append(wait_answer(fakes, pending))
+        first_posts.append(first_post_delay(fakes, pending) or 0.0)
+    return Turns(latencies, first_posts, (fakes.model_rounds() - rounds0) / n, (fakes.page_requests() - pages0) / n)
 
 
 def turn_overhead(fakes: Fakes, lat: Latencies, engines: list[str], turns: int, baseline_turns: int,
@@ -78,38 +92,39 @@ def turn_overhead(fakes: Fakes, lat: Latencies, engines: list[str], turns: int, 
         f"Cold = each turn starts with an empty quote cache: the bot runs with OILFX_CACHE_TTL = model round + 0.3 s "
         f"({model + 0.3:.2f} s), long enough for round 2 to reuse round 1's quote, expired before the next turn; "
         "'pages/turn' shows the fetches (2 = KNOC + Naver, once each). Each bot process answers one discarded "
-        "warm-up turn first (imports, connections, the assistants engine creating its assistant).")
+        "warm-up turn first (imports, connections, the assistants engine creating its assistant). 'Visible' = the "
+        "fake Slack's record of the message version (here the chat.update) carrying the final answer "
+        f"('{ANSWER_MARK}'); 'first post' = the bot's first message in the thread (its placeholder).")
 
-    def report(name: str, latencies: list[float], floor: float, state: str, rounds: float, pages: float,
-               target: float | None) -> None:
-        p50, p95 = median(latencies), percentile(latencies, 95)
+    def report(name: str, t: Turns, floor: float, state: str, target: float | None) -> None:
+        p50, p95, first = median(t.latencies), percentile(t.latencies, 95), median(t.first_posts)
         over = p50 / floor - 1
-        say(f"  {name} ({state}): p50 {_ms(p50)} p95 {_ms(p95)} overhead {over:+.1%} "
-            f"(rounds/turn {rounds:.1f}, pages/turn {pages:.1f}, n={len(latencies)})")
-        res.add("turn overhead", f"{name}, {state} cache: p50 / p95 (n={len(latencies)})",
-                f"{_ms(p50)} / {_ms(p95)}")
+        say(f"  {name} ({state}): p50 {_ms(p50)} p95 {_ms(p95)} overhead {over:+.1%}; first post after "
+            f"{_ms(first)} (rounds/turn {t.rounds:.1f}, pages/turn {t.pages:.1f}, n={len(t.latencies)})")
+        res.add("turn overhead", f"{name}, {state} cache: p50 / p95 (n={len(t.latencies)}); delivery -> first "
+                "post, p50", f"{_ms(p50)} / {_ms(p95)}; {_ms(first)}")
         res.add("turn overhead", f"{name}, {state} cache: p50 over floor {_ms(floor)} "
-                f"(rounds/turn {rounds:.1f}, pages/turn {pages:.1f})", f"{over:+.1%}",
+                f"(rounds/turn {t.rounds:.1f}, pages/turn {t.pages:.1f})", f"{over:+.1%}",
                 f"≤ {target:.0%}" if target is not None else "", None if target is None else over <= target)
 
     say(f"seed baseline: {baseline_turns} turn(s) (fixed 2 s polling, sequential tools, no cache)")
     with seed_baseline(fakes) as proc:
-        latencies, rounds, pages = _turns(fakes, proc, baseline_turns)
-    report("seed baseline", latencies, floor_cold, "no", rounds, pages, None)
+        turns_ = _turns(fakes, proc, baseline_turns)
+    report("seed baseline", turns_, floor_cold, "no", None)
 
     for engine in engines:
         say(f"{engine}: {turns} cold turn(s)")
         with bot(fakes, engine, OILFX_CACHE_TTL=f"{model + 0.3:.3f}") as proc:
             one_turn(fakes, proc)
             time.sleep(model + 0.35)  # let the warm-up's quote expire
-            latencies, rounds, pages = _turns(fakes, proc, turns)
-        report(engine, latencies, floor_cold, "cold", rounds, pages, OVERHEAD_TARGETS.get(engine))
+            turns_ = _turns(fakes, proc, turns)
+        report(engine, turns_, floor_cold, "cold", OVERHEAD_TARGETS.get(engine))
         if warm:
             say(f"{engine}: {turns} warm turn(s)")
             with bot(fakes, engine) as proc:
                 one_turn(fakes, proc)
-                latencies, rounds, pages = _turns(fakes, proc, turns)
-            report(engine, latencies, floor_warm, "warm", rounds, pages, OVERHEAD_TARGETS.get(engine))
+                turns_ = _turns(fakes, proc, turns)
+            report(engine, turns_, floor_warm, "warm", OVERHEAD_TARGETS.get(engine))
     return res
 
 
@@ -127,14 +142,21 @@ def concurrency(fakes: Fakes, engine: str, n: int, say: Say) -> Result:
     res = Result()
     with bot(fakes, engine) as proc:
         one_turn(fakes, proc)  # warm-up: the quote cache is warm for the lone and the parallel mentions alike
+        cpu0 = proc.cpu_seconds()
         lone = median([one_turn(fakes, proc) for _ in range(3)])
-        say(f"{engine}: lone mention {_ms(lone)}; now {n} mentions in {n} threads at once")
+        cpu_per_turn = (proc.cpu_seconds() - cpu0) / 3
+        say(f"{engine}: lone mention {_ms(lone)} ({cpu_per_turn * 1000:.1f} ms CPU); now {n} mentions at once")
+        cpu0 = proc.cpu_seconds()
         latencies, acks = _burst(fakes, proc, n, timeout=120)
+        burst_cpu = proc.cpu_seconds() - cpu0
     p50, p95, ack99 = median(latencies), percentile(latencies, 95), percentile(acks, 99)
     say(f"  p50 {_ms(p50)} ({p50 / lone:.2f}×) p95 {_ms(p95)} ({p95 / lone:.2f}×) ack p99 {_ms(ack99)}")
     res.notes.append(f"Concurrency: one `python bot.py` ({engine} engine), warm quote cache; a lone mention is the "
                      f"median of 3 sequential turns in the same process just before the burst.")
-    res.add("concurrency", f"{engine}: lone mention (median of 3)", _ms(lone))
+    res.add("concurrency", f"{engine}: lone mention (median of 3); bot CPU per lone turn",
+            f"{_ms(lone)}; {cpu_per_turn * 1000:.1f} ms")
+    res.add("concurrency", f"bot CPU for the {n}-mention burst (one GIL: the work the burst queues up)",
+            f"{_ms(burst_cpu)} ({burst_cpu / n * 1000:.1f} ms a turn)")
     res.add("concurrency", f"{n} threads at once: p50 ÷ lone", f"{p50 / lone:.2f}× ({_ms(p50)})")
     res.add("concurrency", f"{n} threads at once: p95 ÷ lone", f"{p95 / lone:.2f}× ({_ms(p95)})", "≤ 1.3×",
             p95 / lone <= 1.3)
