@@ -19,6 +19,7 @@ from decimal import Decimal
 from slack_sdk import WebClient
 
 from oilfx.engines.base import Answer, EngineError, ToolStep
+from oilfx.guard import guard_answer
 from oilfx.services import Services
 from oilfx.slack.render import render_answer, steps_breakdown, wants_steps
 from oilfx.slack.replies import PlaceholderReply, Reply, ResponseUrlReply, SlackCallFailed
@@ -221,6 +222,9 @@ class TurnRunner:
             return
         if key is not None:
             services.store.set_conversation(key, engine.name, answer.conversation)
+        answer, removed = guard_answer(answer)
+        if removed:
+            log.warning("removed %d won amount(s) no tool produced: %s", len(removed), ", ".join(removed))
         show_steps = services.settings.show_steps or wants_steps(request.text)
         steps_key = None if show_steps else self._save_steps(key, answer)
         messages = render_answer(answer, steps_key=steps_key, show_steps=show_steps, header=request.header)

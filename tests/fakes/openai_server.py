@@ -22,6 +22,8 @@ Misbehaviours: set `fake.mode` (for every request) or put "[fake:<mode>]" in the
   unknown_tool   round 1 calls a tool that does not exist; bad_json: arguments that are not JSON;
   bad_args       oil_price_krw with arguments violating the schema; loop: calls tools forever
   slow           each model round sleeps `slow_seconds`; evil: the answer carries Slack mentions and a link
+  reset          every model round's connection is closed with a TCP reset, no response
+  invent         the answer quotes won figures no tool produced (INVENTED), with or without tool errors
 `fake.latency` (seconds) is added to every model round (benchmarks). `fake.requests` records every request.
 `fake.async_runs = True`: an Assistants run spends `latency` queued/in_progress, as the real API does (runs.create
 and submit_tool_outputs answer at once; polls see the run active until then), instead of inside the HTTP call.
@@ -32,6 +34,7 @@ from __future__ import annotations
 import json
 import re
 import socket
+import struct
 import threading
 import time
 import uuid
@@ -43,10 +46,15 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 EVIL = "<!channel> <@U123> <https://evil.example|click>"
+INVENTED = ("₩98,436", "98,436.89원")  # the seed model's wrong product of 76.41 x 1,289.00
 MARKER = re.compile(r"\[fake:([a-z0-9_]+)\]")
 RUN_ACTIVE = {"queued", "in_progress", "requires_action", "cancelling"}
 BENCHMARK_WORDS = {"wti": "WTI", "서부텍사스": "WTI", "brent": "Brent", "브렌트": "Brent", "dubai": "Dubai",
                    "두바이": "Dubai"}
+
+
+class ResetConnection(Exception):
+    """Raised inside a request to drop its connection with a TCP reset instead of answering."""
 
 
 class FakeError(Exception):
@@ -92,6 +100,8 @@ def script(events: list[dict[str, Any]], mode: str | None) -> tuple[str, Any]:
     for output in outputs.values():
         parsed = _json_or_none(output)
         if isinstance(parsed, dict) and "error" in parsed:
+            if mode == "invent":
+                return "text", f"WTI is about {INVENTED[0]} per barrel ({INVENTED[1]}), from my own estimate."
             if korean:
                 return "text", f"죄송합니다. 지금은 데이터를 가져올 수 없습니다: {parsed['error']}"
             return "text", f"Sorry, the data is unavailable right now: {parsed['error']}"
@@ -113,6 +123,8 @@ def script(events: list[dict[str, Any]], mode: str | None) -> tuple[str, Any]:
                 f"Crude is the previous trading day's settlement. Sources: {sources}")
     if mode == "evil":
         text += f" {EVIL}"
+    if mode == "invent":
+        text += f" Earlier today it was {INVENTED[0]} ({INVENTED[1]})."
     return "text", text
 
 
@@ -165,7 +177,12 @@ class FakeOpenAI:
             def _serve(self, method: str) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 raw = self.rfile.read(length) if length else b""
-                status, headers, body = fake.handle(method, self.path, dict(self.headers.items()), raw)
+                try:
+                    status, headers, body = fake.handle(method, self.path, dict(self.headers.items()), raw)
+                except ResetConnection:
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    self.close_connection = True
+                    return
                 if isinstance(body, SSE):
                     self._stream(body)
                     return
@@ -289,6 +306,8 @@ class FakeOpenAI:
             time.sleep(self.slow_seconds)
         if mode == "stuck" and not assistants:
             time.sleep(self.stuck_seconds)
+        if mode == "reset":
+            raise ResetConnection
         if mode == "429" and headers.get("x-stainless-retry-count", "0") == "0":
             raise FakeError(429, "Rate limit reached for gpt-test on requests per min (RPM): Limit 3, Used 3, "
                             "Requested 1. Please try again in 10ms.", "requests", "rate_limit_exceeded",
