@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
             if section == "turn":
                 part = turn_overhead(fakes, lat, args.engines, args.turns, args.baseline_turns, not args.quick, say)
             elif section == "concurrency":
-                part = concurrency(fakes, "responses", args.threads, say)
+                part = concurrency(fakes, "responses", args.threads, 1 if args.quick else 3, say)
             elif section == "cache":
                 part = cache(fakes, 200 if args.quick else 2000, 50, say)
             else:
