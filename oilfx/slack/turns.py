@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 # earlier message (lower ts) to arrive and start first. A thread's first message (its root) has nothing before it.
 ORDER_SETTLE_SECONDS = 0.15
 STEPS_META_PREFIX = "steps:"
+REPLY_META_PREFIX = "reply:"   # event id -> the placeholder ts its turn posted (a takeover replaces it, no 2nd post)
 TURN_WAIT_SECONDS = 600.0
 
 
@@ -134,7 +135,8 @@ class TurnRunner:
         log = thread_log(request.team, request.channel, request.thread_ts, request.event_id)
         store = self.services.store
         try:
-            if not store.claim_event(request.event_id):
+            # A process killed mid-turn leaves its lease; once it runs out, a redelivery takes the event over.
+            if not store.claim_event(request.event_id, self.services.settings.event_lease):
                 log.info("event already handled or in progress; not answering again")
                 return
         except Exception:
@@ -186,6 +188,13 @@ class TurnRunner:
 
     def _start(self, request: TurnRequest, log: logging.LoggerAdapter) -> Reply:
         reply = self._reply_for(request, log)
+        meta = REPLY_META_PREFIX + request.event_id
+        interrupted = self.services.store.get_meta(meta)
+        if interrupted:
+            # An earlier owner of this event died after posting its placeholder: answer there, not a second time.
+            log.warning("taking over an interrupted turn; its placeholder %s gets the answer", interrupted)
+            reply.ts = interrupted
+            return reply
         try:
             reply.start()
         except SlackCallFailed as e:
@@ -193,6 +202,8 @@ class TurnRunner:
                 log.info("bot is not in the channel; answering through the command's response_url")
                 return ResponseUrlReply(request.response_url, log)
             raise
+        if reply.ts:
+            self.services.store.set_meta(meta, reply.ts)
         return reply
 
     def _turn(self, request: TurnRequest, log: logging.LoggerAdapter) -> None:
