@@ -44,11 +44,12 @@ def turn_order(order: str) -> Decimal:
 
 
 def open_store(settings: Settings) -> Store:
-    """Redis when settings.redis_url is set, else SQLite at settings.db_path. Raises StoreError if unusable."""
+    """Redis when settings.redis_url is set (turn locks expire after settings.lock_ttl when their process dies), else
+    SQLite at settings.db_path. Raises StoreError if unusable."""
     if settings.redis_url:
         from oilfx.store.redis import RedisStore
 
-        return RedisStore(settings.redis_url)
+        return RedisStore(settings.redis_url, lock_ttl=settings.lock_ttl)
     from oilfx.store.sqlite import SqliteStore
 
     return SqliteStore(settings.db_path)
