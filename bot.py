@@ -47,7 +47,9 @@ class _QuietHandler(WSGIRequestHandler):
 def run_http(app, settings: Settings) -> None:  # type: ignore[no-untyped-def]
     from slack_bolt.adapter.wsgi import SlackRequestHandler
 
-    handler = SlackRequestHandler(app, path=HTTP_PATH)
+    from oilfx.slack.http_guard import RequestGuard
+
+    handler = RequestGuard(SlackRequestHandler(app, path=HTTP_PATH), settings.slack_signing_secret or "")
     host = settings.http_host
     server = make_server(host, settings.port, handler, server_class=_ThreadingWSGIServer,
                          handler_class=_QuietHandler)
