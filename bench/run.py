@@ -20,6 +20,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import psutil
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: make `bench`, `oilfx` and `tests` importable
     sys.path.insert(0, str(ROOT))
@@ -95,11 +97,27 @@ def table(rows: list[Row]) -> list[str]:
     return out
 
 
-def write_results(path: Path, args: argparse.Namespace, result: Result, elapsed: float) -> None:
+def _cpu_seconds() -> float:
+    """CPU used by this process and its finished children (the bot processes)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def load_line(load_before: tuple[float, ...], busy: float, ours: float, elapsed: float) -> str:
+    one, five, _ = os.getloadavg()
+    ours_pct = ours / (elapsed * (os.cpu_count() or 1)) * 100
+    return (f"load average 1/5 min {load_before[0]:.2f}/{load_before[1]:.2f} before, {one:.2f}/{five:.2f} after; "
+            f"all CPUs {busy:.0f}% busy during the run, {ours_pct:.0f}% of them this benchmark and its bots "
+            f"(other work on the machine: {max(0.0, busy - ours_pct):.0f}%; when that is large, latency figures "
+            "are pessimistic)")
+
+
+def write_results(path: Path, args: argparse.Namespace, result: Result, elapsed: float, load: str) -> None:
     lines = ["# oilfx benchmark results", "",
              "Written by `python bench/run.py` " + ("--quick " if args.quick else "") + f"in {elapsed:.0f} s. "
              "Every compared figure is measured in this run on loopback fakes (tests/fakes/).", "", "## Machine", ""]
     lines += [f"- {k}: {v}" for k, v in machine().items()]
+    lines += [f"- {load}"]
     lines += ["", "## Settings", "",
               f"- injected latency: model round {args.model_ms:g} ms, market page {args.page_ms:g} ms, "
               f"Slack Web API call {args.slack_ms:g} ms",
@@ -122,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
         print(text, flush=True)
 
     started = time.perf_counter()
+    load_before, cpu_before = os.getloadavg(), _cpu_seconds()
+    psutil.cpu_percent(interval=None)
     lat = Latencies(args.model_ms, args.page_ms, args.slack_ms)
     fakes = Fakes(lat)
     result = Result()
@@ -144,9 +164,11 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         fakes.stop()
     elapsed = time.perf_counter() - started
+    load = load_line(load_before, psutil.cpu_percent(interval=None), _cpu_seconds() - cpu_before, elapsed)
     print()
     print("\n".join(table(result.rows)))
-    write_results(args.out, args, result, elapsed)
+    print(f"\n{load}")
+    write_results(args.out, args, result, elapsed, load)
     print(f"\nwritten {args.out} ({elapsed:.0f} s)")
     return 0
 
