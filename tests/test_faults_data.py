@@ -139,7 +139,7 @@ def test_fuzzed_pages_never_crash_a_parser(name, data):
 
 
 def test_a_huge_page_is_a_source_error_not_a_hang():
-    page = b"<html><body>" + b"<div>" * 200_000 + b"76.41" + b"</div>" * 200_000
+    page = b"<html><body>" + b"<div>" * 30_000 + b"76.41" + b"</div>" * 30_000 + b"<p>x</p>" * 100_000
     for name in ("knoc", "naver_fx", "naver_oil"):
         with pytest.raises(SourceError):
             PARSERS[name](page)
@@ -200,3 +200,17 @@ def test_a_sourced_answer_keeps_its_figure_and_loses_the_invented_one(bot, serve
                                    contains=format_krw(quote.krw_per_barrel("WTI")), timeout=20)
     assert "did not come from" in reply.all_text
     assert INVENTED[0] not in reply.all_text and INVENTED[1] not in reply.all_text
+
+
+def test_a_huge_page_from_a_source_is_refused_and_the_next_source_used(pages):
+    from oilfx.market.http import MAX_PAGE_BYTES, SourceHttp, new_session
+
+    pages.set(KNOC_PATH, body=b"<html>" + b" " * (MAX_PAGE_BYTES + 1))
+    try:
+        settings = load_settings(pages.env(OILFX_CACHE_TTL="0"))
+        with pytest.raises(SourceError, match="page too large"):
+            SourceHttp(new_session(), settings).get(settings.knoc_url)
+        prices = Market(settings).oil()
+    finally:
+        pages.reset()
+    assert prices["WTI"].source != "KNOC" and prices["WTI"].usd == Decimal("76.41")

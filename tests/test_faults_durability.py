@@ -43,7 +43,7 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> str:
 def bot(servers, db) -> Iterator[BotProcess]:
     slack, openai_fake, pages = servers
     env = {**slack.env(), **openai_fake.env(), **pages.env(), "OILFX_OPENAI_MAX_RETRIES": "0", "OILFX_DB": db,
-           "OILFX_EVENT_LEASE": str(LEASE)}
+           "OILFX_EVENT_LEASE": str(LEASE), "OILFX_STREAM": "false"}
     process = BotProcess(env).start()
     try:
         slack.wait_connections(1, timeout=30)

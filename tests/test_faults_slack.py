@@ -37,7 +37,8 @@ def quote(servers) -> Quote:
 @pytest.fixture(scope="module")
 def bot(servers, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotProcess]:
     slack, openai_fake, pages = servers
-    env = {**slack.env(), **openai_fake.env(), **pages.env(), "OILFX_OPENAI_MAX_RETRIES": "0",
+    # Placeholder replies (chat.postMessage/update), the path every workspace has; streaming has its own tests.
+    env = {**slack.env(), **openai_fake.env(), **pages.env(), "OILFX_OPENAI_MAX_RETRIES": "0", "OILFX_STREAM": "false",
            "OILFX_DB": str(tmp_path_factory.mktemp("slack") / "oilfx.db")}
     process = BotProcess(env).start()
     try:

@@ -19,6 +19,10 @@ BROWSER_USER_AGENT = (
 )
 _RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
 _RETRY_PAUSE = 0.2
+# The pages we read are 10-300 KB. A bigger body (a wrong URL, a hostile or broken server, an endless stream) is
+# refused instead of filling memory; the read timeout alone bounds only each chunk, so the whole body has a deadline.
+MAX_PAGE_BYTES = 4 << 20
+_CHUNK = 64 << 10
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_-]+)""", re.IGNORECASE)
 # EUC-KR pages routinely contain CP949-only (extended Hangul) characters; cp949 is its superset.
 _CHARSET_ALIASES = {"euc-kr": "cp949", "euckr": "cp949", "ks_c_5601-1987": "cp949", "x-windows-949": "cp949"}
@@ -49,7 +53,9 @@ class SourceHttp:
         """GET `url`; a SourceError with a specific reason on timeout, connection failure or HTTP error."""
         while True:
             try:
-                response = self._session.get(url, timeout=self._timeout, allow_redirects=False)
+                response = self._session.get(url, timeout=self._timeout, allow_redirects=False, stream=True)
+                if 200 <= response.status_code < 300:
+                    _read_capped(response, deadline=time.monotonic() + 2 * self._timeout[1])
             except requests.ConnectTimeout:
                 reason, retryable = f"connect timeout after {_seconds(self._timeout[0])}", True
             except requests.ReadTimeout:
@@ -71,6 +77,24 @@ class SourceHttp:
             self._retries_left -= 1
             log.info("retrying %s after %s", url, reason)
             time.sleep(_RETRY_PAUSE)
+
+
+def _read_capped(response: requests.Response, deadline: float) -> None:
+    """Read the body into response.content, refusing more than MAX_PAGE_BYTES or a read past `deadline`."""
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > MAX_PAGE_BYTES:
+        response.close()
+        raise SourceError(f"page too large ({int(declared) // 1024} KB; limit {MAX_PAGE_BYTES // 1024} KB)")
+    body = bytearray()
+    for chunk in response.iter_content(_CHUNK):
+        body += chunk
+        if len(body) > MAX_PAGE_BYTES:
+            response.close()
+            raise SourceError(f"page too large (over {MAX_PAGE_BYTES // 1024} KB)")
+        if time.monotonic() > deadline:
+            response.close()
+            raise SourceError("page kept streaming past the read deadline")
+    response._content = bytes(body)  # what .content/.text return from now on
 
 
 def _short(error: Exception) -> str:
