@@ -36,7 +36,7 @@ def build_services(settings: Settings) -> Services:
     try:
         market = Market(settings, cache=store.quote_cache())
         registry = default_registry(market)
-        engine = make_engine(settings, registry, store)
+        engine = make_engine(settings, registry, store, stream=settings.stream)
     except Exception:
         store.close()
         raise

@@ -24,9 +24,20 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "reactions.add": {"reactions:write"},
     "users.info": {"users:read"},
     "conversations.info": {"channels:read"},
+    "chat.startStream": {"chat:write"},
+    "chat.appendStream": {"chat:write"},
+    "chat.stopStream": {"chat:write"},
+    "assistant.threads_setStatus": {"assistant:write"},
+    "assistant.threads_setTitle": {"assistant:write"},
+    "assistant.threads_setSuggestedPrompts": {"assistant:write"},
 }
+# What Bolt's Assistant middleware calls for us (set_status, set_title, set_suggested_prompts, say).
+ASSISTANT_METHODS = ("assistant.threads_setStatus", "assistant.threads_setTitle",
+                     "assistant.threads_setSuggestedPrompts", "chat.postMessage")
 # Scopes each subscribed bot event needs (docs.slack.dev/reference/events/<event>).
-EVENT_SCOPES = {"app_mention": {"app_mentions:read"}, "message.im": {"im:history"}}
+EVENT_SCOPES = {"app_mention": {"app_mentions:read"}, "message.im": {"im:history"},
+                "assistant_thread_started": {"assistant:write"},
+                "assistant_thread_context_changed": {"assistant:write"}}
 # A registered `message` listener is satisfied by any of these subscriptions.
 MESSAGE_EVENTS = {"message.im", "message.channels", "message.groups", "message.mpim"}
 
@@ -49,6 +60,12 @@ class RecordingApp:
 
     def action(self, key: Any):
         return self._record("action", key)
+
+    def assistant(self, assistant: Any) -> None:  # Bolt's Assistant middleware: the events it handles
+        from oilfx.slack.listeners.assistant import EVENTS
+
+        self.registered["event"].extend(EVENTS)
+        self.registered.setdefault("assistant", []).append(assistant)
 
 
 def registered() -> dict[str, list[Any]]:
@@ -99,6 +116,13 @@ def called_methods() -> set[str]:
             family, _, method = name.partition("_")
             found.add(f"{family}.{method}")
     return found
+
+
+def test_assistant_panel_is_enabled_with_its_scope():
+    assert registered().get("assistant"), "the Assistant middleware is not registered"
+    assert MANIFEST["features"]["assistant_view"]["assistant_description"]
+    for method in ASSISTANT_METHODS:
+        assert METHOD_SCOPES[method] <= bot_scopes(), f"{method} needs {METHOD_SCOPES[method]}"
 
 
 def test_every_called_method_is_covered_by_granted_scopes():

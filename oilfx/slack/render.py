@@ -27,6 +27,7 @@ SECTION_LIMIT = 3000      # Slack: section text at most 3,000 characters
 BLOCK_LIMIT = 50          # Slack: at most 50 blocks per message
 MESSAGE_LIMIT = 3500      # msg_too_long shows up near 4,000 characters in practice; stay under it
 SHOW_STEPS_ACTION = "oilfx_show_steps"
+FEEDBACK_ACTION = "oilfx_feedback"
 PROGRESS_TEXT = "Looking up crude prices…"
 ZWSP = "\u200b"           # breaks "@channel" so no client parses it as a mention
 
@@ -230,10 +231,27 @@ def show_steps_button(key: str) -> dict[str, Any]:
                           "text": {"type": "plain_text", "text": "Show steps"}}]}
 
 
+def feedback_block(key: str) -> dict[str, Any]:
+    """Thumbs up/down under an answer (Slack's feedback_buttons); each value carries the answer's stored key."""
+    def button(text: str, value: str, label: str) -> dict[str, Any]:
+        return {"text": {"type": "plain_text", "text": text}, "value": f"{value}:{key}", "accessibility_label": label}
+
+    return {"type": "context_actions", "block_id": "oilfx_feedback",
+            "elements": [{"type": "feedback_buttons", "action_id": FEEDBACK_ACTION,
+                          "positive_button": button("Good answer", "good", "Mark this answer as good"),
+                          "negative_button": button("Bad answer", "bad", "Mark this answer as bad")}]}
+
+
+def answer_footer(answer: Answer, feedback_key: str | None = None) -> list[dict[str, Any]]:
+    """What goes under a streamed answer: the sources line and the feedback buttons."""
+    return [_context(sources_line(answer))] + ([feedback_block(feedback_key)] if feedback_key else [])
+
+
 def render_answer(answer: Answer, *, steps_key: str | None = None, show_steps: bool = False,
-                  header: str = "") -> list[SlackMessage]:
+                  header: str = "", feedback_key: str | None = None) -> list[SlackMessage]:
     """The answer as one or more messages: body, then a context line (sources, as-of, engine/model) and the
-    "Show steps" button (or the breakdown itself when `show_steps`). `header` is trusted mrkdwn put first."""
+    "Show steps" button (or the breakdown itself when `show_steps`) and the feedback buttons. `header` is trusted
+    mrkdwn put first."""
     body = to_mrkdwn(answer.text) or "_(the model returned an empty answer)_"
     if header:
         body = header + "\n" + body
@@ -241,6 +259,8 @@ def render_answer(answer: Answer, *, steps_key: str | None = None, show_steps: b
     tail: list[dict[str, Any]] = [_context(context)]
     if steps_key and not show_steps:
         tail.append(show_steps_button(steps_key))
+    if feedback_key:
+        tail.append(feedback_block(feedback_key))
     messages = pack(body, tail, tail_text=context)
     if show_steps:
         messages += pack(steps_breakdown(answer))

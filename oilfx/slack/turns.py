@@ -21,8 +21,9 @@ from slack_sdk import WebClient
 from oilfx.engines.base import Answer, EngineError, ToolStep
 from oilfx.guard import guard_answer
 from oilfx.services import Services
-from oilfx.slack.render import render_answer, steps_breakdown, wants_steps
+from oilfx.slack.render import answer_footer, render_answer, render_steps, steps_breakdown, wants_steps
 from oilfx.slack.replies import PlaceholderReply, Reply, ResponseUrlReply, SlackCallFailed
+from oilfx.slack.streaming import StreamingReply
 from oilfx.store import turn_order
 from oilfx.store.base import ThreadKey
 
@@ -32,6 +33,7 @@ logger = logging.getLogger(__name__)
 # earlier message (lower ts) to arrive and start first. A thread's first message (its root) has nothing before it.
 ORDER_SETTLE_SECONDS = 0.15
 STEPS_META_PREFIX = "steps:"
+ANSWER_META_PREFIX = "answer:"  # feedback key -> the question, answer and engine a thumbs up/down refers to
 REPLY_META_PREFIX = "reply:"   # event id -> the placeholder ts its turn posted (a takeover replaces it, no 2nd post)
 TURN_WAIT_SECONDS = 600.0
 
@@ -67,11 +69,14 @@ class _Progress:
 
     def __init__(self, reply: Reply, log: logging.LoggerAdapter) -> None:
         self.reply, self.log = reply, log
+        self.stream = reply if isinstance(reply, StreamingReply) else None  # tasks and text go to it as well
         self._lock = threading.Lock()
         self.running: dict[str, str] = {}
         self.done: list[str] = []
 
     def tool_started(self, call_id: str, name: str, arguments: str) -> None:
+        if self.stream is not None:
+            self.stream.tool_started(call_id, name, arguments)
         with self._lock:
             self.running[call_id] = name
             running, done = list(self.running.values()), list(self.done)
@@ -79,6 +84,8 @@ class _Progress:
 
     def tool_finished(self, step: ToolStep) -> None:
         self.log.info("tool %s %s in %.0f ms", step.name, "ok" if step.ok else "failed", step.duration_ms)
+        if self.stream is not None:
+            self.stream.tool_finished(step)
         with self._lock:
             self.running.pop(step.call_id, None)
             self.done.append(step.name)
@@ -86,7 +93,8 @@ class _Progress:
         self.reply.progress(running, done)
 
     def text_delta(self, delta: str) -> None:
-        pass
+        if self.stream is not None:
+            self.stream.text_delta(delta)
 
 
 class _ArrivalOrder:
@@ -178,6 +186,11 @@ class TurnRunner:
             self._arrivals.leave(key, order, request.event_id)
 
     def _reply_for(self, request: TurnRequest, log: logging.LoggerAdapter) -> Reply:
+        # Slack streams only into a thread, and outside DMs only to a known recipient (team and user).
+        if (self.services.settings.stream and request.reply_thread_ts and request.kind != "command"
+                and (request.channel.startswith("D") or (request.team and request.user))):
+            return StreamingReply(self.client, request.channel, request.reply_thread_ts, request.team,
+                                  request.user, log)
         return PlaceholderReply(self.client, request.channel, request.reply_thread_ts, log)
 
     def _report(self, reply: Reply, reason: str, log: logging.LoggerAdapter) -> None:
@@ -238,14 +251,30 @@ class TurnRunner:
             log.warning("removed %d won amount(s) no tool produced: %s", len(removed), ", ".join(removed))
         show_steps = services.settings.show_steps or wants_steps(request.text)
         steps_key = None if show_steps else self._save_steps(key, answer)
-        messages = render_answer(answer, steps_key=steps_key, show_steps=show_steps, header=request.header)
+        feedback_key = self._save_answer(key, request, answer)
+        messages = render_answer(answer, steps_key=steps_key, show_steps=show_steps, header=request.header,
+                                 feedback_key=feedback_key)
         try:
-            reply.finish(messages)
+            if isinstance(reply, StreamingReply):
+                # Streamed: the task timeline stands in for "Show steps"; the breakdown follows only if asked.
+                extra = render_steps(steps_breakdown(answer)) if show_steps else []
+                body = render_answer(answer, steps_key=steps_key, header=request.header, feedback_key=feedback_key)
+                reply.finish_answer(answer.text, answer_footer(answer, feedback_key), body, extra)
+            else:
+                reply.finish(messages)
         except SlackCallFailed as e:
             log.error("answer not delivered: %s", e)
             return
         log.info("turn answered in %.0f ms: %d tool call(s), %d message(s), conversation %s",
                  (time.perf_counter() - started) * 1000, len(answer.tool_steps), len(messages), answer.conversation)
+
+    def _save_answer(self, key: ThreadKey | None, request: TurnRequest, answer: Answer) -> str:
+        """Keep what a feedback click refers to; the buttons carry only this short key."""
+        feedback_key = secrets.token_urlsafe(9)
+        record = {"team": request.team, "channel": request.channel, "thread_ts": key.thread_ts if key else "",
+                  "question": request.text, "answer": answer.text, "engine": f"{answer.engine} {answer.model}".strip()}
+        self.services.store.set_meta(ANSWER_META_PREFIX + feedback_key, json.dumps(record, ensure_ascii=False))
+        return feedback_key
 
     def _save_steps(self, key: ThreadKey | None, answer: Answer) -> str:
         """Keep the breakdown for the "Show steps" button; the button carries only this short key."""
@@ -253,6 +282,16 @@ class TurnRunner:
         record = {"thread": str(key) if key else "", "breakdown": steps_breakdown(answer)}
         self.services.store.set_meta(STEPS_META_PREFIX + steps_key, json.dumps(record, ensure_ascii=False))
         return steps_key
+
+
+def load_answer(services: Services, feedback_key: str) -> dict[str, str] | None:
+    """What _save_answer kept for a feedback key: thread, question, answer, engine."""
+    raw = services.store.get_meta(ANSWER_META_PREFIX + feedback_key)
+    try:
+        record = json.loads(raw) if raw else None
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) else None
 
 
 def load_steps(services: Services, steps_key: str) -> str | None:

@@ -20,9 +20,11 @@ BOT = REPO / "bot.py"
 
 
 def clean_env(extra: dict[str, str]) -> dict[str, str]:
-    """A minimal environment: no inherited tokens, proxies or OILFX_* settings; only `extra` on top."""
+    """A minimal environment: no inherited tokens, proxies or OILFX_* settings; only `extra` on top.
+    OILFX_STREAM defaults to false here so a test sees the placeholder path unless it asks for Slack's streaming
+    (tests/test_bot_ai_e2e.py passes OILFX_STREAM=true; the bot's own default is true)."""
     base = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR"}}
-    return {**base, "PYTHONUNBUFFERED": "1", **extra}
+    return {**base, "PYTHONUNBUFFERED": "1", "OILFX_STREAM": "false", **extra}
 
 
 def free_port() -> int:

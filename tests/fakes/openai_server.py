@@ -24,6 +24,7 @@ Misbehaviours: set `fake.mode` (for every request) or put "[fake:<mode>]" in the
   slow           each model round sleeps `slow_seconds`; evil: the answer carries Slack mentions and a link
   reset          every model round's connection is closed with a TCP reset, no response
   invent         the answer quotes won figures no tool produced (INVENTED), with or without tool errors
+  long           the answer is padded with numbered paragraphs to LONG_ANSWER characters (Slack message limits)
 `fake.latency` (seconds) is added to every model round (benchmarks). `fake.requests` records every request.
 `fake.async_runs = True`: an Assistants run spends `latency` queued/in_progress, as the real API does (runs.create
 and submit_tool_outputs answer at once; polls see the run active until then), instead of inside the HTTP call.
@@ -47,6 +48,7 @@ import pytest
 
 EVIL = "<!channel> <@U123> <https://evil.example|click>"
 INVENTED = ("₩98,436", "98,436.89원")  # the seed model's wrong product of 76.41 x 1,289.00
+LONG_ANSWER = 10_000
 MARKER = re.compile(r"\[fake:([a-z0-9_]+)\]")
 RUN_ACTIVE = {"queued", "in_progress", "requires_action", "cancelling"}
 BENCHMARK_WORDS = {"wti": "WTI", "서부텍사스": "WTI", "brent": "Brent", "브렌트": "Brent", "dubai": "Dubai",
@@ -125,6 +127,12 @@ def script(events: list[dict[str, Any]], mode: str | None) -> tuple[str, Any]:
         text += f" {EVIL}"
     if mode == "invent":
         text += f" Earlier today it was {INVENTED[0]} ({INVENTED[1]})."
+    if mode == "long":
+        paragraphs = [text]
+        while sum(len(p) + 2 for p in paragraphs) < LONG_ANSWER:
+            paragraphs.append(f"Note {len(paragraphs)}: crude benchmarks settle once per trading day, so this "
+                              "figure holds until the next settlement is published by the source.")
+        text = "\n\n".join(paragraphs)[:LONG_ANSWER - 3] + " ok"
     return "text", text
 
 

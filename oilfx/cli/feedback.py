@@ -1,0 +1,71 @@
+"""`python -m oilfx feedback --since 7d`: the thumbs up/down users gave answers, with the question, the answer
+and the engine, newest last, from the configured store (REDIS_URL, else OILFX_DB)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from datetime import UTC, datetime, timedelta
+
+from oilfx.config import Settings
+from oilfx.market.quote import format_kst
+from oilfx.store import StoreError, open_store
+
+_SINCE = re.compile(r"^(\d+)\s*([mhdw])$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_since(text: str) -> timedelta:
+    """`30m`, `12h`, `7d`, `2w` -> a timedelta. Raises ValueError with the accepted forms."""
+    m = _SINCE.match(text.strip().lower())
+    if not m:
+        raise ValueError(f"--since: expected a number and m/h/d/w (e.g. 7d, 12h), got {text!r}")
+    return timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("feedback", help="list feedback on answers (thumbs up/down) for review")
+    parser.add_argument("--since", default="7d", help="how far back: 30m, 12h, 7d, 2w (default 7d)")
+    parser.add_argument("--json", action="store_true", help="one JSON object per line")
+    parser.set_defaults(func=run)
+
+
+def _clip(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        since = datetime.now(UTC) - parse_since(args.since)
+    except ValueError as e:
+        print(f"oilfx: {e}", file=sys.stderr)
+        return 1
+    try:
+        store = open_store(settings)
+    except StoreError as e:
+        print(f"oilfx: {e}", file=sys.stderr)
+        return 1
+    try:
+        rows = list(store.list_feedback(since))
+    except StoreError as e:
+        print(f"oilfx: {e}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    for f in rows:
+        if args.json:
+            print(json.dumps({"at": f.at.isoformat(), "value": f.value, "user": f.user, "thread": str(f.key),
+                              "message_ts": f.message_ts, "engine": f.engine, "question": f.question,
+                              "answer": f.answer}, ensure_ascii=False))
+            continue
+        mark = "+" if f.value == "good" else "-"
+        print(f"{mark} {f.value:<4} {format_kst(f.at)}  {f.user}  {f.key}  {f.engine}")
+        print(f"    Q: {_clip(f.question)}")
+        print(f"    A: {_clip(f.answer)}")
+    if not args.json:
+        good = sum(f.value == "good" for f in rows)
+        print(f"{len(rows)} feedback since {format_kst(since)}: {good} good, {len(rows) - good} bad")
+    return 0

@@ -1,0 +1,53 @@
+"""A question in an assistant thread: title the thread after its first question, show a status while working,
+then run it as a turn (streamed where the workspace allows). Status and title are best effort: a workspace without
+the AI features refuses them and the answer still comes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import BoltContext
+from slack_bolt.context.set_status import SetStatus
+from slack_bolt.context.set_title import SetTitle
+from slack_sdk.errors import SlackApiError
+
+from oilfx.slack.deps import Deps
+from oilfx.slack.listeners.events.common import event_id, is_from_a_bot, question_text, team_id
+from oilfx.slack.turns import TurnRequest, thread_log
+
+STATUS = "is looking up crude prices…"
+LOADING_MESSAGES = ["Fetching Dubai, WTI and Brent…", "Checking the USD/KRW rate…", "Doing the exact won maths…"]
+TITLE_LIMIT = 60
+TITLED_PREFIX = "assistant_titled:"
+
+
+def title_for(question: str) -> str:
+    return question if len(question) <= TITLE_LIMIT else question[: TITLE_LIMIT - 1] + "…"
+
+
+def user_message_callback(deps: Deps) -> Callable[..., None]:
+    def handle_user_message(body: dict[str, Any], event: dict[str, Any], context: BoltContext,
+                            set_status: SetStatus, set_title: SetTitle) -> None:
+        if event.get("subtype") or is_from_a_bot(event, context.bot_user_id):
+            return
+        text = question_text(event.get("text", ""))
+        if not text:
+            return
+        channel, thread_ts = event["channel"], event["thread_ts"]
+        request = TurnRequest(
+            team=team_id(body, event), channel=channel, user=event.get("user", ""), text=text,
+            event_id=event_id(body, event), order=event["ts"], thread_ts=thread_ts, reply_thread_ts=thread_ts,
+            kind="dm")
+        log = thread_log(request.team, channel, thread_ts, request.event_id)
+        store = deps.services.store
+        try:
+            if not store.get_meta(TITLED_PREFIX + f"{channel}:{thread_ts}"):
+                set_title(title_for(text))
+                store.set_meta(TITLED_PREFIX + f"{channel}:{thread_ts}", "1")
+            set_status(STATUS, loading_messages=LOADING_MESSAGES)
+        except SlackApiError as e:
+            log.info("assistant status/title refused (%s); answering anyway", e.response.get("error"))
+        deps.runner.submit(request)
+
+    return handle_user_message

@@ -1,0 +1,392 @@
+"""Slack's native streaming as a third `Reply`: chat.startStream -> appendStream -> stopStream.
+
+Each tool call is a task (`task_update` chunk, in_progress -> complete/error with a one-line result) and the model's
+text streams as `markdown_text`, both batched to one appendStream per STREAM_INTERVAL. Model text is untrusted:
+`SafeText` releases only what can be made safe now (a `<...` that may become `<!channel>`, a number that may become
+a won amount are held back), scrubs won amounts no tool produced (the guard's rule) and neutralises the rest as
+render.py does. Where chat.startStream fails (no AI features, old workspace) the turn falls back to the placeholder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import logging
+import re
+import threading
+import time
+from decimal import Decimal
+from typing import Any
+
+from slack_sdk import WebClient
+
+from oilfx.engines.base import Answer, ToolStep
+from oilfx.guard import _WON, REMOVED, sourced_amounts  # the guard's own pattern: streamed text is scrubbed alike
+from oilfx.market.quote import BENCHMARKS, UNITS
+from oilfx.slack.render import SlackMessage, escape, neutralise, render_error
+from oilfx.slack.replies import PlaceholderReply, SlackCallFailed, call
+
+STREAM_INTERVAL = 1.0        # seconds between appendStream calls for one message (Slack rate-limits writes)
+STREAM_TEXT_LIMIT = 3500     # characters streamed into one message; the rest continues in a new one (msg_too_long)
+TASK_DISPLAY_MODE = "timeline"
+RESULT_LIMIT = 200           # characters of a task's one-line result
+
+_BARE_MENTION = re.compile(r"@(?=(?:channel|here|everyone)\b)", re.I)
+# A tail that may still grow into a won amount ("₩98,4", "KRW ", "98,492 " before "원") or a mention ("@cha").
+_NUMBER_TAIL = re.compile(r"(?:(?:[₩￦]|\bKRW|\bKR|\bK)\s?)?(?:\d[\d,.]*\s?)?$")
+_AT_TAIL = re.compile(r"@\w*$")
+
+
+def safe_cut(text: str) -> int:
+    """How much of `text` can be released now without splitting a Slack control sequence, a won amount or an
+    @word across two deltas."""
+    cut = len(text)
+    start = text.rfind("<")
+    if start != -1 and ">" not in text[start:] and "\n" not in text[start:] and cut - start <= 502:
+        cut = start
+    if (m := _NUMBER_TAIL.search(text, 0, cut)) and m.start() < cut:
+        cut = m.start()
+    if (m := _AT_TAIL.search(text, 0, cut)) and m.start() < cut:
+        cut = m.start()
+    return cut
+
+
+def make_safe(text: str) -> str:
+    """Untrusted text as streamed markdown: render.neutralise, and @channel/@here/@everyone broken too."""
+    return _BARE_MENTION.sub("@\u200b", neutralise(text))
+
+
+class SafeText:
+    """Model text deltas -> safe markdown pieces. `shown` is the scrubbed text released so far (before escaping)."""
+
+    def __init__(self) -> None:
+        self._pending = ""
+        self.shown = ""
+        self.allowed: set[Decimal] = set()
+
+    def feed(self, delta: str) -> str:
+        self._pending += delta
+        cut = safe_cut(self._pending)
+        ready, self._pending = self._pending[:cut], self._pending[cut:]
+        return self._release(ready)
+
+    def end(self) -> str:
+        ready, self._pending = self._pending, ""
+        return self._release(ready)
+
+    def _release(self, ready: str) -> str:
+        if not ready:
+            return ""
+
+        def scrub(match: re.Match[str]) -> str:
+            number = (match.group("pre") or match.group("post") or "").replace(",", "")
+            try:
+                ok = Decimal(number) in self.allowed
+            except ArithmeticError:
+                ok = False
+            return match.group(0) if ok else REMOVED
+
+        scrubbed = _WON.sub(scrub, ready)
+        self.shown += scrubbed
+        return make_safe(scrubbed)
+
+
+# --- tasks ------------------------------------------------------------------------------------------------------
+
+def task_title(name: str, arguments: str) -> str:
+    """What a tool call is doing, from our own words; the model's arguments only pick among known values."""
+    if name == "oil_price":
+        return "Fetching Dubai, WTI and Brent prices"
+    if name == "usd_krw":
+        return "Fetching the USD/KRW rate"
+    if name == "oil_price_krw":
+        try:
+            args = json.loads(arguments or "{}")
+        except ValueError:
+            args = {}
+        args = args if isinstance(args, dict) else {}
+        benchmark = next((b for b in BENCHMARKS if str(args.get("benchmark", "")).lower() == b.lower()), "crude")
+        unit = "litre" if str(args.get("unit", "")).lower() in {"litre", "liter", "l", "리터"} else UNITS[0]
+        return f"Converting {benchmark} to won per {unit}"
+    return f"Calling {escape(name[:40])}"
+
+
+def task_result(step: ToolStep) -> str:
+    """One line from the step's structured data: the figures with their sources, or the reason it failed."""
+    data = step.data or {}
+    if not step.ok:
+        line = str(data.get("error") or step.output)
+    elif data.get("formula"):
+        figures = data.get("figures") or []
+        line = f"{figures[0]} ({data['formula']})" if figures else str(data["formula"])
+    else:
+        sources = data.get("sources") or []
+        figures = data.get("figures") or []
+        if len(figures) == len(sources) and sources:
+            line = "; ".join(f"{s.get('label', '')} {f} ({s.get('source', '')}, {s.get('as_of', '')})".strip()
+                             for s, f in zip(sources, figures, strict=True))
+        else:
+            line = "; ".join(f"{s.get('source', '')} ({s.get('as_of', '')})" for s in sources) or "done"
+    line = " ".join(line.split())
+    return make_safe(line if len(line) <= RESULT_LIMIT else line[: RESULT_LIMIT - 1] + "…")
+
+
+# --- the reply --------------------------------------------------------------------------------------------------
+
+class StreamingReply:
+    """Streams one turn into a thread. Also the engine's listener (tasks and text), through turns._Progress."""
+
+    def __init__(self, client: WebClient, channel: str, thread_ts: str, team: str, user: str,
+                 log: logging.LoggerAdapter | logging.Logger) -> None:
+        self.client, self.channel, self.thread_ts, self.log = client, channel, thread_ts, log
+        self.team, self.user = team, user
+        self.ts: str | None = None
+        self.streams: list[str] = []          # ts of each streamed message (a long answer continues in a new one)
+        self.fallback: PlaceholderReply | None = None
+        self._lock = threading.RLock()
+        self._pending: list[dict[str, Any]] = []
+        self._chars = 0                       # characters streamed into the current message
+        self._last_send = 0.0
+        self._timer: threading.Timer | None = None
+        self._broken = False                  # an append failed: the answer replaces the stream at the end
+        self._closed = False
+        self._text = SafeText()
+        self._steps: list[ToolStep] = []
+        self._tasks: dict[str, str] = {}     # call id -> title, while running
+        self._ids: dict[str, str] = {}       # call id -> our task id (model-chosen ids never reach Slack)
+        self._task_ids = itertools.count(1)
+
+    @property
+    def streaming(self) -> bool:
+        return bool(self.streams) and self.fallback is None
+
+    # -- Reply -------------------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        try:
+            self._start_stream()
+        except SlackCallFailed as e:
+            self.log.info("streaming unavailable (%s); answering with a placeholder message", e.error)
+            self.fallback = PlaceholderReply(self.client, self.channel, self.thread_ts, self.log)
+            self.fallback.start()
+            self.ts = self.fallback.ts
+
+    def progress(self, running: list[str], done: list[str]) -> None:
+        if self.fallback is not None:
+            self.fallback.progress(running, done)
+
+    def finish(self, messages: list[SlackMessage]) -> None:
+        """The answer replaces whatever was streamed (used when the streamed text cannot simply be completed)."""
+        if not self.streaming:
+            self._placeholder().finish(messages)
+            return
+        with self._lock:
+            self._cancel_timer()
+            self._closed = True
+            if not self._broken:
+                with contextlib.suppress(SlackCallFailed):
+                    self._flush_now()
+                with contextlib.suppress(SlackCallFailed):
+                    self._stop()
+        first, *rest = messages
+        try:
+            call(self.log, "chat.update", self.client.chat_update, channel=self.channel, ts=self.streams[0],
+                 text=first.text, blocks=first.blocks)
+        except SlackCallFailed:
+            self._post(first)
+        for extra in self.streams[1:]:
+            with contextlib.suppress(SlackCallFailed):
+                call(self.log, "chat.delete", self.client.chat_delete, channel=self.channel, ts=extra)
+        for message in rest:
+            self._post(message)
+
+    def fail(self, reason: str) -> None:
+        if not self.streaming:
+            self._placeholder().fail(reason)
+            return
+        with self._lock:
+            for task_id, title in self._tasks.items():  # tasks still running end with the turn
+                self._queue_chunk({"type": "task_update", "id": task_id, "title": title, "status": "error"})
+            self._tasks.clear()
+            self._queue_text(self._text.end() + "\n\n" + render_error(reason).text, force=True)
+        if self._broken or not self._close():
+            self._post(render_error(reason))
+
+    def finish_answer(self, final_text: str, tail: list[dict[str, Any]], messages: list[SlackMessage],
+                      extra: list[SlackMessage]) -> None:
+        """End the stream with the answer: complete the streamed text (the guard's notes, or all of it when the
+        engine did not stream), then stop with `tail` (sources, feedback) under it. If what was streamed is not a
+        prefix of the final text, or streaming broke, the rendered `messages` replace it. `extra` follow."""
+        if not self.streaming:
+            self._placeholder().finish(messages + extra)
+            return
+        with self._lock:
+            self._queue_text(self._text.end())
+            shown = self._text.shown.rstrip()
+            consistent = final_text.startswith(shown) and not self._broken
+            if consistent:
+                rest = final_text[len(shown):]
+                if rest.strip():
+                    self._queue_text(make_safe(rest))
+        if not consistent:
+            self.log.info("streamed text differs from the final answer; replacing it")
+            self.finish(messages + extra)
+            return
+        if not self._close(blocks=tail):
+            self.finish(messages + extra)
+            return
+        for message in extra:
+            self._post(message)
+
+    # -- the engine's listener -----------------------------------------------------------------------------
+
+    def tool_started(self, call_id: str, name: str, arguments: str) -> None:
+        with self._lock:
+            task_id = f"task_{next(self._task_ids)}"
+            title = task_title(name, arguments)
+            self._tasks[call_id] = title
+            self._ids[call_id] = task_id
+            self._queue_chunk({"type": "task_update", "id": task_id, "title": title, "status": "in_progress"})
+
+    def tool_finished(self, step: ToolStep) -> None:
+        with self._lock:
+            self._steps.append(step)
+            self._text.allowed = sourced_amounts(Answer("", tuple(self._steps), "", ""))
+            task_id = self._ids.get(step.call_id) or f"task_{next(self._task_ids)}"
+            title = self._tasks.pop(step.call_id, None) or task_title(step.name, step.arguments)
+            self._queue_chunk({"type": "task_update", "id": task_id, "title": title,
+                               "status": "complete" if step.ok else "error", "output": task_result(step)})
+
+    def text_delta(self, delta: str) -> None:
+        with self._lock:
+            self._queue_text(self._text.feed(delta))
+
+    # -- internals ---------------------------------------------------------------------------------------------
+
+    def _placeholder(self) -> PlaceholderReply:
+        if self.fallback is None:  # never started (a takeover of an interrupted turn): update its message
+            self.fallback = PlaceholderReply(self.client, self.channel, self.thread_ts, self.log)
+            self.fallback.ts = self.ts
+        return self.fallback
+
+    def _start_stream(self) -> None:
+        response = call(self.log, "chat.startStream", self.client.chat_startStream, channel=self.channel,
+                        thread_ts=self.thread_ts, recipient_team_id=self.team or None,
+                        recipient_user_id=self.user or None, task_display_mode=TASK_DISPLAY_MODE)
+        self.streams.append(response["ts"])
+        self.ts = self.ts or response["ts"]
+        self._chars = 0
+        self._last_send = time.monotonic()
+
+    def _queue_chunk(self, chunk: dict[str, Any]) -> None:
+        if not self.streaming or self._closed:
+            return
+        self._pending.append(chunk)
+        self._schedule()
+
+    def _queue_text(self, text: str, force: bool = False) -> None:
+        if not text or not self.streaming or self._closed:
+            return
+        while text:
+            room = STREAM_TEXT_LIMIT - self._chars
+            if len(text) <= room:
+                self._add_text(text)
+                break
+            if room > 0:
+                cut = _boundary(text, room)
+                self._add_text(text[:cut])
+                text = text[cut:]
+            self._continue_in_new_message()
+            if self._broken:
+                return
+        if not force:
+            self._schedule()
+
+    def _add_text(self, text: str) -> None:
+        self._chars += len(text)
+        if self._pending and self._pending[-1]["type"] == "markdown_text":
+            self._pending[-1]["text"] += text
+        else:
+            self._pending.append({"type": "markdown_text", "text": text})
+
+    def _continue_in_new_message(self) -> None:
+        """This message is full: stop it and stream the rest into a new one in the thread."""
+        try:
+            self._flush_now()
+            self._stop()
+            self._start_stream()
+        except SlackCallFailed:
+            self._broken = True
+
+    def _schedule(self) -> None:
+        if self._broken or not self._pending:
+            return
+        wait = STREAM_INTERVAL - (time.monotonic() - self._last_send)
+        if wait <= 0:
+            with contextlib.suppress(SlackCallFailed):
+                self._flush_now()
+        elif self._timer is None:
+            self._timer = threading.Timer(wait, self._on_timer)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _on_timer(self) -> None:
+        with self._lock:
+            self._timer = None
+            if not self._closed and not self._broken:
+                with contextlib.suppress(SlackCallFailed):
+                    self._flush_now()
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _flush_now(self) -> None:
+        if self._broken or not self._pending:
+            return
+        chunks, self._pending = self._pending, []
+        self._last_send = time.monotonic()
+        try:
+            call(self.log, "chat.appendStream", self.client.chat_appendStream, channel=self.channel,
+                 ts=self.streams[-1], chunks=chunks)
+        except SlackCallFailed:
+            self._broken = True
+            raise
+
+    def _stop(self, blocks: list[dict[str, Any]] | None = None) -> None:
+        chunks, self._pending = self._pending, []
+        call(self.log, "chat.stopStream", self.client.chat_stopStream, channel=self.channel, ts=self.streams[-1],
+             chunks=chunks or None, blocks=blocks)
+
+    def _close(self, blocks: list[dict[str, Any]] | None = None) -> bool:
+        """Stop the stream with what is pending and `blocks` under it; False if Slack refused."""
+        with self._lock:
+            self._cancel_timer()
+            self._closed = True
+            if self._broken:
+                return False
+            try:
+                self._stop(blocks=blocks)
+            except SlackCallFailed:
+                self._broken = True
+                return False
+            return True
+
+    def _post(self, message: SlackMessage) -> str:
+        response = call(self.log, "chat.postMessage", self.client.chat_postMessage, channel=self.channel,
+                        thread_ts=self.thread_ts, text=message.text, blocks=message.blocks)
+        return response["ts"]
+
+
+def _boundary(text: str, limit: int) -> int:
+    """Where to cut escaped text near `limit`: a newline or space, never inside an `&amp;`-style entity."""
+    window = text[:limit]
+    cut = max(window.rfind("\n"), window.rfind(" "))
+    if cut < limit // 2:
+        cut = limit
+        amp = window.rfind("&", max(0, limit - 6))
+        if amp != -1 and ";" not in window[amp:]:
+            cut = amp
+    return max(cut, 1)

@@ -1,0 +1,165 @@
+"""Streaming replies against the fake Slack with the real WebClient: safe release of model text split across
+deltas, task chunks, batching, long answers continued in new messages, and every fallback to the placeholder path."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+import pytest
+
+from oilfx.config import load_settings
+from oilfx.engines.base import Answer, ToolStep
+from oilfx.guard import REMOVED, guard_answer
+from oilfx.slack import streaming
+from oilfx.slack.app import make_client
+from oilfx.slack.render import PROGRESS_TEXT, SlackMessage, answer_footer, neutralise, render_answer
+from oilfx.slack.streaming import SafeText, StreamingReply, task_result, task_title
+from tests.fakes.openai_server import EVIL, INVENTED
+
+log = logging.getLogger("test")
+KRW_STEP = ToolStep(1, "call_9", "oil_price_krw", '{"benchmark":"WTI","unit":"barrel"}', "{}", True, 3.0,
+                    {"sources": [{"label": "WTI", "source": "KNOC", "as_of": "2026-11-24 settlement"}],
+                     "figures": ["₩98,492", "₩619.50", "$76.41", "1,289.00"],
+                     "formula": "76.41 × 1,289.00 = 98,492.49"})
+
+
+@pytest.fixture
+def client(slack_server):
+    return make_client(load_settings(slack_server.env()))
+
+
+def feed_all(text: str, sizes: int, allowed_steps: tuple[ToolStep, ...] = ()) -> tuple[str, SafeText]:
+    safe = SafeText()
+    safe.allowed = set(Answer("", allowed_steps, "", "").tool_steps and _allowed(allowed_steps))
+    out = "".join(safe.feed(text[i:i + sizes]) for i in range(0, len(text), sizes)) + safe.end()
+    return out, safe
+
+
+def _allowed(steps: tuple[ToolStep, ...]):
+    from oilfx.guard import sourced_amounts
+    return sourced_amounts(Answer("", steps, "", ""))
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 7, 1000])
+def test_streamed_text_is_neutralised_like_render_whatever_the_delta_boundaries(size):
+    text = f"WTI is ₩98,492 per barrel. {EVIL} and @here, a < b > c & d, 1,289.00 KRW rate"
+    out, _ = feed_all(text, size, (KRW_STEP,))
+    expected = neutralise(text).replace("@here", "@\u200bhere")
+    assert out == expected
+    assert "<!channel>" not in out and "<@U123>" not in out and "<https://" not in out
+
+
+@pytest.mark.parametrize("size", [1, 4, 1000])
+def test_streamed_won_amounts_no_tool_produced_are_scrubbed_like_the_guard(size):
+    text = f"WTI is ₩98,492 per barrel; earlier {INVENTED[0]} ({INVENTED[1]})."
+    out, safe = feed_all(text, size, (KRW_STEP,))
+    guarded, removed = guard_answer(Answer(text, (KRW_STEP,), "c", "responses"))
+    assert removed and "₩98,492" in out and INVENTED[0] not in out and REMOVED in out
+    assert guarded.text.startswith(safe.shown.rstrip())  # so the final answer only appends the guard's note
+
+
+def test_task_titles_and_results_come_from_our_words_and_the_step_data():
+    assert task_title("oil_price_krw", '{"benchmark":"wti","unit":"liter"}') == "Converting WTI to won per litre"
+    assert task_title("get_<!channel>", "{}") == "Calling get_&lt;!channel&gt;"
+    assert task_result(KRW_STEP) == "₩98,492 (76.41 × 1,289.00 = 98,492.49)"
+    failed = ToolStep(1, "c", "oil_price", "{}", '{"error":"x"}', False, 1.0,
+                      {"error": "oil_price failed: KNOC: HTTP 503 <@U1>", "sources": []})
+    assert task_result(failed) == "oil_price failed: KNOC: HTTP 503 @\u200bU1"
+
+
+def test_tasks_then_text_then_footer_in_one_streamed_message(slack_server, client, monkeypatch):
+    monkeypatch.setattr(streaming, "STREAM_INTERVAL", 0.0)
+    reply = StreamingReply(client, "C1", "100.000001", "T1", "U1", log)
+    reply.start()
+    reply.tool_started("call_9", "oil_price_krw", KRW_STEP.arguments)
+    reply.tool_finished(KRW_STEP)
+    answer = Answer("WTI is ₩98,492 per barrel.", (KRW_STEP,), "conv", "responses")
+    for piece in ("WTI is ₩98,", "492 per barrel."):
+        reply.text_delta(piece)
+    reply.finish_answer(answer.text, answer_footer(answer, "k1"), render_answer(answer), [])
+    msg = slack_server.message("C1", reply.ts)
+    assert msg.kind == "stream" and not msg.streaming
+    assert msg.params["recipient_user_id"] == "U1" and msg.params["task_display_mode"] == "timeline"
+    tasks = [c for c in msg.chunks() if c["type"] == "task_update"]
+    assert [t["status"] for t in tasks] == ["in_progress", "complete"]
+    assert tasks[1]["output"] == "₩98,492 (76.41 × 1,289.00 = 98,492.49)"
+    assert msg.text == "WTI is ₩98,492 per barrel."
+    assert [b["type"] for b in msg.blocks] == ["context", "context_actions"]
+    assert msg.blocks[1]["elements"][0]["positive_button"]["value"] == "good:k1"
+
+
+def test_updates_are_batched_to_one_append_per_interval(slack_server, client, monkeypatch):
+    monkeypatch.setattr(streaming, "STREAM_INTERVAL", 0.3)
+    reply = StreamingReply(client, "C1", "101.000001", "T1", "U1", log)
+    reply.start()
+    for _ in range(200):
+        reply.text_delta("word ")
+    time.sleep(0.5)  # the timer flushes what the interval held back
+    appends = slack_server.calls_to("chat.appendStream")
+    assert 1 <= len(appends) <= 2
+    answer = Answer("word " * 200, (), "c", "responses")
+    reply.finish_answer(answer.text, answer_footer(answer), render_answer(answer), [])
+    assert slack_server.message("C1", reply.ts).text.strip() == answer.text.strip()
+
+
+def test_a_long_answer_continues_in_new_messages_in_the_thread(slack_server, client, monkeypatch):
+    monkeypatch.setattr(streaming, "STREAM_INTERVAL", 0.0)
+    text = "\n\n".join(f"Paragraph {i}: " + "crude " * 40 for i in range(40))  # ~10,000 characters
+    reply = StreamingReply(client, "D1", "102.000001", "T1", "U1", log)
+    reply.start()
+    for i in range(0, len(text), 50):
+        reply.text_delta(text[i:i + 50])
+    answer = Answer(text, (), "c", "responses")
+    reply.finish_answer(text, answer_footer(answer, "k2"), render_answer(answer), [])
+    posted = slack_server.posted("D1", "102.000001")
+    assert len(posted) >= 3 and all(not m.streaming for m in posted)
+    assert all(len(m.text) <= streaming.STREAM_TEXT_LIMIT for m in posted)
+    assert "".join(m.text for m in posted) == text
+    assert posted[-1].blocks and posted[-1].blocks[-1]["type"] == "context_actions"
+
+
+def test_start_stream_refused_falls_back_to_the_placeholder(slack_server, client):
+    slack_server.disable_ai_features()
+    reply = StreamingReply(client, "C1", "103.000001", "T1", "U1", log)
+    reply.start()
+    reply.tool_started("call_9", "oil_price_krw", "{}")
+    reply.text_delta("WTI is ₩98,492")
+    answer = Answer("WTI is ₩98,492 per barrel.", (KRW_STEP,), "c", "responses")
+    reply.finish_answer(answer.text, answer_footer(answer), render_answer(answer), [])
+    msg = slack_server.message("C1", reply.ts)
+    assert msg.kind == "message" and msg.versions[0]["text"] == PROGRESS_TEXT
+    assert "₩98,492" in msg.all_text
+    assert not slack_server.calls_to("chat.appendStream")
+
+
+def test_a_failed_stop_or_text_that_changed_is_replaced_by_the_rendered_answer(slack_server, client, monkeypatch):
+    monkeypatch.setattr(streaming, "STREAM_INTERVAL", 0.0)
+    reply = StreamingReply(client, "C1", "104.000001", "T1", "U1", log)
+    reply.start()
+    reply.text_delta("Let me look that up. ")  # a tool round's preamble that the final answer does not repeat
+    answer = Answer("WTI is ₩98,492 per barrel.", (KRW_STEP,), "c", "responses")
+    slack_server.fail("chat.stopStream", "internal_error")
+    reply.finish_answer(answer.text, answer_footer(answer), render_answer(answer), [SlackMessage("steps")])
+    texts = slack_server.thread_texts("C1", "104.000001")
+    assert "₩98,492" in texts[0] and "Let me look" not in texts[0] and texts[1].startswith("steps")
+
+
+def test_failure_mid_stream_ends_running_tasks_with_error_and_says_why(slack_server, client, monkeypatch):
+    monkeypatch.setattr(streaming, "STREAM_INTERVAL", 0.0)
+    reply = StreamingReply(client, "C1", "105.000001", "T1", "U1", log)
+    reply.start()
+    reply.tool_started("call_1", "oil_price", "{}")
+    reply.fail("OpenAI returned HTTP 500 twice; try again in a minute.")
+    msg = slack_server.message("C1", reply.ts)
+    assert not msg.streaming and "HTTP 500 twice" in msg.text
+    assert [c["status"] for c in msg.chunks() if c["type"] == "task_update"] == ["in_progress", "error"]
+
+
+def test_chunks_reach_slack_as_json(slack_server, client):
+    reply = StreamingReply(client, "C1", "106.000001", "T1", "U1", log)
+    reply.start()
+    start = slack_server.calls_to("chat.startStream")[-1]
+    assert start.params["channel"] == "C1" and start.params["thread_ts"] == "106.000001"
+    json.dumps(start.params)
