@@ -12,6 +12,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -232,3 +233,22 @@ def test_a_10000_character_answer_arrives_whole_in_pieces(bot, slack, path, requ
     notes = [int(n) for n in re.findall(r"Note (\d+):", text)]
     assert notes and notes == list(range(1, len(notes) + 1))                     # nothing lost between pieces
     assert len(text) >= LONG_ANSWER - 50
+
+
+def test_context_changed_is_kept_in_the_store(bot, slack, bot_env):
+    from oilfx.slack.listeners.assistant.context_store import META_PREFIX
+    from oilfx.store.sqlite import SqliteStore
+
+    thread_ts = open_panel(slack)
+    deliver(slack, slack.assistant_thread_context_changed(channel=DM, thread_ts=thread_ts,
+                                                          context_channel="C0VIEWED"))
+    store = SqliteStore(bot_env["OILFX_DB"])
+    deadline = time.monotonic() + TIMEOUT
+    try:
+        while not (raw := store.get_meta(f"{META_PREFIX}{DM}:{thread_ts}")) and time.monotonic() < deadline:
+            time.sleep(0.05)  # the bot writes it in another process; nothing to wait on but the file
+    finally:
+        store.close()
+    assert raw, "the panel context was not saved"
+    assert json.loads(raw)["channel_id"] == "C0VIEWED"
+    assert not slack.calls_to("conversations.replies")

@@ -163,3 +163,14 @@ def test_chunks_reach_slack_as_json(slack_server, client):
     start = slack_server.calls_to("chat.startStream")[-1]
     assert start.params["channel"] == "C1" and start.params["thread_ts"] == "106.000001"
     json.dumps(start.params)
+
+
+def test_feedback_since_accepts_minutes_to_weeks_and_names_the_forms_otherwise():
+    from datetime import timedelta
+
+    from oilfx.cli.feedback import parse_since
+
+    assert parse_since("7d") == timedelta(days=7) and parse_since("30m") == timedelta(minutes=30)
+    assert parse_since("2w") == timedelta(weeks=2)
+    with pytest.raises(ValueError, match="7d"):
+        parse_since("yesterday")
