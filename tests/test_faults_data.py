@@ -214,3 +214,9 @@ def test_a_huge_page_from_a_source_is_refused_and_the_next_source_used(pages):
     finally:
         pages.reset()
     assert prices["WTI"].source != "KNOC" and prices["WTI"].usd == Decimal("76.41")
+
+
+@pytest.mark.parametrize("page", [b"\r\x00", b"observation_date,X\r\n2023-11-28,\x0076.41\r", b'"unterminated\r\n'])
+def test_fred_corrupt_csv_found_by_fuzzing_is_a_source_error(page):
+    with pytest.raises(SourceError):
+        fred.parse(page)

@@ -26,7 +26,10 @@ def series_url(fred_url: str, benchmark: str) -> str:
 
 def parse(body: bytes) -> tuple[date, Decimal]:
     """The latest (date, value) with a value; "." rows are skipped. SourceError if there is none."""
-    rows = list(csv.reader(io.StringIO(decode(body, "utf-8"))))
+    try:
+        rows = list(csv.reader(io.StringIO(decode(body, "utf-8"), newline="")))
+    except csv.Error as e:  # e.g. a NUL byte or a stray CR in a truncated or corrupted response (found by fuzzing)
+        raise SourceError(f"FRED CSV unreadable: {e}") from None
     if not rows or len(rows[0]) < 2 or "date" not in rows[0][0].lower():
         raise SourceError("FRED CSV layout changed: no date,value header")
     for row in reversed(rows[1:]):
