@@ -27,7 +27,7 @@ from oilfx.market.quote import BENCHMARKS, UNITS
 from oilfx.slack.render import SlackMessage, escape, neutralise, render_error
 from oilfx.slack.replies import PlaceholderReply, SlackCallFailed, call
 
-STREAM_INTERVAL = 1.0        # seconds between appendStream calls for one message (Slack rate-limits writes)
+STREAM_INTERVAL = 0.5        # seconds between appendStream calls for one message (Slack rate-limits writes)
 STREAM_TEXT_LIMIT = 3500     # characters streamed into one message; the rest continues in a new one (msg_too_long)
 TASK_DISPLAY_MODE = "timeline"
 RESULT_LIMIT = 200           # characters of a task's one-line result
@@ -277,7 +277,7 @@ class StreamingReply:
         self.streams.append(response["ts"])
         self.ts = self.ts or response["ts"]
         self._chars = 0
-        self._last_send = time.monotonic()
+        self._last_send = 0.0  # the first task or text goes out at once; later ones wait their interval
 
     def _queue_chunk(self, chunk: dict[str, Any]) -> None:
         if not self.streaming or self._closed:
