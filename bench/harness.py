@@ -171,8 +171,19 @@ class BotProcess:
         self.stop()
 
 
-def bot(fakes: Fakes, engine: str, **env: str) -> BotProcess:
-    return BotProcess(fakes, ["bot.py"], {"OILFX_ENGINE": engine, **env}, engine)
+# What `python bot.py` runs as: the engine, plus settings that differ from the defaults.
+VARIANTS: dict[str, tuple[str, dict[str, str]]] = {
+    "responses": ("responses", {}),
+    "chat": ("chat", {}),
+    "assistants": ("assistants", {}),
+    # Slack native streaming and SSE from the model are on by default; this shows what they cost.
+    "responses-nostream": ("responses", {"OILFX_STREAM": "false"}),
+}
+
+
+def bot(fakes: Fakes, variant: str, **env: str) -> BotProcess:
+    engine, extra = VARIANTS[variant]
+    return BotProcess(fakes, ["bot.py"], {"OILFX_ENGINE": engine, **extra, **env}, variant)
 
 
 def seed_baseline(fakes: Fakes) -> BotProcess:

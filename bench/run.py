@@ -30,7 +30,7 @@ from bench.harness import Fakes, Latencies  # noqa: E402
 from bench.sections import Result, Row, cache, concurrency, memory, turn_overhead  # noqa: E402
 
 SECTIONS = ("turn", "concurrency", "cache", "memory")
-ENGINES = ("responses", "chat", "assistants")
+ENGINES = ("responses", "chat", "assistants", "responses-nostream")  # see bench.harness.VARIANTS
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -44,7 +44,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, help="mentions delivered at once (default 100; quick 30)")
     p.add_argument("--conversations", type=int,
                    help="memory: RSS after this many conversations and after twice as many (default 1000; quick 200)")
-    p.add_argument("--engines", default=",".join(ENGINES), help="engines for turn overhead (default all three)")
+    p.add_argument("--engines", default=",".join(ENGINES),
+                   help="bot variants for turn overhead and concurrency (default: the three engines, and responses "
+                   "with OILFX_STREAM=false)")
     p.add_argument("--only", default=",".join(SECTIONS), help=f"sections to run, of {', '.join(SECTIONS)}")
     p.add_argument("--quick", action="store_true", help="small samples, cold cache only (< 2 min)")
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS.md", help="where to write the results")
@@ -153,7 +155,11 @@ def main(argv: list[str] | None = None) -> int:
             if section == "turn":
                 part = turn_overhead(fakes, lat, args.engines, args.turns, args.baseline_turns, not args.quick, say)
             elif section == "concurrency":
-                part = concurrency(fakes, "responses", args.threads, 1 if args.quick else 3, say)
+                part = Result()
+                for variant in [v for v in ("responses", "responses-nostream") if v in args.engines] or ["responses"]:
+                    sub = concurrency(fakes, variant, args.threads, 1 if args.quick else 2, say)
+                    part.rows += sub.rows
+                    part.notes += sub.notes
             elif section == "cache":
                 part = cache(fakes, 200 if args.quick else 2000, 50, say)
             else:

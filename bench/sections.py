@@ -55,7 +55,7 @@ def _ms(seconds: float) -> str:
 
 # ------------------------------------------------------------------------------------------- turn overhead
 
-OVERHEAD_TARGETS = {"responses": 0.05, "chat": 0.05, "assistants": 0.10}
+OVERHEAD_TARGETS = {"responses": 0.05, "chat": 0.05, "assistants": 0.10, "responses-nostream": 0.05}
 
 
 @dataclass
@@ -93,7 +93,7 @@ def turn_overhead(fakes: Fakes, lat: Latencies, engines: list[str], turns: int, 
         f"({model + 0.3:.2f} s), long enough for round 2 to reuse round 1's quote, expired before the next turn; "
         "'pages/turn' shows the fetches (2 = KNOC + Naver, once each). Each bot process answers one discarded "
         "warm-up turn first (imports, connections, the assistants engine creating its assistant). 'Visible' = the "
-        "fake Slack's record of the message version (here the chat.update) carrying the final answer "
+        "fake Slack's record of the message version (chat.update or chat.stopStream) carrying the final answer "
         f"('{ANSWER_MARK}'); 'first post' = the bot's first message in the thread (its placeholder).")
 
     def report(name: str, t: Turns, floor: float, state: str, target: float | None) -> None:
@@ -155,7 +155,7 @@ def concurrency(fakes: Fakes, engine: str, n: int, bursts: int, say: Say) -> Res
             p50, p95, ack99 = median(latencies), percentile(latencies, 95), percentile(acks, 99)
             say(f"  burst {burst}: p50 {_ms(p50)} ({p50 / lone:.2f}×) p95 {_ms(p95)} ({p95 / lone:.2f}×) "
                 f"ack p99 {_ms(ack99)}; bot CPU {_ms(cpu)}")
-            name = f"burst {burst}: {n} threads at once"
+            name = f"{engine} burst {burst}: {n} threads at once"
             res.add("concurrency", f"{name}: bot CPU (one GIL: the work the burst queues up)",
                     f"{_ms(cpu)} ({cpu / n * 1000:.1f} ms a turn)")
             res.add("concurrency", f"{name}: p50 ÷ lone", f"{p50 / lone:.2f}× ({_ms(p50)})")
@@ -164,7 +164,7 @@ def concurrency(fakes: Fakes, engine: str, n: int, bursts: int, say: Say) -> Res
             res.add("concurrency", f"{name}: Socket Mode ack p99 (ack p50 {_ms(median(acks))})", _ms(ack99),
                     "≤ 100 ms", ack99 <= 0.100)
             time.sleep(1.0)
-    res.notes.append(f"Concurrency: one `python bot.py` ({engine} engine), warm quote cache; a lone mention is the "
+    res.notes.append(f"Concurrency: one `python bot.py` ({engine}), warm quote cache; a lone mention is the "
                      "median of 3 sequential turns in the same process just before the bursts. Burst 1 is the "
                      "process's first (its worker threads are still being created); later bursts follow 1 s apart. "
                      "Ack latency = envelope sent -> ack received, from the fake Slack's records.")
@@ -257,6 +257,7 @@ def memory(fakes: Fakes, engine: str, first: int, second: int, batch: int, say: 
     res.add("memory", f"RSS after {second:,} conversations (growth since {first:,})",
             f"{after_second:.1f} MB ({growth:+.1f} MB)", "≤ 150 MB, not growing",
             after_second <= 150 and growth <= max(2.0, 0.05 * after_first))
-    res.notes.append(f"Memory: one `python bot.py` ({engine}), each conversation a mention in a new thread, "
-                     f"{batch} at a time, with zero injected latency; 'not growing' = growth ≤ max(2 MB, 5%).")
+    res.notes.append(f"Memory: one `python bot.py` ({engine}, default settings), each conversation a mention in "
+                     f"a new thread, {batch} at a time, with zero injected latency; 'not growing' = growth "
+                     "≤ max(2 MB, 5%).")
     return res
