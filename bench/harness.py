@@ -39,12 +39,6 @@ ANSWER_MARK = f"{WTI_KRW} per barrel"
 SCRIPT_ROUNDS = 3
 MODEL_ROUND_PATHS = ("/v1/responses", "/v1/chat/completions")
 
-# socketserver listens with a backlog of 5: a burst of 100 new connections (slack_sdk opens one per Web API call)
-# overflows it and the kernel drops SYNs, which clients retry after 1 s, 3 s... -- a limit of the fakes' hosting,
-# not of Slack or of oilfx. The fakes in this process listen with a real server's backlog instead.
-ThreadingHTTPServer.request_queue_size = 1024
-
-
 def _quiet_handle_error(self: ThreadingHTTPServer, request: object, client_address: object) -> None:
     """A bot process stopped mid-request resets its connection: expected here, not worth a traceback."""
     if not isinstance(sys.exc_info()[1], ConnectionError):

@@ -46,6 +46,8 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from tests.fakes.httpd import LoopbackHTTPServer
+
 EVIL = "<!channel> <@U123> <https://evil.example|click>"
 INVENTED = ("₩98,436", "98,436.89원")  # the seed model's wrong product of 76.41 x 1,289.00
 LONG_ANSWER = 10_000
@@ -226,7 +228,7 @@ class FakeOpenAI:
             def do_DELETE(self) -> None:
                 self._serve("DELETE")
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = LoopbackHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True, name="fake-openai").start()
         return self

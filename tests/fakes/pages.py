@@ -40,6 +40,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakes.httpd import LoopbackHTTPServer
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "pages"
 
 KNOC_PATH = "/knoc/"
@@ -124,7 +126,7 @@ class PagesServer:
             def log_message(self, format: str, *args: object) -> None:  # quiet test output
                 pass
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd = LoopbackHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), name="pages-fake", daemon=True)
         self._thread.start()

@@ -33,6 +33,7 @@ import pytest
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
+from tests.fakes.httpd import LoopbackHTTPServer
 from tests.fakes.slack_payloads import Workspace
 from tests.fakes.slack_signing import signed_request  # re-exported for tests  # noqa: F401
 
@@ -235,7 +236,7 @@ class FakeSlack:
     # -- lifecycle -----------------------------------------------------------------------------------------------
 
     def start(self) -> FakeSlack:
-        self._http = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._http = LoopbackHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._http.daemon_threads = True
         self.http_port = self._http.server_address[1]
         self.workspace.base_url = self.base_url.rstrip("/")
