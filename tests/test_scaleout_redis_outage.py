@@ -23,6 +23,7 @@ def test_redis_down_at_start_exits_2_naming_redis_url_without_the_password(slack
     took = time.monotonic() - started
     print(f"\nbot with Redis down exited {result.returncode} after {took:.1f} s: {result.stderr.strip()[:200]}")
     assert result.returncode == 2
+    assert took < 10  # loose (interpreter start-up on a loaded machine); Redis itself is pinged once, no retries
     assert f"REDIS_URL=redis://127.0.0.1:{port}/0" in result.stderr
     assert "s3cret-pw" not in result.stderr + result.stdout
 

@@ -52,11 +52,24 @@ def kill9(process: subprocess.Popen) -> None:
 def test_unreachable_redis_is_a_clear_error_without_the_password():
     port = free_port()  # nothing listens here
     settings = Settings(redis_url=f"redis://oilfx:s3cretpassw0rd@127.0.0.1:{port}/2")
+    started = time.monotonic()
     with pytest.raises(StoreError) as caught:
         open_store(settings)
+    # One ping, no retries: the client's 6-retry backoff (~3.5 s) is kept for later operations, not start-up.
+    assert time.monotonic() - started < 1.5
     message = str(caught.value)
     assert f"cannot reach Redis at REDIS_URL=redis://127.0.0.1:{port}/2" in message
     assert "s3cretpassw0rd" not in message and "oilfx:" not in message
+
+
+def test_the_start_up_ping_keeps_the_clients_retry_policy_for_later_operations(redis_url):
+    store = RedisStore(redis_url)
+    try:
+        retry = store.client.get_retry()
+        assert retry is not None and retry._retries == 6  # a Redis restart while running is ridden out
+        assert store.client.connection_pool.connection_kwargs["retry"] is retry
+    finally:
+        store.close()
 
 
 def test_lock_of_a_killed_process_expires(redis_url):

@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from redis import Redis
-from redis.backoff import ExponentialBackoff
+from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -123,7 +123,14 @@ class RedisStore:
         self.lock_ttl = lock_ttl
         self.client = client if client is not None else connect(url)
         try:
-            self.client.ping()
+            # One attempt: the client's retries (seconds of backoff) are for a Redis that was up and blipped.
+            # Unreachable at start is a configuration error, reported at once (bot.py exits in well under a second).
+            retry = self.client.get_retry()
+            self.client.set_retry(Retry(NoBackoff(), 0))
+            try:
+                self.client.ping()
+            finally:
+                self.client.set_retry(retry)
         except RedisError as e:
             raise StoreError(f"cannot reach Redis at REDIS_URL={self.safe_url} ({self._scrub(e)}); "
                              "start Redis or fix REDIS_URL (unset it to use SQLite)") from e
