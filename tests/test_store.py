@@ -126,6 +126,25 @@ def test_meta_history_and_feedback(open_instance):
     assert (counts["meta"], counts["histories"], counts["feedback"]) == (1, 1, 2)
 
 
+def test_meta_with_a_ttl_expires_and_without_one_stays(open_instance):
+    store = open_instance()
+    store.set_meta("answer:k1", "kept a moment", ttl=0.3)
+    store.set_meta("assistant_id", "asst_1")
+    store.set_meta("steps:k2", "made permanent", ttl=0.3)
+    store.set_meta("steps:k2", "made permanent")  # a later write without ttl drops the expiry
+    assert open_instance().get_meta("answer:k1") == "kept a moment"
+    assert dict(store.export_meta()) == {"answer:k1": "kept a moment", "assistant_id": "asst_1",
+                                         "steps:k2": "made permanent"}
+    time.sleep(0.45)
+    store.set_meta("reply:Ev1", "1700000000.000900", ttl=60)  # a write prunes what expired
+    reopened = open_instance()
+    assert reopened.get_meta("answer:k1") is None
+    assert reopened.get_meta("assistant_id") == "asst_1" and reopened.get_meta("steps:k2") == "made permanent"
+    assert dict(reopened.export_meta()) == {"assistant_id": "asst_1", "reply:Ev1": "1700000000.000900",
+                                            "steps:k2": "made permanent"}
+    assert reopened.stats()["meta"] == 3
+
+
 # Slack ts values whose string order differs from their numeric order (9- vs 10-digit seconds, short fractions).
 ORDERS = ["999999999.900000", "1000000000.000001", "1700000000.000100", "1700000000.0002", "1700000000.1",
           "1700000000.09", "1700000001", "1700000010.000000", "999999999.1", "1800000000.5"]

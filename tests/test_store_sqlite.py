@@ -71,6 +71,39 @@ def test_old_events_are_pruned(tmp_path):
     assert store.stats()["events_in_progress"] == 1
 
 
+def test_expired_meta_rows_are_pruned_on_write(tmp_path):
+    now = [1_700_000_000.0]
+    store = SqliteStore(tmp_path / "oilfx.db", clock=lambda: now[0])
+    for i in range(50):
+        store.set_meta(f"steps:{i}", "{}", ttl=30 * 86400)
+    store.set_meta("assistant_id", "asst_1")
+    now[0] += 30 * 86400 + 1
+    assert store.get_meta("steps:0") is None and store.stats()["meta"] == 51  # unread until a write prunes
+    store.set_meta("reply:Ev1", "1700000000.000100", ttl=600)
+    assert {r[0] for r in store._read("SELECT name FROM meta")} == {"assistant_id", "reply:Ev1"}
+
+
+def test_a_schema_1_file_is_migrated_keeping_its_rows(tmp_path):
+    path = tmp_path / "old.db"
+    db = sqlite3.connect(path)
+    db.executescript("CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);"
+                     "INSERT INTO meta VALUES ('assistant_id', 'asst_1');"
+                     "CREATE TABLE conversations (team TEXT NOT NULL, channel TEXT NOT NULL, thread_ts TEXT NOT NULL,"
+                     " engine TEXT NOT NULL, ref TEXT NOT NULL, updated_at REAL NOT NULL,"
+                     " PRIMARY KEY (team, channel, thread_ts, engine));"
+                     "INSERT INTO conversations VALUES ('T1', 'C1', '1700000000.000100', 'responses', 'conv_1', 0);"
+                     "PRAGMA user_version = 1;")
+    db.close()
+    store = SqliteStore(path)
+    assert store._read("PRAGMA user_version")[0][0] == SCHEMA_VERSION == 2
+    assert store.get_meta("assistant_id") == "asst_1"
+    assert store.get_conversation(ThreadKey("T1", "C1", "1700000000.000100"), "responses") == "conv_1"
+    store.set_meta("answer:k1", "{}", ttl=60)
+    assert store.get_meta("answer:k1") == "{}"
+    store.close()
+    assert SqliteStore(path).get_meta("assistant_id") == "asst_1"  # reopening a migrated file changes nothing
+
+
 def test_sqlite_uses_the_in_process_cache(tmp_path):
     assert isinstance(SqliteStore(tmp_path / "oilfx.db").quote_cache(), MemoryCache)
 

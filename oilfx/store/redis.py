@@ -3,7 +3,8 @@
 Keys (all under `oilfx:`):
   conversations                 hash  JSON [team, channel, thread_ts, engine] -> conversation ref
   event:<id>                    "lease:<token>" with PX lease while a process works on it, then "done" for a day
-  meta                          hash  name -> value
+  meta                          hash  name -> value (kept for good)
+  meta:<name>                   value, PX expiry (set_meta with a ttl)
   history:<conversation>        JSON list of chat messages
   feedback                      zset  JSON feedback, scored by its epoch time
   turn:{<thread>}:lock          owner token, PX expiry renewed by a daemon thread while the turn runs
@@ -249,15 +250,33 @@ class RedisStore:
 
     @_wrap_errors
     def get_meta(self, name: str) -> str | None:
-        return self.client.hget(PREFIX + "meta", name)
+        value = self.client.get(PREFIX + "meta:" + name)
+        return value if value is not None else self.client.hget(PREFIX + "meta", name)
 
     @_wrap_errors
-    def set_meta(self, name: str, value: str) -> None:
-        self.client.hset(PREFIX + "meta", name, value)
+    def set_meta(self, name: str, value: str, ttl: float | None = None) -> None:
+        """`ttl` seconds: Redis drops it then (a key of its own: hash fields cannot expire before Redis 7.4)."""
+        with self.client.pipeline(transaction=True) as pipe:
+            if ttl is None:
+                pipe.hset(PREFIX + "meta", name, value)
+                pipe.delete(PREFIX + "meta:" + name)
+            else:
+                pipe.set(PREFIX + "meta:" + name, value, px=max(1, int(ttl * 1000)))
+                pipe.hdel(PREFIX + "meta", name)
+            pipe.execute()
+
+    def _expiring_meta_keys(self) -> list[str]:
+        return list(self.client.scan_iter(match=PREFIX + "meta:*", count=1000))
 
     @_wrap_errors
     def export_meta(self) -> Iterator[tuple[str, str]]:
-        return iter(sorted(self.client.hgetall(PREFIX + "meta").items()))
+        rows = dict(self.client.hgetall(PREFIX + "meta"))
+        start = len(PREFIX + "meta:")
+        for name in self._expiring_meta_keys():
+            value = self.client.get(name)
+            if value is not None:
+                rows[name[start:]] = value
+        return iter(sorted(rows.items()))
 
     @_wrap_errors
     def load_history(self, conversation: str) -> list[dict[str, Any]]:
@@ -319,7 +338,7 @@ class RedisStore:
         return {
             "conversations": int(self.client.hlen(PREFIX + "conversations")),
             "events_finished": finished,
-            "meta": int(self.client.hlen(PREFIX + "meta")),
+            "meta": int(self.client.hlen(PREFIX + "meta")) + len(self._expiring_meta_keys()),
             "histories": sum(1 for _ in self.client.scan_iter(match=PREFIX + "history:*", count=1000)),
             "feedback": int(self.client.zcard(PREFIX + "feedback")),
             "events_in_progress": in_progress,

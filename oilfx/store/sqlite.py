@@ -26,7 +26,7 @@ from oilfx.store.base import Feedback, ThreadKey
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: meta.expires_at
 FINISHED_EVENTS_KEPT = 86400.0  # Slack retries within minutes; a day is ample and keeps the table small
 _PRUNE_EVERY = 600.0
 
@@ -40,7 +40,8 @@ CREATE TABLE IF NOT EXISTS events (
     event_id TEXT PRIMARY KEY, lease_until REAL NOT NULL, finished_at REAL
 );
 CREATE INDEX IF NOT EXISTS events_age ON events (lease_until);
-CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at REAL);
+CREATE INDEX IF NOT EXISTS meta_expiry ON meta (expires_at);
 CREATE TABLE IF NOT EXISTS histories (
     conversation TEXT PRIMARY KEY, messages TEXT NOT NULL, updated_at REAL NOT NULL
 );
@@ -93,6 +94,9 @@ class SqliteStore:
                 # statement by statement: executescript() would COMMIT our transaction half-way
                 for statement in filter(str.strip, _SCHEMA.split(";")):
                     self._db.execute(statement)
+            elif version < 2:  # a file from before meta could expire: its rows stay, without expiry
+                self._db.execute("ALTER TABLE meta ADD COLUMN expires_at REAL")
+                self._db.execute("CREATE INDEX IF NOT EXISTS meta_expiry ON meta (expires_at)")
             self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     @contextmanager
@@ -204,15 +208,22 @@ class SqliteStore:
     # --- meta, histories ----------------------------------------------------------------------------------------
 
     def get_meta(self, name: str) -> str | None:
-        rows = self._read("SELECT value FROM meta WHERE name=?", (name,))
+        rows = self._read("SELECT value FROM meta WHERE name=? AND (expires_at IS NULL OR expires_at > ?)",
+                          (name, self._clock()))
         return rows[0][0] if rows else None
 
-    def set_meta(self, name: str, value: str) -> None:
+    def set_meta(self, name: str, value: str, ttl: float | None = None) -> None:
+        """`ttl` seconds: the row is gone after that (pruned by later writes); None: kept for good."""
+        now = self._clock()
         with self._tx() as db:
-            db.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT DO UPDATE SET value=excluded.value", (name, value))
+            db.execute("INSERT INTO meta VALUES (?, ?, ?) ON CONFLICT DO UPDATE"
+                       " SET value=excluded.value, expires_at=excluded.expires_at",
+                       (name, value, None if ttl is None else now + ttl))
+            db.execute("DELETE FROM meta WHERE expires_at <= ?", (now,))  # indexed: cheap when nothing expired
 
     def export_meta(self) -> Iterator[tuple[str, str]]:
-        yield from self._read("SELECT name, value FROM meta ORDER BY name")
+        yield from self._read("SELECT name, value FROM meta WHERE expires_at IS NULL OR expires_at > ? ORDER BY name",
+                              (self._clock(),))
 
     def load_history(self, conversation: str) -> list[dict[str, Any]]:
         rows = self._read("SELECT messages FROM histories WHERE conversation=?", (conversation,))
@@ -260,7 +271,7 @@ class SqliteStore:
         counts = {
             "conversations": "SELECT count(*) FROM conversations",
             "events_finished": "SELECT count(*) FROM events WHERE finished_at IS NOT NULL",
-            "meta": "SELECT count(*) FROM meta",
+            "meta": "SELECT count(*) FROM meta",  # expired rows not yet pruned included
             "histories": "SELECT count(*) FROM histories",
             "feedback": "SELECT count(*) FROM feedback",
         }
