@@ -60,8 +60,12 @@ def run_http(app, settings: Settings) -> None:  # type: ignore[no-untyped-def]
 def run_socket_mode(app, settings: Settings) -> None:  # type: ignore[no-untyped-def]
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    SocketModeHandler(app, settings.slack_app_token, concurrency=SOCKET_CONCURRENCY,
-                      ping_interval=SOCKET_PING_INTERVAL).start()
+    from oilfx.slack.app import prestarted
+
+    handler = SocketModeHandler(app, settings.slack_app_token, concurrency=SOCKET_CONCURRENCY,
+                                ping_interval=SOCKET_PING_INTERVAL)
+    prestarted(handler.client.message_workers, SOCKET_CONCURRENCY)  # envelopes are acked from these threads
+    handler.start()
 
 
 def main() -> int:
