@@ -1,8 +1,8 @@
 """One conversational turn, from a Slack message to the answer in its thread.
 
 claim the event (Slack retries and redeliveries answer once) -> wait for the thread's turn (in message order)
--> placeholder -> engine.ask with progress -> remember the conversation -> render -> post. Every failure ends
-in a short message where the answer would have gone.
+-> placeholder (posted beside the model's first round) and engine.ask with progress -> remember the conversation
+-> render -> post. Every failure ends in a short message where the answer would have gone.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import logging
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from decimal import Decimal
@@ -64,37 +65,75 @@ class _Adapter(logging.LoggerAdapter):
         return f"[{self.extra['context']}] {msg}", kwargs
 
 
-class _Progress:
-    """The engine's TurnListener: tells the reply which tools run and which finished."""
+class _ReplyStart:
+    """The reply's first post (placeholder or chat.startStream), run on its own thread beside the model's first
+    round, which does not need it: awaited, it put one Slack round trip on every turn's critical path.
+    result() is the started reply, or raises what starting it raised (SlackCallFailed: nowhere to answer)."""
 
-    def __init__(self, reply: Reply, log: logging.LoggerAdapter) -> None:
-        self.reply, self.log = reply, log
-        self.stream = reply if isinstance(reply, StreamingReply) else None  # tasks and text go to it as well
+    def __init__(self, start: Callable[[], Reply]) -> None:
+        self._done = threading.Event()
+        self._reply: Reply | None = None
+        self._error: BaseException | None = None
+        threading.Thread(target=self._run, args=(start,), name="oilfx-reply-start", daemon=True).start()
+
+    def _run(self, start: Callable[[], Reply]) -> None:
+        try:
+            self._reply = start()
+        except BaseException as e:  # re-raised in the turn's thread by result()
+            self._error = e
+        finally:
+            self._done.set()
+
+    def result(self) -> Reply:
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        assert self._reply is not None
+        return self._reply
+
+    def ready(self) -> Reply | None:
+        """The reply for progress callbacks: waits for the start; None if it failed (the turn is abandoned)."""
+        try:
+            return self.result()
+        except Exception:
+            return None
+
+
+class _Progress:
+    """The engine's TurnListener: tells the reply which tools run and which finished (once the reply exists)."""
+
+    def __init__(self, start: _ReplyStart, log: logging.LoggerAdapter) -> None:
+        self.start, self.log = start, log
         self._lock = threading.Lock()
         self.running: dict[str, str] = {}
         self.done: list[str] = []
 
     def tool_started(self, call_id: str, name: str, arguments: str) -> None:
-        if self.stream is not None:
-            self.stream.tool_started(call_id, name, arguments)
+        reply = self.start.ready()
+        if isinstance(reply, StreamingReply):  # tasks and text go to it as well
+            reply.tool_started(call_id, name, arguments)
         with self._lock:
             self.running[call_id] = name
             running, done = list(self.running.values()), list(self.done)
-        self.reply.progress(running, done)
+        if reply is not None:
+            reply.progress(running, done)
 
     def tool_finished(self, step: ToolStep) -> None:
         self.log.info("tool %s %s in %.0f ms", step.name, "ok" if step.ok else "failed", step.duration_ms)
-        if self.stream is not None:
-            self.stream.tool_finished(step)
+        reply = self.start.ready()
+        if isinstance(reply, StreamingReply):
+            reply.tool_finished(step)
         with self._lock:
             self.running.pop(step.call_id, None)
             self.done.append(step.name)
             running, done = list(self.running.values()), list(self.done)
-        self.reply.progress(running, done)
+        if reply is not None:
+            reply.progress(running, done)
 
     def text_delta(self, delta: str) -> None:
-        if self.stream is not None:
-            self.stream.text_delta(delta)
+        reply = self.start.ready()
+        if isinstance(reply, StreamingReply):
+            reply.text_delta(delta)
 
 
 class _ArrivalOrder:
@@ -222,28 +261,32 @@ class TurnRunner:
     def _turn(self, request: TurnRequest, log: logging.LoggerAdapter) -> None:
         started = time.perf_counter()
         log.info("turn started (%s, %d chars)", request.kind, len(request.text))
+        start = _ReplyStart(lambda: self._start(request, log))
         try:
-            reply = self._start(request, log)
-        except SlackCallFailed as e:
-            log.error("turn abandoned: cannot post in the channel (%s)", e)
-            return
-        try:
-            self._answer(request, reply, log, started)
+            self._answer(request, start, log, started)
         except Exception as e:  # anything unexpected still ends the placeholder with a message
+            try:
+                reply = start.result()  # failing to start: no post (Slack) or run()'s report (e.g. the store)
+            except SlackCallFailed as failed:
+                log.error("turn abandoned: cannot post in the channel (%s)", failed)
+                return
             log.exception("turn failed")
             self._report(reply, f"Something went wrong on oilfx's side ({type(e).__name__}); please try again.", log)
 
-    def _answer(self, request: TurnRequest, reply: Reply, log: logging.LoggerAdapter, started: float) -> None:
+    def _answer(self, request: TurnRequest, start: _ReplyStart, log: logging.LoggerAdapter, started: float) -> None:
         services, engine = self.services, self.services.engine
-        thread_ts = request.thread_ts or reply.ts
-        key = ThreadKey(request.team, request.channel, thread_ts) if thread_ts else None
-        conversation = services.store.get_conversation(key, engine.name) if key else None
+        # A turn without a thread starts one with its first post: a new thread has no conversation yet.
+        early = ThreadKey(request.team, request.channel, request.thread_ts) if request.thread_ts else None
+        conversation = services.store.get_conversation(early, engine.name) if early else None
         try:
-            answer = engine.ask(request.text, conversation, _Progress(reply, log))
+            answer = engine.ask(request.text, conversation, _Progress(start, log))
         except EngineError as e:
             log.warning("engine failed: %s", e)
-            self._report(reply, str(e), log)
+            self._report(start.result(), str(e), log)
             return
+        reply = start.result()
+        thread_ts = request.thread_ts or reply.ts
+        key = ThreadKey(request.team, request.channel, thread_ts) if thread_ts else None
         if key is not None:
             services.store.set_conversation(key, engine.name, answer.conversation)
         answer, removed = guard_answer(answer)
