@@ -37,6 +37,8 @@ STEPS_META_PREFIX = "steps:"
 ANSWER_META_PREFIX = "answer:"  # feedback key -> the question, answer and engine a thumbs up/down refers to
 REPLY_META_PREFIX = "reply:"   # event id -> the placeholder ts its turn posted (a takeover replaces it, no 2nd post)
 TURN_WAIT_SECONDS = 600.0
+RECORD_TTL = 30 * 86400.0     # steps/answer records behind an answer's buttons; a later click says they are gone
+SLACK_RETRY_WINDOW = 600.0    # Slack's last retry comes ~5 min after the first delivery
 
 
 @dataclass(frozen=True)
@@ -255,7 +257,8 @@ class TurnRunner:
                 return ResponseUrlReply(request.response_url, log)
             raise
         if reply.ts:
-            self.services.store.set_meta(meta, reply.ts)
+            # Read only by a takeover of this event, which happens within its lease plus Slack's retries.
+            self.services.store.set_meta(meta, reply.ts, ttl=self.services.settings.event_lease + SLACK_RETRY_WINDOW)
         return reply
 
     def _turn(self, request: TurnRequest, log: logging.LoggerAdapter) -> None:
@@ -316,14 +319,16 @@ class TurnRunner:
         feedback_key = secrets.token_urlsafe(9)
         record = {"team": request.team, "channel": request.channel, "thread_ts": key.thread_ts if key else "",
                   "question": request.text, "answer": answer.text, "engine": f"{answer.engine} {answer.model}".strip()}
-        self.services.store.set_meta(ANSWER_META_PREFIX + feedback_key, json.dumps(record, ensure_ascii=False))
+        self.services.store.set_meta(ANSWER_META_PREFIX + feedback_key, json.dumps(record, ensure_ascii=False),
+                                     ttl=RECORD_TTL)
         return feedback_key
 
     def _save_steps(self, key: ThreadKey | None, answer: Answer) -> str:
         """Keep the breakdown for the "Show steps" button; the button carries only this short key."""
         steps_key = secrets.token_urlsafe(9)
         record = {"thread": str(key) if key else "", "breakdown": steps_breakdown(answer)}
-        self.services.store.set_meta(STEPS_META_PREFIX + steps_key, json.dumps(record, ensure_ascii=False))
+        self.services.store.set_meta(STEPS_META_PREFIX + steps_key, json.dumps(record, ensure_ascii=False),
+                                     ttl=RECORD_TTL)
         return steps_key
 
 
