@@ -50,7 +50,7 @@ class ChatEngine:
         self.settings, self.registry, self.stream = settings, registry, stream
         self.state = state if state is not None else MemoryState()
         self.client = client or make_client(settings)
-        self._tools = {"tools": registry.chat_tools()}  # extra_body: see ResponsesEngine (the SDK's deep walk)
+        self._tools = registry.chat_tools()  # sent as extra_body: see ResponsesEngine (the SDK's deep walk)
 
     def ask(self, text: str, conversation: str | None = None, listener: TurnListener | None = None) -> Answer:
         listener = listener or NullListener()
@@ -63,8 +63,10 @@ class ChatEngine:
                 last = round_ > self.settings.max_tool_rounds
                 started = time.perf_counter()
                 reply = self._complete(listener, model=self.settings.model,
-                                       messages=[{"role": "system", "content": INSTRUCTIONS}, *history, *turn],
-                                       extra_body=self._tools, tool_choice="none" if last else "auto")
+                                       messages=(),  # required by the SDK's signature; the real list is in extra_body
+                                       extra_body={"tools": self._tools, "messages": [
+                                           {"role": "system", "content": INSTRUCTIONS}, *history, *turn]},
+                                       tool_choice="none" if last else "auto")
                 calls = reply.calls
                 steps.append(ModelStep(round_, (time.perf_counter() - started) * 1000, reply.input_tokens,
                                        reply.output_tokens, len(calls)))
