@@ -104,6 +104,58 @@ def test_claim_event_lease_takeover_and_finish(open_instance):
     assert not open_instance().claim_event("Ev02")
 
 
+def test_a_renewed_event_lease_is_not_taken_over(open_instance):
+    a, b = open_instance(), open_instance()
+    assert a.claim_event("Ev03", lease_seconds=0.3)
+    for _ in range(6):  # 0.9 s: three leases long
+        time.sleep(0.15)
+        assert a.renew_event("Ev03", 0.3)
+        assert not b.claim_event("Ev03", lease_seconds=0.3)  # a Slack retry elsewhere: still in progress
+    time.sleep(0.45)  # a stops renewing (killed): the event is taken over, and a's renewal says it is lost
+    assert b.claim_event("Ev03", lease_seconds=0.3)
+    assert not a.renew_event("Ev03", 0.3)
+    assert b.renew_event("Ev03", 0.3)
+    b.finish_event("Ev03")
+    assert not b.renew_event("Ev03", 0.3)  # finished: nothing to renew
+    assert not a.renew_event("never-claimed", 0.3)
+
+
+def test_an_entered_turn_keeps_its_place_from_arrival(open_instance, request):
+    """A message queued at arrival (enter_turn) goes first even if a later message asks for its turn earlier."""
+    store = open_instance()
+    other = open_instance() if "redis" in request.node.callspec.id else store  # SQLite: one process
+    started: list[str] = []
+    ticket = store.enter_turn(KEY, "1700000000.000200")
+
+    def later() -> None:
+        with other.thread_turn(KEY, "1700000000.000300", timeout=10):
+            started.append("300")
+
+    thread = threading.Thread(target=later)
+    thread.start()
+    time.sleep(0.3)
+    assert started == []  # waits for the entered message
+    with store.thread_turn(KEY, "1700000000.000200", timeout=5, ticket=ticket):
+        started.append("200")
+    thread.join(10)
+    assert started == ["200", "300"]
+    store.leave_turn(ticket)  # after its turn: a no-op
+    with other.thread_turn(KEY, "1700000000.000100", timeout=2):
+        pass  # nothing left waiting
+
+
+def test_a_left_turn_frees_its_place(open_instance, request):
+    store = open_instance()
+    other = open_instance() if "redis" in request.node.callspec.id else store
+    ticket = store.enter_turn(KEY, "1700000000.000200")
+    with pytest.raises(TimeoutError), other.thread_turn(KEY, "1700000000.000300", timeout=0.3):
+        pass
+    store.leave_turn(ticket)  # e.g. its event was a duplicate
+    store.leave_turn(ticket)  # idempotent
+    with other.thread_turn(KEY, "1700000000.000300", timeout=2):
+        pass
+
+
 def test_meta_history_and_feedback(open_instance):
     store = open_instance()
     assert store.get_meta("assistant_id") is None

@@ -72,6 +72,25 @@ def test_the_start_up_ping_keeps_the_clients_retry_policy_for_later_operations(r
         store.close()
 
 
+def test_an_entered_turn_is_kept_alive_past_the_lock_ttl_until_it_runs(redis_url):
+    """Between arrival and its turn a message may wait longer than lock_ttl (a busy pool): the store's heartbeat
+    thread keeps its entry, so other processes do not drop it as dead and pass it."""
+    store, other = RedisStore(redis_url, lock_ttl=0.5), RedisStore(redis_url, lock_ttl=0.5)
+    try:
+        ticket = store.enter_turn(KEY, "1700000000.000200")
+        time.sleep(1.2)  # over two lock TTLs
+        with pytest.raises(TimeoutError), other.thread_turn(KEY, "1700000000.000300", timeout=0.5):
+            pass
+        assert other.turns_waiting(KEY) == 1
+        with store.thread_turn(KEY, "1700000000.000200", timeout=2, ticket=ticket):
+            assert other.turns_waiting(KEY) == 0
+        time.sleep(0.3)  # a heartbeat after the turn started does not put the entry back
+        assert other.turns_waiting(KEY) == 0
+    finally:
+        store.close()
+        other.close()
+
+
 def test_lock_of_a_killed_process_expires(redis_url):
     store = RedisStore(redis_url, lock_ttl=1.0)
     holder = spawn_turn(redis_url, "1700000000.000100", lock_ttl=1.0)

@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from decimal import Decimal
 
 from slack_sdk import WebClient
 
@@ -25,13 +24,13 @@ from oilfx.services import Services
 from oilfx.slack.render import answer_footer, render_answer, render_steps, steps_breakdown, wants_steps
 from oilfx.slack.replies import PlaceholderReply, Reply, ResponseUrlReply, SlackCallFailed
 from oilfx.slack.streaming import StreamingReply
-from oilfx.store import turn_order
-from oilfx.store.base import ThreadKey
+from oilfx.store.base import ThreadKey, TurnTicket
 
 logger = logging.getLogger(__name__)
 
-# Two messages to one thread can reach us in either order a few ms apart; a follow-up waits this long for an
-# earlier message (lower ts) to arrive and start first. A thread's first message (its root) has nothing before it.
+# Two messages to one thread can reach us (or two processes) in either order a few ms apart; a follow-up waits
+# until this long after its arrival for an earlier message (lower ts) to enter the thread's queue. A thread's first
+# message (its root) has nothing before it. Counted from arrival: a turn our pool picks up later does not wait.
 ORDER_SETTLE_SECONDS = 0.15
 STEPS_META_PREFIX = "steps:"
 ANSWER_META_PREFIX = "answer:"  # feedback key -> the question, answer and engine a thumbs up/down refers to
@@ -138,36 +137,51 @@ class _Progress:
             reply.text_delta(delta)
 
 
-class _ArrivalOrder:
-    """In this process, a turn starts only after every earlier message (lower ts) of its thread that arrived by
-    then has started. The store's thread_turn orders only turns already waiting; this closes the gap between
-    a message's arrival and its place in that queue."""
+@dataclass(frozen=True)
+class _Arrival:
+    """What submit() did when the message arrived: the event is ours, and its place in the thread's queue."""
 
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._pending: dict[ThreadKey, set[tuple[Decimal, str]]] = {}
+    ticket: TurnTicket | None  # None: no thread yet (a top-level DM), so nothing to order
+    at: float                  # time.monotonic() at arrival
 
-    def arrive(self, key: ThreadKey, order: Decimal, event_id: str) -> None:
-        with self._cond:
-            self._pending.setdefault(key, set()).add((order, event_id))
 
-    def wait_for_earlier(self, key: ThreadKey, order: Decimal, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while any(o < order for o, _ in self._pending.get(key, ())):
-                left = deadline - time.monotonic()
-                if left <= 0:
+class _EventLeases:
+    """One thread per process renews the lease of every event claimed here and not yet finished, from the claim
+    until finish_event, so a Slack retry landing on another process cannot take over a turn that is still
+    waiting for its thread or running. A killed process stops renewing: its events are taken over after the lease."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self._lock = threading.Lock()
+        self._held: set[str] = set()
+        self._thread: threading.Thread | None = None
+
+    def hold(self, event_id: str) -> None:
+        with self._lock:
+            self._held.add(event_id)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._renew, name="oilfx-event-leases", daemon=True)
+                self._thread.start()
+
+    def release(self, event_id: str) -> None:
+        with self._lock:
+            self._held.discard(event_id)
+
+    def _renew(self) -> None:
+        lease = self.services.settings.event_lease
+        while True:
+            time.sleep(lease / 3)
+            with self._lock:
+                held = list(self._held)
+                if not held:
+                    self._thread = None
                     return
-                self._cond.wait(left)
-
-    def leave(self, key: ThreadKey, order: Decimal, event_id: str) -> None:
-        with self._cond:
-            waiting = self._pending.get(key)
-            if waiting is not None:
-                waiting.discard((order, event_id))
-                if not waiting:
-                    del self._pending[key]
-            self._cond.notify_all()
+            for event_id in held:
+                try:
+                    if not self.services.store.renew_event(event_id, lease) and event_id in self._held:
+                        logger.error("event %s: lease lost to another process; it may be answered twice", event_id)
+                except Exception as e:  # the store is down: keep trying, the lease may still hold
+                    logger.warning("event %s: could not renew the lease: %s", event_id, e)
 
 
 class TurnRunner:
@@ -175,28 +189,56 @@ class TurnRunner:
 
     def __init__(self, services: Services, client: WebClient, executor: Executor) -> None:
         self.services, self.client, self.executor = services, client, executor
-        self._arrivals = _ArrivalOrder()
+        self._leases = _EventLeases(services)
 
     def submit(self, request: TurnRequest) -> None:
-        self.executor.submit(self.run, request)
+        # Claimed and queued now, on the listener's thread: our pool may pick the turn up seconds later under load,
+        # and a later message of the thread (on this or another process) must find this one ahead of it.
+        arrival = self._arrive(request, thread_log(request.team, request.channel, request.thread_ts,
+                                                   request.event_id))
+        if arrival is not None:
+            self.executor.submit(self.run, request, arrival)
 
-    def run(self, request: TurnRequest) -> None:
-        log = thread_log(request.team, request.channel, request.thread_ts, request.event_id)
+    def _arrive(self, request: TurnRequest, log: logging.LoggerAdapter) -> _Arrival | None:
         store = self.services.store
+        ticket = None
         try:
+            # Queued before the claim: whichever delivery of an event wins the claim has its entry queued already,
+            # so the thread's next message, arriving after any delivery of this one, is queued behind it.
+            if request.thread_ts is not None:
+                ticket = store.enter_turn(ThreadKey(request.team, request.channel, request.thread_ts), request.order)
             # A process killed mid-turn leaves its lease; once it runs out, a redelivery takes the event over.
-            if not store.claim_event(request.event_id, self.services.settings.event_lease):
-                log.info("event already handled or in progress; not answering again")
-                return
+            claimed = store.claim_event(request.event_id, self.services.settings.event_lease)
         except Exception:
             log.exception("store failed to claim the event")
-            self._report(self._reply_for(request, log), "oilfx's store is unavailable; try again shortly.", log)
-            return
+            claimed = None
+        if not claimed and ticket is not None:
+            try:
+                store.leave_turn(ticket)
+            except Exception:
+                log.exception("store failed to drop the turn's queue entry")
+        if claimed is None:
+            self.executor.submit(self._report, self._reply_for(request, log),
+                                 "oilfx's store is unavailable; try again shortly.", log)
+            return None
+        if not claimed:
+            log.info("event already handled or in progress; not answering again")
+            return None
+        self._leases.hold(request.event_id)
+        return _Arrival(ticket, time.monotonic())
+
+    def run(self, request: TurnRequest, arrival: _Arrival | None = None) -> None:
+        log = thread_log(request.team, request.channel, request.thread_ts, request.event_id)
+        store = self.services.store
+        if arrival is None:
+            arrival = self._arrive(request, log)
+            if arrival is None:
+                return
         try:
-            if request.thread_ts is None:
+            if arrival.ticket is None:
                 self._turn(request, log)
             else:
-                self._ordered_turn(request, log)
+                self._ordered_turn(request, log, arrival.ticket, arrival.at)
         except TimeoutError:
             log.warning("thread busy: the turn could not start in time")
             self._report(self._reply_for(request, log),
@@ -210,21 +252,18 @@ class TurnRunner:
                 store.finish_event(request.event_id)
             except Exception:
                 log.exception("store failed to mark the event finished")
+            self._leases.release(request.event_id)
 
-    def _ordered_turn(self, request: TurnRequest, log: logging.LoggerAdapter) -> None:
-        assert request.thread_ts is not None
-        key = ThreadKey(request.team, request.channel, request.thread_ts)
-        order = turn_order(request.order)
-        self._arrivals.arrive(key, order, request.event_id)
+    def _ordered_turn(self, request: TurnRequest, log: logging.LoggerAdapter, ticket: TurnTicket,
+                      arrived: float) -> None:
+        store = self.services.store
         try:
             if request.order != request.thread_ts:
-                time.sleep(ORDER_SETTLE_SECONDS)
-            self._arrivals.wait_for_earlier(key, order, TURN_WAIT_SECONDS)
-            with self.services.store.thread_turn(key, request.order, timeout=TURN_WAIT_SECONDS):
-                self._arrivals.leave(key, order, request.event_id)
+                time.sleep(max(0.0, arrived + ORDER_SETTLE_SECONDS - time.monotonic()))
+            with store.thread_turn(ticket.key, request.order, timeout=TURN_WAIT_SECONDS, ticket=ticket):
                 self._turn(request, log)
         finally:
-            self._arrivals.leave(key, order, request.event_id)
+            store.leave_turn(ticket)  # only if the turn never started (e.g. the wait failed): a no-op otherwise
 
     def _reply_for(self, request: TurnRequest, log: logging.LoggerAdapter) -> Reply:
         # Slack streams only into a thread, and outside DMs only to a known recipient (team and user).

@@ -26,6 +26,15 @@ class ThreadKey:
 
 
 @dataclass(frozen=True)
+class TurnTicket:
+    """A message's place in its thread's turn queue, taken at arrival (see Store.enter_turn)."""
+
+    key: ThreadKey
+    order: str
+    token: str  # the backend's id of the queue entry
+
+
+@dataclass(frozen=True)
 class Feedback:
     key: ThreadKey
     message_ts: str
@@ -47,11 +56,22 @@ class Store(Protocol):
     # owner's lease ran out without finishing, e.g. it was killed). False: done or in progress elsewhere.
     def claim_event(self, event_id: str, lease_seconds: float = 300.0) -> bool: ...
 
+    # Extends our lease while the event's turn waits or runs. False: not ours any more (finished or taken over).
+    def renew_event(self, event_id: str, lease_seconds: float) -> bool: ...
+
     def finish_event(self, event_id: str) -> None: ...
 
     # One turn at a time per thread, in `order` (the Slack message ts) among the turns waiting.
     # Raises TimeoutError if the turn could not start within `timeout` seconds.
-    def thread_turn(self, key: ThreadKey, order: str, timeout: float = 600.0) -> AbstractContextManager[None]: ...
+    # With `ticket` (from enter_turn), the turn keeps the place in the queue taken when its message arrived.
+    def thread_turn(self, key: ThreadKey, order: str, timeout: float = 600.0,
+                    ticket: TurnTicket | None = None) -> AbstractContextManager[None]: ...
+
+    # Queue a message for its thread's turn now, at arrival; the store keeps the entry alive (across processes:
+    # a heartbeat) until thread_turn(ticket=...) starts it or leave_turn drops it (idempotent).
+    def enter_turn(self, key: ThreadKey, order: str) -> TurnTicket: ...
+
+    def leave_turn(self, ticket: TurnTicket) -> None: ...
 
     # Small key/value state (e.g. the Assistants engine's assistant id) and chat-engine history.
     def get_meta(self, name: str) -> str | None: ...

@@ -37,7 +37,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 
 from oilfx.store import StoreError, safe_redis_url, turn_order
-from oilfx.store.base import Feedback, ThreadKey
+from oilfx.store.base import Feedback, ThreadKey, TurnTicket
 from oilfx.store.redis_cache import RedisQuoteCache
 
 log = logging.getLogger(__name__)
@@ -74,6 +74,37 @@ _RENEW = """
 local v = redis.call('GET', KEYS[1])
 if v == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
 if not v then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 2 end
+return 0
+"""
+
+# KEYS: queue, alive. ARGV: member, ttl_ms. A waiting entry's heartbeat; an entry that left the queue (its turn
+# started, or it was dropped as dead) is not put back: the waiting loop re-enters it if it still waits.
+_HEARTBEAT = """
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2] * 2)
+redis.call('PEXPIRE', KEYS[2], ARGV[2] * 2)
+return 1
+"""
+
+# KEYS: queue, alive. ARGV: member, ttl_ms. Enter the queue (at a message's arrival).
+_ENTER = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZADD', KEYS[1], 0, ARGV[1])
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2] * 2)
+redis.call('PEXPIRE', KEYS[2], ARGV[2] * 2)
+return 1
+"""
+
+# KEYS: event. ARGV: owner, lease_ms. 1 = renewed (or re-set: Redis lost it in a restart), 0 = not ours.
+_RENEW_EVENT = """
+local v = redis.call('GET', KEYS[1])
+if v == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
+if not v then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
 return 0
 """
 
@@ -138,6 +169,14 @@ class RedisStore:
         self._acquire = self.client.register_script(_ACQUIRE)
         self._renew = self.client.register_script(_RENEW)
         self._release = self.client.register_script(_RELEASE)
+        self._enter = self.client.register_script(_ENTER)
+        self._heartbeat = self.client.register_script(_HEARTBEAT)
+        self._renew_event = self.client.register_script(_RENEW_EVENT)
+        self._owned_events: dict[str, str] = {}               # event id -> our lease value
+        self._entered: dict[str, tuple[list[str], str]] = {}  # ticket token -> (turn keys, queue member)
+        self._entered_lock = threading.Lock()
+        self._heart: threading.Thread | None = None
+        self._closed = threading.Event()
         self._cache: RedisQuoteCache | None = None
 
     def _scrub(self, error: BaseException) -> str:
@@ -173,11 +212,23 @@ class RedisStore:
         # The lease key expires on its own, so a killed owner's event becomes claimable again; "done" stays a day.
         lease_ms = max(1, int(lease_seconds * 1000))
         owner = f"lease:{uuid.uuid4().hex}"
-        return bool(self.client.set(PREFIX + "event:" + event_id, owner, nx=True, px=lease_ms))
+        if not self.client.set(PREFIX + "event:" + event_id, owner, nx=True, px=lease_ms):
+            return False
+        self._owned_events[event_id] = owner
+        return True
+
+    @_wrap_errors
+    def renew_event(self, event_id: str, lease_seconds: float) -> bool:
+        owner = self._owned_events.get(event_id)
+        if owner is None:
+            return False
+        return bool(self._renew_event(keys=[PREFIX + "event:" + event_id],
+                                      args=[owner, max(1, int(lease_seconds * 1000))]))
 
     @_wrap_errors
     def finish_event(self, event_id: str) -> None:
         self.client.set(PREFIX + "event:" + event_id, "done", ex=FINISHED_EVENTS_KEPT)
+        self._owned_events.pop(event_id, None)
 
     # --- turns -------------------------------------------------------------------------------------------------
 
@@ -185,13 +236,69 @@ class RedisStore:
         base = f"{PREFIX}turn:{{{key}}}:"
         return [base + "lock", base + "queue", base + "alive"]
 
-    @contextmanager
-    def thread_turn(self, key: ThreadKey, order: str, timeout: float = 600.0) -> Iterator[None]:
+    @_wrap_errors
+    def enter_turn(self, key: ThreadKey, order: str) -> TurnTicket:
         token = uuid.uuid4().hex
         member = _order_member(order, token)
         keys = self._turn_keys(key)
-        ttl_ms = max(1, int(self.lock_ttl * 1000))
-        self._wait_for_turn(key, order, keys, member, token, ttl_ms, timeout)
+        self._enter(keys=keys[1:], args=[member, self._ttl_ms()])
+        with self._entered_lock:
+            self._entered[token] = (keys, member)
+            if self._heart is None or not self._heart.is_alive():
+                self._heart = threading.Thread(target=self._keep_entries, name="oilfx-turn-queue", daemon=True)
+                self._heart.start()
+        return TurnTicket(key, order, token)
+
+    def leave_turn(self, ticket: TurnTicket) -> None:
+        with self._entered_lock:
+            entry = self._entered.pop(ticket.token, None)
+        if entry is None:
+            return  # its turn started (or it left already)
+        keys, member = entry
+        try:
+            self.client.zrem(keys[1], member)
+            self.client.zrem(keys[2], member)
+        except RedisError:
+            pass  # no more heartbeats: the entry is dropped as dead within lock_ttl
+
+    def _keep_entries(self) -> None:
+        """One thread per process: heartbeats for every entered message whose turn has not started."""
+        while not self._closed.wait(self.lock_ttl / 3):
+            with self._entered_lock:
+                entries = list(self._entered.values())
+                if not entries:
+                    self._heart = None
+                    return
+            try:
+                with self.client.pipeline(transaction=False) as pipe:
+                    for keys, member in entries:
+                        self._heartbeat(keys=keys[1:], args=[member, self._ttl_ms()], client=pipe)
+                    pipe.execute()
+            except RedisError as e:
+                log.warning("could not renew %d waiting turn(s): %s", len(entries), self._scrub(e))
+
+    def _ttl_ms(self) -> int:
+        return max(1, int(self.lock_ttl * 1000))
+
+    @contextmanager
+    def thread_turn(self, key: ThreadKey, order: str, timeout: float = 600.0,
+                    ticket: TurnTicket | None = None) -> Iterator[None]:
+        entered = None
+        if ticket is not None:
+            with self._entered_lock:
+                entered = self._entered.get(ticket.token)
+        if entered is not None and ticket is not None:
+            token, (keys, member) = ticket.token, entered  # the place taken at arrival
+        else:
+            token = uuid.uuid4().hex
+            member = _order_member(order, token)
+            keys = self._turn_keys(key)
+        ttl_ms = self._ttl_ms()
+        try:
+            self._wait_for_turn(key, order, keys, member, token, ttl_ms, timeout)
+        finally:
+            with self._entered_lock:
+                self._entered.pop(token, None)  # started, or timed out (and removed): no more heartbeats
         stop = threading.Event()
         renewer = threading.Thread(target=self._keep_lock, args=(key, keys[0], token, ttl_ms, stop),
                                    name=f"oilfx-turn-{key}", daemon=True)
@@ -345,6 +452,7 @@ class RedisStore:
         }
 
     def close(self) -> None:
+        self._closed.set()
         self.client.close()
 
     def __repr__(self) -> str:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from oilfx.store import StoreError, turn_order
-from oilfx.store.base import Feedback, ThreadKey
+from oilfx.store.base import Feedback, ThreadKey, TurnTicket
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +84,7 @@ class SqliteStore:
         self._turns_lock = threading.Lock()
         self._turns: dict[ThreadKey, _ThreadQueue] = {}
         self._arrivals = itertools.count()
+        self._leases: dict[str, float] = {}  # event id -> the lease_until we wrote: still ours if unchanged
 
     def _migrate(self) -> None:
         with self._tx():
@@ -146,6 +147,7 @@ class SqliteStore:
                 log.warning("event %s: previous owner's lease ran out unfinished; taking it over", event_id)
             db.execute("INSERT INTO events (event_id, lease_until) VALUES (?, ?)"
                        " ON CONFLICT DO UPDATE SET lease_until=excluded.lease_until", (event_id, now + lease_seconds))
+            self._leases[event_id] = now + lease_seconds
             if now - self._last_prune > _PRUNE_EVERY:
                 self._last_prune = now
                 old = now - FINISHED_EVENTS_KEPT
@@ -153,8 +155,23 @@ class SqliteStore:
                            (old, old))
         return True
 
+    def renew_event(self, event_id: str, lease_seconds: float) -> bool:
+        ours = self._leases.get(event_id)
+        if ours is None:
+            return False
+        until = self._clock() + lease_seconds
+        with self._tx() as db:
+            cursor = db.execute("UPDATE events SET lease_until=? WHERE event_id=? AND lease_until=?"
+                                " AND finished_at IS NULL", (until, event_id, ours))
+            if cursor.rowcount != 1:  # finished, or taken over after our lease ran out
+                self._leases.pop(event_id, None)
+                return False
+            self._leases[event_id] = until
+            return True
+
     def finish_event(self, event_id: str) -> None:
         now = self._clock()
+        self._leases.pop(event_id, None)
         with self._tx() as db:
             db.execute("INSERT INTO events (event_id, lease_until, finished_at) VALUES (?, ?, ?)"
                        " ON CONFLICT DO UPDATE SET finished_at=excluded.finished_at", (event_id, now, now))
@@ -167,19 +184,45 @@ class SqliteStore:
 
     # --- turns -------------------------------------------------------------------------------------------------
 
+    def _queue(self, key: ThreadKey) -> _ThreadQueue:
+        queue = self._turns.get(key)
+        if queue is None:
+            queue = self._turns[key] = _ThreadQueue(self._turns_lock)
+        return queue
+
+    def enter_turn(self, key: ThreadKey, order: str) -> TurnTicket:
+        entry = (turn_order(order), next(self._arrivals))
+        with self._turns_lock:
+            heapq.heappush(self._queue(key).waiting, entry)
+        return TurnTicket(key, order, str(entry[1]))
+
+    def leave_turn(self, ticket: TurnTicket) -> None:
+        entry = (turn_order(ticket.order), int(ticket.token))
+        with self._turns_lock:
+            queue = self._turns.get(ticket.key)
+            if queue is None or entry not in queue.waiting:
+                return
+            queue.waiting.remove(entry)
+            heapq.heapify(queue.waiting)
+            self._forget_if_idle(ticket.key, queue)
+            queue.changed.notify_all()
+
     @contextmanager
-    def thread_turn(self, key: ThreadKey, order: str, timeout: float = 600.0) -> Iterator[None]:
-        ticket = (turn_order(order), next(self._arrivals))
+    def thread_turn(self, key: ThreadKey, order: str, timeout: float = 600.0,
+                    ticket: TurnTicket | None = None) -> Iterator[None]:
         deadline = time.monotonic() + timeout
         with self._turns_lock:
-            queue = self._turns.get(key)
-            if queue is None:
-                queue = self._turns[key] = _ThreadQueue(self._turns_lock)
-            heapq.heappush(queue.waiting, ticket)
-            while queue.running or queue.waiting[0] != ticket:
+            queue = self._queue(key)
+            entered = (turn_order(ticket.order), int(ticket.token)) if ticket is not None else None
+            if entered is not None and entered in queue.waiting:
+                entry = entered  # the place taken at arrival
+            else:
+                entry = (turn_order(order), next(self._arrivals))
+                heapq.heappush(queue.waiting, entry)
+            while queue.running or queue.waiting[0] != entry:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    queue.waiting.remove(ticket)
+                    queue.waiting.remove(entry)
                     heapq.heapify(queue.waiting)
                     self._forget_if_idle(key, queue)
                     queue.changed.notify_all()
