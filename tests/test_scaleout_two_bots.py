@@ -30,9 +30,10 @@ BENCHMARKS = ("WTI", "Brent", "Dubai")
 QUESTIONS = {"WTI": "WTI in won per barrel?", "Brent": "And Brent per barrel in won?",
              "Dubai": "Dubai per barrel in won, please?"}
 # Short enough for the kill test, long enough that a live process loaded by the burst (2 cores, other test runs)
-# renews its lock in time and finishes each event within its lease, which is not renewed while a turn waits or runs.
+# renews its lock in time. The event lease is renewed from the claim until the turn ends, so it can be shorter
+# than a turn (test_a_turn_longer_than_the_event_lease...).
 LOCK_TTL = 3.0      # OILFX_LOCK_TTL: a killed process holds its thread this long
-EVENT_LEASE = 8.0   # OILFX_EVENT_LEASE: a killed process's unfinished event is taken over after this
+EVENT_LEASE = 2.0   # OILFX_EVENT_LEASE: a killed process's unfinished event is taken over after this
 
 
 @dataclass
@@ -145,10 +146,14 @@ def test_fifty_concurrent_cold_quotes_over_two_processes_fetch_each_source_once(
     assert served_by[bots.conn_a] == 25 and served_by[bots.conn_b] == 25
 
 
-def test_two_hundred_events_over_fifty_threads_each_retried_on_the_other_process(bots, slack, openai_fake, quote):
+@pytest.mark.parametrize("gap", [True, False], ids=["rounds-after-turns-start", "back-to-back"])
+def test_two_hundred_events_over_fifty_threads_each_retried_on_the_other_process(bots, slack, openai_fake, quote,
+                                                                                 gap):
     """50 threads x (a mention + 3 follow-ups), delivered round by round, each event's retry on the other connection
-    right behind it. Exactly 200 answers, in each thread in message order, one conversation each."""
-    channel = "C0SCALE"
+    right behind it; with `gap` a round starts once the previous round's turns have started, else at once (a
+    thread's four messages reach the two processes back to back). Exactly 200 answers, in each thread in message
+    order, one conversation each."""
+    channel = "C0SCALEG" if gap else "C0SCALEN"
     threads: list[str] = []
     asked: dict[str, list[str]] = {}  # thread -> benchmark of each question, in message order
     requests_before = len(openai_fake.requests)
@@ -172,10 +177,8 @@ def test_two_hundred_events_over_fifty_threads_each_retried_on_the_other_process
             envelope = slack.deliver("events_api", payload, connection=conns[first])
             retry = slack.redeliver(envelope, retry_attempt=1, retry_reason="timeout", connection=conns[1 - first])
             envelopes += [envelope, retry]
-        # The next message of each thread comes once this one's turn has started (its placeholder is up), and queues
-        # behind it. Messages of one thread arriving at two processes within ~0.15 s (plus scheduling delay) may be
-        # answered out of order; see the README's scale-out section.
-        slack.wait_for(lambda n=50 * (round_no + 1): len(slack.posted(channel)) >= n, 30, what="turns started")
+        if gap:  # the next message of each thread comes once this one's turn has started (its placeholder is up)
+            slack.wait_for(lambda n=50 * (round_no + 1): len(slack.posted(channel)) >= n, 30, what="turns started")
     for envelope in envelopes:
         slack.wait_ack(envelope, timeout=10)
     try:
@@ -205,7 +208,8 @@ def test_two_hundred_events_over_fifty_threads_each_retried_on_the_other_process
             thread_no = int(text.split("(t", 1)[1].split()[0])
             conversations.setdefault(threads[thread_no], set()).add(r["body"].get("conversation"))
     handled_by = Counter(slack.envelopes[e].connection for e in envelopes)
-    print(f"\n200 events + 200 retries over 2 processes: {len(answers)} answers, {duplicates} duplicates, "
+    print(f"\n200 events + 200 retries over 2 processes ({'rounds after turns start' if gap else 'back to back'}): "
+          f"{len(answers)} answers, {duplicates} duplicates, "
           f"{order_violations} order violations, {elapsed:.1f} s to the 200th answer; envelopes per connection "
           f"{dict(handled_by)}")
     assert len(answers) == 200 and all(m.thread_ts == m.thread for m in answers)
@@ -215,6 +219,38 @@ def test_two_hundred_events_over_fifty_threads_each_retried_on_the_other_process
     assert len({next(iter(c)) for c in conversations.values()}) == 50  # one conversation per thread, none shared
     for process in (bots.a, bots.b):
         assert process.alive and "turn answered" in process.log()  # both processes did work
+
+
+def test_a_turn_longer_than_the_event_lease_is_not_taken_over_by_a_retry(bots, slack, openai_fake, quote):
+    """The turn on A outlives OILFX_EVENT_LEASE several times over; Slack's retry reaches B after the lease would
+    have run out. A renews the lease while the turn runs, so B drops the retry: one turn, one answer."""
+    channel = "C0LEASE"
+    question = "Dubai per barrel in won? (longer than the lease)"
+    payload = slack.app_mention(question, channel=channel)
+    ts = payload["event"]["ts"]
+    openai_fake.latency = EVENT_LEASE * 0.75  # per model round; a turn has several
+    try:
+        envelope = slack.deliver("events_api", payload, connection=bots.conn_a)
+        slack.wait_ack(envelope)
+        claimed = time.monotonic()
+        slack.wait_for(lambda: any(question in user_inputs_all(r) for r in responses_requests(openai_fake.requests)),
+                       10, what="A's first model round")
+        time.sleep(max(0.0, claimed + EVENT_LEASE * 1.5 - time.monotonic()))  # past the first lease: mid-turn
+        slack.wait_ack(slack.redeliver(envelope, retry_attempt=1, retry_reason="http_timeout",
+                                       connection=bots.conn_b))
+        dubai = format_krw(quote.krw_per_barrel("Dubai"))
+        slack.wait_for_message(channel=channel, thread_ts=ts, contains=dubai, timeout=30)
+        turn_took = time.monotonic() - claimed
+    finally:
+        openai_fake.latency = 0.0
+    time.sleep(1.5)  # room for a second turn, had the retry been taken over
+    turns = sum(question in user_inputs_all(r) for r in responses_requests(openai_fake.requests))
+    texts = slack.thread_texts(channel, ts)
+    print(f"\nturn of {turn_took:.1f} s with a {EVENT_LEASE:g} s lease, retry on the other process mid-turn: "
+          f"{turns} turn(s), thread {[t.splitlines()[0][:40] for t in texts]}")
+    assert turn_took > EVENT_LEASE * 1.5
+    assert turns == 1 and len(texts) == 1 and dubai in texts[0]
+    assert "lease lost" not in bots.a.log() + bots.b.log()
 
 
 def test_kill_9_mid_turn_the_other_process_takes_the_thread_and_the_event_over(bots, slack, openai_fake, quote):
