@@ -248,11 +248,11 @@ class TurnRunner:
             self._report(self._reply_for(request, log),
                          f"Something went wrong on oilfx's side ({type(e).__name__}); please try again.", log)
         finally:
+            self._leases.release(request.event_id)  # first: a renewal racing finish_event would report a lost lease
             try:
                 store.finish_event(request.event_id)
             except Exception:
                 log.exception("store failed to mark the event finished")
-            self._leases.release(request.event_id)
 
     def _ordered_turn(self, request: TurnRequest, log: logging.LoggerAdapter, ticket: TurnTicket,
                       arrived: float) -> None:
