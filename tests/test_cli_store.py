@@ -33,6 +33,7 @@ def sqlite_store(tmp_path):
         store.set_conversation(key, "responses", f"conv_{i}")
     store.set_conversation(ThreadKey("T1", "D1", "dm"), "chat", "chat-dm")
     store.set_meta("assistant_id", "asst_1")
+    store.set_meta("steps:k1", "{}", ttl=30 * 86400)
     store.save_history("chat-dm", [{"role": "user", "content": "브렌트유 가격?"}])
     store.add_feedback(Feedback(keys[0], "1700000000.000009", "U1", "good", "WTI?", "₩98,492", "responses",
                                 datetime.now(UTC) - timedelta(hours=1)))
@@ -46,14 +47,16 @@ def test_migrate_copies_everything_and_is_idempotent(sqlite_store, redis_url, tm
     env = {"OILFX_DB": sqlite_store.path, "cwd": str(tmp_path)}
     first = oilfx("store", "migrate", "--to", redis_url, env=dict(env))
     assert first.returncode == 0, first.stderr
-    assert "26 conversations, 1 meta, 1 histories, 1 feedback, 1 events finished" in first.stdout
+    assert "26 conversations, 2 meta, 1 histories, 1 feedback, 1 events finished" in first.stdout
     second = oilfx("store", "migrate", "--to", redis_url, env=dict(env))
     assert second.returncode == 0 and second.stdout == first.stdout
 
     redis_store = RedisStore(redis_url)
     assert sorted(redis_store.export_conversations(), key=str) == sorted(sqlite_store.export_conversations(),
                                                                          key=str)
-    assert redis_store.get_meta("assistant_id") == "asst_1"
+    assert redis_store.get_meta("assistant_id") == "asst_1" and redis_store.get_meta("steps:k1") == "{}"
+    assert redis_store.client.ttl("oilfx:meta:assistant_id") == -2  # kept for good, in the hash
+    assert 29 * 86400 < redis_store.client.ttl("oilfx:meta:steps:k1") <= 30 * 86400  # still expires
     assert redis_store.load_history("chat-dm") == sqlite_store.load_history("chat-dm")
     since = datetime.now(UTC) - timedelta(days=1)
     assert list(redis_store.list_feedback(since)) == list(sqlite_store.list_feedback(since))

@@ -59,8 +59,9 @@ def migrate(source, target) -> dict[str, int]:
     for key, engine, ref in source.export_conversations():
         target.set_conversation(key, engine, ref)
         counts["conversations"] += 1
+    ttls = source.meta_ttls()  # per-turn records keep their expiry
     for name, value in source.export_meta():
-        target.set_meta(name, value)
+        target.set_meta(name, value, ttl=ttls.get(name))
         counts["meta"] += 1
     for conversation, messages in source.export_histories():
         target.save_history(conversation, messages)

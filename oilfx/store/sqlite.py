@@ -268,6 +268,11 @@ class SqliteStore:
         yield from self._read("SELECT name, value FROM meta WHERE expires_at IS NULL OR expires_at > ? ORDER BY name",
                               (self._clock(),))
 
+    def meta_ttls(self) -> dict[str, float]:
+        """Seconds left for each meta value that expires (for `store migrate`)."""
+        now = self._clock()
+        return dict(self._read("SELECT name, expires_at - ? FROM meta WHERE expires_at > ?", (now, now)))
+
     def load_history(self, conversation: str) -> list[dict[str, Any]]:
         rows = self._read("SELECT messages FROM histories WHERE conversation=?", (conversation,))
         return json.loads(rows[0][0]) if rows else []
