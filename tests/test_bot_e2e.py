@@ -131,6 +131,26 @@ def test_a_slow_turn_shows_which_data_is_being_fetched(bot, slack, openai_fake, 
     assert wti_barrel(quote) in texts[-1]
 
 
+def test_the_first_model_round_does_not_wait_for_the_placeholder(bot, slack, openai_fake, quote):
+    question = "WTI in won? (slow Slack)"
+    starts = ("chat.postMessage", "chat.startStream")
+    for method in starts:
+        slack.set_latency(1.0, method)
+    try:
+        payload, _ = mention(slack, question, channel="C0BESIDE")
+        deadline = time.monotonic() + ANSWER_TIMEOUT
+        while not conversations_for(openai_fake, question) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert conversations_for(openai_fake, question), "the model was never asked"
+        # The fake Slack records a call only after its 1 s delay: the model was asked while the first post waited.
+        assert not [c for c in slack.calls if c.params.get("channel") == "C0BESIDE"]
+    finally:
+        for method in starts:
+            slack.set_latency(0.0, method)
+    answer_in(slack, "C0BESIDE", payload["event"]["ts"], wti_barrel(quote))
+    assert len(slack.posted("C0BESIDE", payload["event"]["ts"])) == 1  # the answer went where the first post was
+
+
 def test_follow_up_in_the_thread_continues_the_same_openai_conversation(bot, slack, openai_fake, quote):
     first_q, second_q = "WTI in won per barrel?", "And Brent per litre?"
     payload, _ = mention(slack, first_q, channel="C0FOLLOW")
