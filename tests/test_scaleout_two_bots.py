@@ -268,6 +268,9 @@ def test_kill_9_mid_turn_the_other_process_takes_the_thread_and_the_event_over(b
         slack.wait_ack(slack.deliver("events_api", payload, connection=bots.conn_a))
         slack.wait_for(lambda: any(question in user_inputs_all(r) for r in responses_requests(openai_fake.requests)),
                        10, what="A's first model round")
+        # A posts its placeholder beside that round: kill once it is posted and recorded (A's round lasts 5 s).
+        slack.wait_for(lambda: slack.posted(channel, ts), 10, what="A's placeholder")
+        time.sleep(0.3)
         bots.a.kill()
     finally:
         openai_fake.latency = 0.0
