@@ -18,44 +18,17 @@ from typing import Any
 
 import pytest
 
-from oilfx.config import load_settings
-from oilfx.market import Market, Quote, format_krw
+from oilfx.market import format_krw
 from oilfx.slack.listeners.assistant.thread_started import GREETING, PROMPTS
 from oilfx.slack.render import FEEDBACK_ACTION, MESSAGE_LIMIT
 from oilfx.slack.streaming import STREAM_TEXT_LIMIT
 from tests.fakes.bot_process import REPO, BotProcess, clean_env
-from tests.fakes.openai_server import LONG_ANSWER, FakeOpenAI
-from tests.fakes.pages import FRED_PATH, KNOC_PATH, NAVER_WORLD_PATH, PagesServer
+from tests.fakes.openai_server import LONG_ANSWER
+from tests.fakes.pages import FRED_PATH, KNOC_PATH, NAVER_WORLD_PATH
 from tests.fakes.slack_server import FakeSlack, Message
 
 TIMEOUT = 20.0
 DM = "D0AIPANEL"
-
-
-@pytest.fixture(scope="module")
-def pages() -> Iterator[PagesServer]:
-    server = PagesServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def openai_fake() -> Iterator[FakeOpenAI]:
-    fake = FakeOpenAI().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture(scope="module")
-def slack() -> Iterator[FakeSlack]:
-    fake = FakeSlack().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture(scope="module")
-def quote(pages: PagesServer) -> Quote:
-    return Market(load_settings(pages.env())).quote()
 
 
 @pytest.fixture(scope="module")

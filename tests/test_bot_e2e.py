@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from oilfx.config import load_settings
-from oilfx.market import Market, Quote, format_krw, format_krw_litre, format_usd
+from oilfx.market import Quote, format_krw, format_krw_litre, format_usd
 from oilfx.slack.turns import RECORD_TTL, SLACK_RETRY_WINDOW
 from tests.fakes.bot_process import BotProcess
 from tests.fakes.openai_server import EVIL, FakeOpenAI
@@ -22,33 +22,6 @@ from tests.fakes.pages import FRED_PATH, KNOC_PATH, NAVER_WORLD_PATH, PagesServe
 from tests.fakes.slack_server import FakeSlack
 
 ANSWER_TIMEOUT = 20.0
-
-
-@pytest.fixture(scope="module")
-def pages() -> Iterator[PagesServer]:
-    server = PagesServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def openai_fake() -> Iterator[FakeOpenAI]:
-    fake = FakeOpenAI().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture(scope="module")
-def slack() -> Iterator[FakeSlack]:
-    fake = FakeSlack().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture(scope="module")
-def quote(pages: PagesServer) -> Quote:
-    """The fixture pages' values through the market module: what every figure below is computed from."""
-    return Market(load_settings(pages.env())).quote()
 
 
 @pytest.fixture(scope="module")

@@ -62,18 +62,6 @@ class _FixedMarket:
         return self._quote
 
 
-@pytest.fixture(scope="module")
-def pages() -> Iterator[PagesServer]:
-    server = PagesServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def quote(pages: PagesServer) -> Quote:
-    return Market(load_settings(pages.env())).quote()
-
-
 # --- the guard ---------------------------------------------------------------------------------------------
 
 def test_sourced_won_figures_pass_in_every_spelling(quote):

@@ -18,8 +18,7 @@ from typing import Any
 import pytest
 from redis import Redis
 
-from oilfx.config import load_settings
-from oilfx.market import Market, Quote, format_krw
+from oilfx.market import format_krw
 from tests.fakes.bot_process import BotProcess
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.pages import FRED_PATH, KNOC_PATH, NAVER_FX_PATH, NAVER_WORLD_PATH, PagesServer
@@ -52,32 +51,6 @@ def redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     server.start()
     yield server
     server.stop()
-
-
-@pytest.fixture(scope="module")
-def pages() -> Iterator[PagesServer]:
-    server = PagesServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def openai_fake() -> Iterator[FakeOpenAI]:
-    fake = FakeOpenAI().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture(scope="module")
-def slack() -> Iterator[FakeSlack]:
-    fake = FakeSlack().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture(scope="module")
-def quote(pages: PagesServer) -> Quote:
-    return Market(load_settings(pages.env())).quote()
 
 
 def start_bot(slack: FakeSlack, env: dict[str, str]) -> tuple[BotProcess, int]:
