@@ -22,7 +22,7 @@ UNAVAILABLE = "⚠️ Market data unavailable: "
 
 _NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 # ₩98,492 · KRW 98,492 · 98,492원 · 98,492 원 · 98,492 KRW (the won sign may also be the fullwidth ￦)
-_WON = re.compile(
+WON_AMOUNT = re.compile(
     rf"(?:[₩￦]|\bKRW)\s?(?P<pre>{_NUMBER})|(?<![\d,.])(?P<post>{_NUMBER})\s?(?:원|KRW\b)", re.IGNORECASE)
 _ANY_NUMBER = re.compile(_NUMBER)
 
@@ -61,7 +61,7 @@ def unsourced_won(answer: Answer) -> list[str]:
     """The won amounts in the answer text that no tool produced, as written."""
     allowed = sourced_amounts(answer)
     found = []
-    for match in _WON.finditer(answer.text):
+    for match in WON_AMOUNT.finditer(answer.text):
         value = _decimal(match.group("pre") or match.group("post"))
         if value is None or value not in allowed:
             found.append(match.group(0))
@@ -93,5 +93,5 @@ def guard_answer(answer: Answer) -> tuple[Answer, list[str]]:
         notes.append(WARNING.format(n=len(removed)))
     if not notes:
         return answer, []
-    text = (_WON.sub(scrub, answer.text) if removed else answer.text).rstrip()
+    text = (WON_AMOUNT.sub(scrub, answer.text) if removed else answer.text).rstrip()
     return replace(answer, text=text + "\n\n" + "\n".join(notes)), removed

@@ -22,7 +22,7 @@ from typing import Any
 from slack_sdk import WebClient
 
 from oilfx.engines.base import Answer, ToolStep
-from oilfx.guard import _WON, REMOVED, sourced_amounts  # the guard's own pattern: streamed text is scrubbed alike
+from oilfx.guard import REMOVED, WON_AMOUNT, sourced_amounts  # streamed text is scrubbed as the answer is
 from oilfx.market.quote import BENCHMARKS, UNITS
 from oilfx.slack.render import SlackMessage, escape, neutralise, render_error
 from oilfx.slack.replies import PlaceholderReply, SlackCallFailed, call
@@ -87,7 +87,7 @@ class SafeText:
                 ok = False
             return match.group(0) if ok else REMOVED
 
-        scrubbed = _WON.sub(scrub, ready)
+        scrubbed = WON_AMOUNT.sub(scrub, ready)
         self.shown += scrubbed
         return make_safe(scrubbed)
 
