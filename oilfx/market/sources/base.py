@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -10,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 from oilfx.config import Settings
 from oilfx.market.errors import SourceError
 from oilfx.market.http import SourceHttp
-from oilfx.market.quote import OilPrice
+from oilfx.market.quote import BENCHMARKS, OilPrice
 
 _DATE = re.compile(r"(\d{4})\s*[.\-/]\s*(\d{1,2})\s*[.\-/]\s*(\d{1,2})")
 
@@ -30,6 +31,26 @@ class OilResult:
 
     prices: dict[str, OilPrice]
     reasons: dict[str, str] = field(default_factory=dict)
+
+
+def fetch_each(wanted: Collection[str], fetch_one: Callable[[str], OilPrice],
+               reasons: dict[str, str] | None = None) -> OilResult:
+    """One page per benchmark (Naver's daily quotes, FRED's series): each wanted benchmark in BENCHMARKS order,
+    stopping at the first timeout or connection failure, since the host's other pages would only add the same wait.
+    `reasons` starts with benchmarks the source cannot have; SourceError if no benchmark was found."""
+    prices: dict[str, OilPrice] = {}
+    reasons = dict(reasons or {})
+    for benchmark in (b for b in BENCHMARKS if b in wanted and b not in reasons):
+        try:
+            prices[benchmark] = fetch_one(benchmark)
+        except SourceError as e:
+            reasons[benchmark] = e.reason
+            if e.reason.startswith(("timeout", "connect", "connection")):
+                reasons.update({b: e.reason for b in wanted if b not in prices})
+                break
+    if not prices:
+        raise SourceError("; ".join(dict.fromkeys(reasons.values())) or "no benchmarks requested")
+    return OilResult(prices, reasons)
 
 
 def parse_decimal(text: str) -> Decimal:

@@ -13,8 +13,8 @@ from decimal import Decimal
 
 from oilfx.market.errors import SourceError
 from oilfx.market.http import decode
-from oilfx.market.quote import BENCHMARKS, OilPrice
-from oilfx.market.sources.base import Context, OilResult, check_oil_price, parse_decimal
+from oilfx.market.quote import OilPrice
+from oilfx.market.sources.base import Context, OilResult, check_oil_price, fetch_each, parse_decimal
 
 NAME = "FRED"
 SERIES = {"WTI": "DCOILWTICO", "Brent": "DCOILBRENTEU"}
@@ -43,18 +43,8 @@ def parse(body: bytes) -> tuple[date, Decimal]:
 
 
 def fetch(ctx: Context, wanted: Collection[str]) -> OilResult:
-    prices: dict[str, OilPrice] = {}
-    reasons = {b: "FRED has no Dubai series" for b in wanted if b not in SERIES}
-    for benchmark in (b for b in BENCHMARKS if b in wanted and b in SERIES):
-        try:
-            response = ctx.http.get(series_url(ctx.settings.fred_url, benchmark))
-            day, usd = parse(response.content)
-            prices[benchmark] = OilPrice(benchmark, check_oil_price(benchmark, usd), day, NAME)
-        except SourceError as e:
-            reasons[benchmark] = e.reason
-            if e.reason.startswith(("timeout", "connect", "connection")):
-                reasons.update({b: e.reason for b in wanted if b not in prices})
-                break
-    if not prices:
-        raise SourceError("; ".join(dict.fromkeys(reasons.values())) or "no benchmarks requested")
-    return OilResult(prices, reasons)
+    def one(benchmark: str) -> OilPrice:
+        day, usd = parse(ctx.http.get(series_url(ctx.settings.fred_url, benchmark)).content)
+        return OilPrice(benchmark, check_oil_price(benchmark, usd), day, NAME)
+
+    return fetch_each(wanted, one, {b: "FRED has no Dubai series" for b in wanted if b not in SERIES})

@@ -15,8 +15,8 @@ from bs4 import BeautifulSoup
 
 from oilfx.market.errors import SourceError
 from oilfx.market.http import declared_charset, decode
-from oilfx.market.quote import BENCHMARKS, OilPrice
-from oilfx.market.sources.base import Context, OilResult, check_oil_price, parse_date, parse_decimal
+from oilfx.market.quote import OilPrice
+from oilfx.market.sources.base import Context, OilResult, check_oil_price, fetch_each, parse_date, parse_decimal
 
 NAME = "Naver"
 CODES = {"WTI": "OIL_CL", "Brent": "OIL_BRT", "Dubai": "OIL_DU"}
@@ -54,19 +54,9 @@ def parse(body: bytes, charset: str | None = None) -> DailyClose:
 
 
 def fetch(ctx: Context, wanted: Collection[str]) -> OilResult:
-    prices: dict[str, OilPrice] = {}
-    reasons: dict[str, str] = {}
-    for benchmark in (b for b in BENCHMARKS if b in wanted):
-        try:
-            response = ctx.http.get(page_url(ctx.settings.naver_url, benchmark))
-            row = parse(response.content, declared_charset(response))
-            prices[benchmark] = OilPrice(benchmark, check_oil_price(benchmark, row.close), row.day, NAME)
-        except SourceError as e:
-            reasons[benchmark] = e.reason
-            if e.reason.startswith(("timeout", "connect", "connection")):
-                # The host is down or crawling: the other pages would only add the same wait.
-                reasons.update({b: e.reason for b in wanted if b not in prices})
-                break
-    if not prices:
-        raise SourceError("; ".join(dict.fromkeys(reasons.values())) or "no benchmarks requested")
-    return OilResult(prices, reasons)
+    def one(benchmark: str) -> OilPrice:
+        response = ctx.http.get(page_url(ctx.settings.naver_url, benchmark))
+        row = parse(response.content, declared_charset(response))
+        return OilPrice(benchmark, check_oil_price(benchmark, row.close), row.day, NAME)
+
+    return fetch_each(wanted, one)
