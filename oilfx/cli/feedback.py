@@ -9,9 +9,9 @@ import re
 import sys
 from datetime import UTC, datetime, timedelta
 
+from oilfx.cli.common import read_store
 from oilfx.config import Settings
 from oilfx.market.quote import format_kst
-from oilfx.store import StoreError, open_store
 
 _SINCE = re.compile(r"^(\d+)\s*([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -43,18 +43,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     except ValueError as e:
         print(f"oilfx: {e}", file=sys.stderr)
         return 1
-    try:
-        store = open_store(settings)
-    except StoreError as e:
-        print(f"oilfx: {e}", file=sys.stderr)
+    rows = read_store(settings, lambda store: list(store.list_feedback(since)))
+    if rows is None:
         return 1
-    try:
-        rows = list(store.list_feedback(since))
-    except StoreError as e:
-        print(f"oilfx: {e}", file=sys.stderr)
-        return 1
-    finally:
-        store.close()
     for f in rows:
         if args.json:
             print(json.dumps({"at": f.at.isoformat(), "value": f.value, "user": f.user, "thread": str(f.key),

@@ -14,8 +14,9 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from oilfx.cli.common import read_store
 from oilfx.config import Settings
-from oilfx.store import StoreError, open_store, safe_redis_url
+from oilfx.store import StoreError, safe_redis_url
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -31,18 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_stats(args: argparse.Namespace, settings: Settings) -> int:
-    try:
-        store = open_store(settings)
-    except StoreError as e:
-        print(f"oilfx: {e}", file=sys.stderr)
+    counts = read_store(settings, lambda store: store.stats())
+    if counts is None:
         return 1
-    try:
-        counts = store.stats()
-    except StoreError as e:
-        print(f"oilfx: {e}", file=sys.stderr)
-        return 1
-    finally:
-        store.close()
     where = f"redis {safe_redis_url(settings.redis_url)}" if settings.redis_url else f"sqlite {settings.db_path}"
     if args.json:
         print(json.dumps({"store": where, **counts}))
