@@ -69,7 +69,8 @@ redis.call('ZREM', KEYS[3], ARGV[1])
 return 1
 """
 
-# KEYS: lock. ARGV: token, ttl_ms. 1 = renewed, 2 = re-taken (the key was gone, e.g. Redis restarted), 0 = lost.
+# KEYS: a lock or an event lease. ARGV: owner token, ttl_ms. 1 = renewed, 2 = re-taken (the key was gone, e.g.
+# Redis restarted), 0 = lost to another owner.
 _RENEW = """
 local v = redis.call('GET', KEYS[1])
 if v == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
@@ -98,14 +99,6 @@ redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[2] * 2)
 redis.call('PEXPIRE', KEYS[2], ARGV[2] * 2)
 return 1
-"""
-
-# KEYS: event. ARGV: owner, lease_ms. 1 = renewed (or re-set: Redis lost it in a restart), 0 = not ours.
-_RENEW_EVENT = """
-local v = redis.call('GET', KEYS[1])
-if v == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
-if not v then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
-return 0
 """
 
 # KEYS: lock. ARGV: token. Delete only our own lock.
@@ -171,7 +164,6 @@ class RedisStore:
         self._release = self.client.register_script(_RELEASE)
         self._enter = self.client.register_script(_ENTER)
         self._heartbeat = self.client.register_script(_HEARTBEAT)
-        self._renew_event = self.client.register_script(_RENEW_EVENT)
         self._owned_events: dict[str, str] = {}               # event id -> our lease value
         self._entered: dict[str, tuple[list[str], str]] = {}  # ticket token -> (turn keys, queue member)
         self._entered_lock = threading.Lock()
@@ -222,8 +214,8 @@ class RedisStore:
         owner = self._owned_events.get(event_id)
         if owner is None:
             return False
-        return bool(self._renew_event(keys=[PREFIX + "event:" + event_id],
-                                      args=[owner, max(1, int(lease_seconds * 1000))]))
+        return bool(self._renew(keys=[PREFIX + "event:" + event_id],
+                                args=[owner, max(1, int(lease_seconds * 1000))]))
 
     @_wrap_errors
     def finish_event(self, event_id: str) -> None:
