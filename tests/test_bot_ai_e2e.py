@@ -22,7 +22,7 @@ from oilfx.market import format_krw
 from oilfx.slack.listeners.assistant.thread_started import GREETING, PROMPTS
 from oilfx.slack.render import FEEDBACK_ACTION, MESSAGE_LIMIT
 from oilfx.slack.streaming import STREAM_TEXT_LIMIT
-from tests.fakes.bot_process import REPO, BotProcess, clean_env
+from tests.fakes.bot_process import REPO, BotProcess, clean_env, start_connected
 from tests.fakes.openai_server import LONG_ANSWER
 from tests.fakes.pages import FRED_PATH, KNOC_PATH, NAVER_WORLD_PATH
 from tests.fakes.slack_server import FakeSlack, Message
@@ -40,12 +40,7 @@ def bot_env(slack, openai_fake, pages, tmp_path_factory) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def bot(slack, bot_env) -> Iterator[BotProcess]:
-    process = BotProcess(bot_env).start()
-    try:
-        slack.wait_connections(1, timeout=30)
-    except AssertionError:
-        process.stop()
-        pytest.fail(f"bot did not connect; its log:\n{process.log()}")
+    process = start_connected(bot_env, slack)
     yield process
     process.stop()
     assert slack.bot_token not in process.log() and bot_env["OPENAI_API_KEY"] not in process.log()

@@ -16,7 +16,7 @@ import pytest
 from oilfx.config import load_settings
 from oilfx.market import Quote, format_krw, format_krw_litre, format_usd
 from oilfx.slack.turns import RECORD_TTL, SLACK_RETRY_WINDOW
-from tests.fakes.bot_process import BotProcess
+from tests.fakes.bot_process import BotProcess, start_connected
 from tests.fakes.openai_server import EVIL, FakeOpenAI
 from tests.fakes.pages import FRED_PATH, KNOC_PATH, NAVER_WORLD_PATH, PagesServer
 from tests.fakes.slack_server import FakeSlack
@@ -35,12 +35,7 @@ def bot_env(slack: FakeSlack, openai_fake: FakeOpenAI, pages: PagesServer,
 
 @pytest.fixture(scope="module")
 def bot(slack: FakeSlack, bot_env: dict[str, str]) -> Iterator[BotProcess]:
-    process = BotProcess(bot_env).start()
-    try:
-        slack.wait_connections(1, timeout=30)
-    except AssertionError:
-        process.stop()
-        pytest.fail(f"bot did not connect; its log:\n{process.log()}")
+    process = start_connected(bot_env, slack)
     yield process
     process.stop()
     logs = process.log()

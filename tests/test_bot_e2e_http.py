@@ -12,17 +12,7 @@ import pytest
 from oilfx.config import load_settings
 from oilfx.market import Market, Quote, format_krw
 from tests.fakes.bot_process import BotProcess, free_port
-from tests.fakes.openai_server import FakeOpenAI
-from tests.fakes.pages import PagesServer
-from tests.fakes.slack_server import FakeSlack, signed_request
-
-
-@pytest.fixture(scope="module")
-def servers() -> Iterator[tuple[FakeSlack, FakeOpenAI, PagesServer]]:
-    slack, openai_fake, pages = FakeSlack().start(), FakeOpenAI().start(), PagesServer().start()
-    yield slack, openai_fake, pages
-    for server in (slack, openai_fake, pages):
-        server.stop()
+from tests.fakes.slack_server import signed_request
 
 
 @pytest.fixture(scope="module")

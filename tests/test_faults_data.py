@@ -17,7 +17,7 @@ from oilfx.market import Market, Quote, format_krw, format_krw_litre
 from oilfx.market.errors import SourceError
 from oilfx.market.sources import frankfurter, fred, knoc, naver_fx, naver_mobile, naver_oil
 from oilfx.tools import default_registry
-from tests.fakes.bot_process import BotProcess
+from tests.fakes.bot_process import BotProcess, start_connected
 from tests.fakes.openai_server import INVENTED, FakeOpenAI
 from tests.fakes.pages import (
     FRANKFURTER_PATH,
@@ -148,12 +148,7 @@ def bot(servers, pages: PagesServer, tmp_path_factory: pytest.TempPathFactory) -
     slack, openai_fake = servers
     env = {**slack.env(), **openai_fake.env(), **pages.env(), "OILFX_CACHE_TTL": "0",
            "OILFX_DB": str(tmp_path_factory.mktemp("data") / "oilfx.db"), "OILFX_OPENAI_MAX_RETRIES": "0"}
-    process = BotProcess(env).start()
-    try:
-        slack.wait_connections(1, timeout=30)
-    except AssertionError:
-        process.stop()
-        pytest.fail(f"bot did not connect; its log:\n{process.log()}")
+    process = start_connected(env, slack)
     yield process
     process.stop()
 

@@ -10,28 +10,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from oilfx.config import load_settings
-from oilfx.market import Market, Quote, format_krw
-from tests.fakes.bot_process import BotProcess
+from oilfx.market import format_krw
+from tests.fakes.bot_process import BotProcess, start_connected
 from tests.fakes.openai_server import FakeOpenAI
-from tests.fakes.pages import PagesServer
 from tests.fakes.slack_server import FakeSlack
 
 LEASE = 2.0
 ANSWER_TIMEOUT = 20.0
-
-
-@pytest.fixture(scope="module")
-def servers() -> Iterator[tuple[FakeSlack, FakeOpenAI, PagesServer]]:
-    slack, openai_fake, pages = FakeSlack().start(), FakeOpenAI().start(), PagesServer().start()
-    yield slack, openai_fake, pages
-    for server in (slack, openai_fake, pages):
-        server.stop()
-
-
-@pytest.fixture(scope="module")
-def quote(servers) -> Quote:
-    return Market(load_settings(servers[2].env())).quote()
 
 
 @pytest.fixture(scope="module")
@@ -44,12 +29,7 @@ def bot(servers, db) -> Iterator[BotProcess]:
     slack, openai_fake, pages = servers
     env = {**slack.env(), **openai_fake.env(), **pages.env(), "OILFX_OPENAI_MAX_RETRIES": "0", "OILFX_DB": db,
            "OILFX_EVENT_LEASE": str(LEASE), "OILFX_STREAM": "false"}
-    process = BotProcess(env).start()
-    try:
-        slack.wait_connections(1, timeout=30)
-    except AssertionError:
-        process.stop()
-        pytest.fail(f"bot did not connect; its log:\n{process.log()}")
+    process = start_connected(env, slack)
     yield process
     process.stop()
 

@@ -9,8 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from oilfx.config import load_settings
-from oilfx.market import Market, Quote, format_krw
+from oilfx.market import Quote, format_krw
 from tests.fakes.bot_process import BotProcess
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.pages import PagesServer
@@ -42,17 +41,9 @@ ASSISTANTS_CASES = {
 
 
 @pytest.fixture(scope="module")
-def servers() -> Iterator[tuple[FakeSlack, FakeOpenAI, PagesServer]]:
-    slack, openai_fake, pages = FakeSlack().start(), FakeOpenAI().start(), PagesServer().start()
+def servers(slack: FakeSlack, openai_fake: FakeOpenAI, pages: PagesServer) -> tuple[FakeSlack, FakeOpenAI, PagesServer]:
     openai_fake.slow_seconds = 3 * TIMEOUT
-    yield slack, openai_fake, pages
-    for server in (slack, openai_fake, pages):
-        server.stop()
-
-
-@pytest.fixture(scope="module")
-def quote(servers) -> Quote:
-    return Market(load_settings(servers[2].env())).quote()
+    return slack, openai_fake, pages
 
 
 @pytest.fixture(scope="module")

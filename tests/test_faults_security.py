@@ -14,28 +14,14 @@ from typing import ClassVar
 import pytest
 
 from oilfx.config import load_settings
-from oilfx.market import Market, Quote, format_krw
+from oilfx.market import Market, format_krw
 from oilfx.tools import default_registry
 from tests.fakes.bot_process import BotProcess, free_port
 from tests.fakes.openai_server import FakeOpenAI
-from tests.fakes.pages import PagesServer
 from tests.fakes.slack_server import FakeSlack, signed_request
 from tests.fakes.slack_signing import http_body, sign
 
 ANSWER_TIMEOUT = 20.0
-
-
-@pytest.fixture(scope="module")
-def servers() -> Iterator[tuple[FakeSlack, FakeOpenAI, PagesServer]]:
-    slack, openai_fake, pages = FakeSlack().start(), FakeOpenAI().start(), PagesServer().start()
-    yield slack, openai_fake, pages
-    for server in (slack, openai_fake, pages):
-        server.stop()
-
-
-@pytest.fixture(scope="module")
-def quote(servers) -> Quote:
-    return Market(load_settings(servers[2].env())).quote()
 
 
 def wait_listening(bot: BotProcess, port: int) -> None:

@@ -8,12 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from oilfx.config import load_settings
-from oilfx.market import Market, Quote, format_krw, format_krw_litre
-from tests.fakes.bot_process import BotProcess
-from tests.fakes.openai_server import FakeOpenAI
-from tests.fakes.pages import PagesServer
-from tests.fakes.slack_server import FakeSlack
+from oilfx.market import Quote, format_krw, format_krw_litre
+from tests.fakes.bot_process import BotProcess, start_connected
 
 ANSWER_TIMEOUT = 20.0
 # Each question names a different (benchmark, unit), so every answer's figure says which question it answers.
@@ -22,30 +18,12 @@ QUESTIONS = [("WTI", "barrel"), ("Brent", "barrel"), ("Dubai", "barrel"), ("WTI"
 
 
 @pytest.fixture(scope="module")
-def servers() -> Iterator[tuple[FakeSlack, FakeOpenAI, PagesServer]]:
-    slack, openai_fake, pages = FakeSlack().start(), FakeOpenAI().start(), PagesServer().start()
-    yield slack, openai_fake, pages
-    for server in (slack, openai_fake, pages):
-        server.stop()
-
-
-@pytest.fixture(scope="module")
-def quote(servers) -> Quote:
-    return Market(load_settings(servers[2].env())).quote()
-
-
-@pytest.fixture(scope="module")
 def bot(servers, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotProcess]:
     slack, openai_fake, pages = servers
     # Placeholder replies (chat.postMessage/update), the path every workspace has; streaming has its own tests.
     env = {**slack.env(), **openai_fake.env(), **pages.env(), "OILFX_OPENAI_MAX_RETRIES": "0", "OILFX_STREAM": "false",
            "OILFX_DB": str(tmp_path_factory.mktemp("slack") / "oilfx.db")}
-    process = BotProcess(env).start()
-    try:
-        slack.wait_connections(1, timeout=30)
-    except AssertionError:
-        process.stop()
-        pytest.fail(f"bot did not connect; its log:\n{process.log()}")
+    process = start_connected(env, slack)
     yield process
     process.stop()
 

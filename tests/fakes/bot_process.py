@@ -14,6 +14,9 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 REPO = Path(__file__).resolve().parent.parent.parent
 BOT = REPO / "bot.py"
@@ -74,3 +77,15 @@ class BotProcess:
 
     def log(self) -> str:
         return self._log_path.read_text(errors="replace") if self._log_path.exists() else ""
+
+
+def start_connected(env: dict[str, str], slack: Any, connections: int = 1) -> BotProcess:
+    """Start `python bot.py` and wait until the fake Slack has `connections` Socket Mode connections; if it never
+    connects, stop it and fail the test with the bot's log."""
+    process = BotProcess(env).start()
+    try:
+        slack.wait_connections(connections, timeout=30)
+    except AssertionError:
+        process.stop()
+        pytest.fail(f"bot did not connect; its log:\n{process.log()}")
+    return process

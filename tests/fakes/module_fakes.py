@@ -42,3 +42,9 @@ def slack() -> Iterator[FakeSlack]:
 def quote(pages: PagesServer) -> Quote:
     """The fixture pages' values through the market module: what every expected figure is computed from."""
     return Market(load_settings(pages.env())).quote()
+
+
+@pytest.fixture(scope="module")
+def servers(slack: FakeSlack, openai_fake: FakeOpenAI, pages: PagesServer) -> tuple[FakeSlack, FakeOpenAI, PagesServer]:
+    """The three fakes of this module, for tests that take them together."""
+    return slack, openai_fake, pages
