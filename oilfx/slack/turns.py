@@ -355,25 +355,25 @@ class TurnRunner:
 
     def _save_answer(self, key: ThreadKey | None, request: TurnRequest, answer: Answer) -> str:
         """Keep what a feedback click refers to; the buttons carry only this short key."""
-        feedback_key = secrets.token_urlsafe(9)
-        record = {"team": request.team, "channel": request.channel, "thread_ts": key.thread_ts if key else "",
-                  "question": request.text, "answer": answer.text, "engine": f"{answer.engine} {answer.model}".strip()}
-        self.services.store.set_meta(ANSWER_META_PREFIX + feedback_key, json.dumps(record, ensure_ascii=False),
-                                     ttl=RECORD_TTL)
-        return feedback_key
+        return keep_record(self.services, ANSWER_META_PREFIX, {
+            "team": request.team, "channel": request.channel, "thread_ts": key.thread_ts if key else "",
+            "question": request.text, "answer": answer.text, "engine": f"{answer.engine} {answer.model}".strip()})
 
     def _save_steps(self, key: ThreadKey | None, answer: Answer) -> str:
         """Keep the breakdown for the "Show steps" button; the button carries only this short key."""
-        steps_key = secrets.token_urlsafe(9)
-        record = {"thread": str(key) if key else "", "breakdown": steps_breakdown(answer)}
-        self.services.store.set_meta(STEPS_META_PREFIX + steps_key, json.dumps(record, ensure_ascii=False),
-                                     ttl=RECORD_TTL)
-        return steps_key
+        return keep_record(self.services, STEPS_META_PREFIX,
+                           {"thread": str(key) if key else "", "breakdown": steps_breakdown(answer)})
 
 
-def load_answer(services: Services, feedback_key: str) -> dict[str, str] | None:
-    """What _save_answer kept for a feedback key: thread, question, answer, engine."""
-    raw = services.store.get_meta(ANSWER_META_PREFIX + feedback_key)
+def keep_record(services: Services, prefix: str, record: dict[str, str]) -> str:
+    """Store a JSON record in meta for RECORD_TTL under a fresh short key (small enough for a button value)."""
+    record_key = secrets.token_urlsafe(9)
+    services.store.set_meta(prefix + record_key, json.dumps(record, ensure_ascii=False), ttl=RECORD_TTL)
+    return record_key
+
+
+def load_record(services: Services, prefix: str, record_key: str) -> dict[str, str] | None:
+    raw = services.store.get_meta(prefix + record_key)
     try:
         record = json.loads(raw) if raw else None
     except ValueError:
@@ -381,11 +381,12 @@ def load_answer(services: Services, feedback_key: str) -> dict[str, str] | None:
     return record if isinstance(record, dict) else None
 
 
+def load_answer(services: Services, feedback_key: str) -> dict[str, str] | None:
+    """What _save_answer kept for a feedback key: thread, question, answer, engine."""
+    return load_record(services, ANSWER_META_PREFIX, feedback_key)
+
+
 def load_steps(services: Services, steps_key: str) -> str | None:
-    raw = services.store.get_meta(STEPS_META_PREFIX + steps_key)
-    if raw is None:
-        return None
-    try:
-        return json.loads(raw)["breakdown"]
-    except (ValueError, KeyError, TypeError):
-        return None
+    record = load_record(services, STEPS_META_PREFIX, steps_key)
+    breakdown = record.get("breakdown") if record else None
+    return breakdown if isinstance(breakdown, str) else None
