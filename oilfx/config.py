@@ -14,6 +14,7 @@ FX_SOURCES = ("naver", "naver_mobile", "frankfurter")
 ENGINES = ("responses", "assistants", "chat")
 
 DEFAULT_MODEL = "gpt-5-mini"
+MIN_OUTPUT_TOKENS = 16   # the Responses API refuses max_output_tokens below 16
 
 
 class ConfigError(ValueError):
@@ -39,6 +40,9 @@ class Settings:
     openai_timeout: float = 60.0
     openai_max_retries: int = 2
     max_tool_rounds: int = 6
+    # Cap on one model round's output (reasoning included). Answers are a few sentences; the cap stops a runaway
+    # round from filling the context window (llama-server: 331 s and a 500). Reasoning models need headroom.
+    max_output_tokens: int = 4096
     # Store
     db_path: str = "oilfx.db"
     redis_url: str | None = field(default=None, repr=False)
@@ -142,12 +146,16 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         "OILFX_OPENAI_TIMEOUT": ("openai_timeout", float),
         "OILFX_OPENAI_MAX_RETRIES": ("openai_max_retries", int),
         "OILFX_MAX_TOOL_ROUNDS": ("max_tool_rounds", int),
+        "OILFX_MAX_OUTPUT_TOKENS": ("max_output_tokens", int),
         "OILFX_LOCK_TTL": ("lock_ttl", float),
         "OILFX_EVENT_LEASE": ("event_lease", float),
     }
     for var, (attr, kind) in numbers.items():
         if (value := get(var)) is not None:
             kw[attr] = _number(value, var, kind)
+    if kw.get("max_output_tokens", MIN_OUTPUT_TOKENS) < MIN_OUTPUT_TOKENS:
+        raise ConfigError(f"OILFX_MAX_OUTPUT_TOKENS: at least {MIN_OUTPUT_TOKENS} (the API's minimum), "
+                          f"got {kw['max_output_tokens']}")
     for var, attr in (("OILFX_SHOW_STEPS", "show_steps"), ("OILFX_STREAM", "stream")):
         if (value := get(var)) is not None:
             try:

@@ -19,7 +19,6 @@ from typing import Any, Protocol
 
 import jsonschema
 
-from oilfx.engines.base import ToolStep, TurnListener
 from oilfx.market.quote import (
     BENCHMARKS,
     LITRES_PER_BARREL,
@@ -37,6 +36,7 @@ from oilfx.market.quote import (
     krw_per_litre,
     round_cents,
 )
+from oilfx.tool_types import ToolListener, ToolStep
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +134,7 @@ class ToolRegistry:
                         duration_ms=duration_ms, data=data)
 
     def call_all(self, calls: list[tuple[str, str, str]], round: int,
-                 listener: TurnListener | None = None) -> list[ToolStep]:
+                 listener: ToolListener | None = None) -> list[ToolStep]:
         """Run (call_id, name, arguments) calls concurrently; results in call order."""
         if not calls:
             return []

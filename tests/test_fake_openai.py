@@ -11,11 +11,16 @@ import time
 import openai
 import pytest
 
+from tests.fakes.openai_script import NO_TOOLS_ANSWER
 from tests.fakes.openai_server import EVIL, FakeOpenAI, question_params, script
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 QUESTION = "현재 WTI 석유 가격을 원화로 알려줄래?"
+# The fake, like a real model, calls only declared tools: these are the bot's names, with open parameters.
+NAMES = ("oil_price", "usd_krw", "oil_price_krw")
+TOOLS = [{"type": "function", "name": n, "parameters": {"type": "object"}} for n in NAMES]
+CHAT_TOOLS = [{"type": "function", "function": {"name": n, "parameters": {"type": "object"}}} for n in NAMES]
 KRW_OUTPUT = json.dumps({"benchmark": "WTI", "unit": "barrel", "display": "₩1", "formula": "1 × 1 = 1",
                          "sources": [{"label": "WTI", "source": "S", "as_of": "d"}]})
 
@@ -29,10 +34,10 @@ def client(fake_openai: FakeOpenAI) -> openai.OpenAI:
 def test_responses_with_conversation_walks_the_script(client: openai.OpenAI, fake_openai: FakeOpenAI) -> None:
     conv = client.conversations.create(metadata={"slack_thread_ts": "1700000000.000100"})
     assert client.conversations.retrieve(conv.id).metadata == {"slack_thread_ts": "1700000000.000100"}
-    first = client.responses.create(model="gpt-test", conversation=conv.id, input=QUESTION, tools=[])
+    first = client.responses.create(model="gpt-test", conversation=conv.id, input=QUESTION, tools=TOOLS)
     assert [(o.type, o.name) for o in first.output] == [("function_call", "oil_price"), ("function_call", "usd_krw")]
     assert first.usage is not None and first.usage.total_tokens > 0
-    second = client.responses.create(model="gpt-test", conversation=conv.id, input=[
+    second = client.responses.create(model="gpt-test", conversation=conv.id, tools=TOOLS, input=[
         {"type": "function_call_output", "call_id": o.call_id, "output": "{}"} for o in first.output])
     assert json.loads(second.output[0].arguments) == {"benchmark": "WTI", "unit": "barrel"}
     third = client.responses.create(model="gpt-test", conversation=conv.id, input=[
@@ -47,8 +52,8 @@ def test_responses_with_conversation_walks_the_script(client: openai.OpenAI, fak
 
 
 def test_responses_with_previous_response_id_and_errors(client: openai.OpenAI) -> None:
-    first = client.responses.create(model="gpt-test", input=QUESTION)
-    second = client.responses.create(model="gpt-test", previous_response_id=first.id, input=[
+    first = client.responses.create(model="gpt-test", input=QUESTION, tools=TOOLS)
+    second = client.responses.create(model="gpt-test", previous_response_id=first.id, tools=TOOLS, input=[
         {"type": "function_call_output", "call_id": o.call_id, "output": "{}"} for o in first.output])
     assert second.output[0].name == "oil_price_krw"
     with pytest.raises(openai.BadRequestError) as bad:
@@ -58,13 +63,13 @@ def test_responses_with_previous_response_id_and_errors(client: openai.OpenAI) -
         client.responses.create(model="gpt-test", conversation="conv_missing", input="hi")
     with pytest.raises(openai.BadRequestError, match="No tool output found"):
         conv = client.conversations.create()
-        client.responses.create(model="gpt-test", conversation=conv.id, input=QUESTION)
-        client.responses.create(model="gpt-test", conversation=conv.id, input="and brent?")
+        client.responses.create(model="gpt-test", conversation=conv.id, input=QUESTION, tools=TOOLS)
+        client.responses.create(model="gpt-test", conversation=conv.id, input="and brent?", tools=TOOLS)
 
 
 def test_chat_completions_round_trip(client: openai.OpenAI) -> None:
     messages: list[dict] = [{"role": "system", "content": "bot"}, {"role": "user", "content": QUESTION}]
-    first = client.chat.completions.create(model="gpt-test", messages=messages)
+    first = client.chat.completions.create(model="gpt-test", messages=messages, tools=CHAT_TOOLS)
     calls = first.choices[0].message.tool_calls
     assert first.choices[0].finish_reason == "tool_calls" and [c.function.name for c in calls] == [
         "oil_price", "usd_krw"]
@@ -72,20 +77,20 @@ def test_chat_completions_round_trip(client: openai.OpenAI) -> None:
         {"id": c.id, "type": "function", "function": {"name": c.function.name, "arguments": c.function.arguments}}
         for c in calls]})
     messages += [{"role": "tool", "tool_call_id": c.id, "content": "{}"} for c in calls]
-    second = client.chat.completions.create(model="gpt-test", messages=messages)
+    second = client.chat.completions.create(model="gpt-test", messages=messages, tools=CHAT_TOOLS)
     krw = second.choices[0].message.tool_calls[0]
     messages.append({"role": "assistant", "content": None, "tool_calls": [
         {"id": krw.id, "type": "function", "function": {"name": krw.function.name,
                                                          "arguments": krw.function.arguments}}]})
     messages.append({"role": "tool", "tool_call_id": krw.id, "content": KRW_OUTPUT})
-    third = client.chat.completions.create(model="gpt-test", messages=messages)
+    third = client.chat.completions.create(model="gpt-test", messages=messages, tools=CHAT_TOOLS)
     assert third.choices[0].finish_reason == "stop" and "₩1" in third.choices[0].message.content
     assert third.usage is not None and third.usage.total_tokens > 0
 
 
 def test_assistants_flow_with_poll_helpers(client: openai.OpenAI, fake_openai: FakeOpenAI) -> None:
     beta = client.beta
-    assistant = beta.assistants.create(model="gpt-test", name="t", instructions="x", tools=[])
+    assistant = beta.assistants.create(model="gpt-test", name="t", instructions="x", tools=CHAT_TOOLS)
     assert beta.assistants.retrieve(assistant.id).id == assistant.id
     thread = beta.threads.create(metadata={"slack_thread_ts": "1"})
     assert beta.threads.retrieve(thread.id).id == thread.id
@@ -137,7 +142,7 @@ def test_stuck_run_can_be_cancelled(client: openai.OpenAI, fake_openai: FakeOpen
 
 def test_429_then_success_uses_retry_after_ms(client: openai.OpenAI, fake_openai: FakeOpenAI) -> None:
     started = time.perf_counter()
-    reply = client.responses.create(model="gpt-test", input="WTI in won? [fake:429]")
+    reply = client.responses.create(model="gpt-test", input="WTI in won? [fake:429]", tools=TOOLS)
     assert reply.output[0].type == "function_call"
     retries = [r["headers"]["x-stainless-retry-count"] for r in fake_openai.requests]
     assert retries == ["0", "1"]
@@ -166,7 +171,8 @@ def test_script_reads_benchmark_unit_and_misbehaviours() -> None:
     assert question_params("브렌트유 리터당 얼마?") == ("Brent", "litre")
     assert question_params("Dubai per barrel") == ("Dubai", "barrel")
     user = [{"kind": "user", "text": "WTI"}]
-    assert script(user, "unknown_tool")[1][1][0] == "get_weather"
+    assert script(user, None, allowed={"oil_price"}) == ("calls", [("oil_price", "{}")])  # declared tools only
+    assert script(user, None, allowed=set()) == ("text", NO_TOOLS_ANSWER)               # tool_choice "none"
     with pytest.raises(json.JSONDecodeError):
         json.loads(script(user, "bad_json")[1][0][1])
     calls = [{"kind": "call", "call_id": "c1", "name": "oil_price_krw", "arguments": "{}"},
@@ -180,15 +186,12 @@ def test_script_reads_benchmark_unit_and_misbehaviours() -> None:
 
 
 def test_responses_stream_satisfies_the_sdk_stream_helper(client: openai.OpenAI) -> None:
-    with client.responses.stream(model="gpt-test", input=QUESTION, tools=[
-            {"type": "function", "name": "oil_price", "parameters": {"type": "object", "properties": {},
-                                                                     "required": [], "additionalProperties": False},
-             "strict": True}]) as stream:
+    with client.responses.stream(model="gpt-test", input=QUESTION, tools=TOOLS) as stream:
         kinds = [event.type for event in stream]
         final = stream.get_final_response()
     assert kinds[0] == "response.created" and kinds[-1] == "response.completed"
     assert [o.name for o in final.output] == ["oil_price", "usd_krw"]
-    answer = client.responses.create(model="gpt-test", previous_response_id=final.id, stream=True, input=[
+    answer = client.responses.create(model="gpt-test", previous_response_id=final.id, stream=True, tools=TOOLS, input=[
         {"type": "function_call_output", "call_id": o.call_id, "output": "{}"} for o in final.output])
     events = list(answer)
     assert events[-1].type == "response.completed" and events[-1].response.output[0].name == "oil_price_krw"
@@ -196,14 +199,14 @@ def test_responses_stream_satisfies_the_sdk_stream_helper(client: openai.OpenAI)
 
 def test_chat_stream_rebuilds_tool_calls_and_text(client: openai.OpenAI) -> None:
     messages: list[dict] = [{"role": "user", "content": QUESTION}]
-    with client.chat.completions.stream(model="gpt-test", messages=messages) as stream:
+    with client.chat.completions.stream(model="gpt-test", messages=messages, tools=CHAT_TOOLS) as stream:
         final = stream.get_final_completion()
     calls = final.choices[0].message.tool_calls
     assert [c.function.name for c in calls] == ["oil_price", "usd_krw"]
     messages.append({"role": "assistant", "content": None, "tool_calls": [
         {"id": c.id, "type": "function", "function": {"name": "oil_price_krw", "arguments": "{}"}} for c in calls]})
     messages += [{"role": "tool", "tool_call_id": c.id, "content": KRW_OUTPUT} for c in calls]
-    chunks = list(client.chat.completions.create(model="gpt-test", messages=messages, stream=True,
+    chunks = list(client.chat.completions.create(model="gpt-test", messages=messages, stream=True, tools=CHAT_TOOLS,
                                                  stream_options={"include_usage": True}))
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert "₩1" in text and chunks[-1].usage is not None and chunks[-1].usage.total_tokens > 0

@@ -1,14 +1,12 @@
-"""The LLM loop, one module per API behind the Engine interface (see base.py)."""
+"""The LLM loop (loop.py) over one adapter per API (responses.py, assistants.py, chat.py) behind `Model`."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from oilfx.config import Settings
 from oilfx.engines.base import Answer, Engine, EngineError, EngineState, ModelStep, ToolStep, TurnListener
-
-if TYPE_CHECKING:  # oilfx.tools imports engines.base; a runtime import here would be circular
-    from oilfx.tools import ToolRegistry
+from oilfx.engines.items import Model
+from oilfx.engines.loop import LoopEngine
+from oilfx.tools import ToolRegistry
 
 __all__ = ["Answer", "Engine", "EngineError", "EngineState", "ModelStep", "ToolStep", "TurnListener",
            "make_engine"]
@@ -19,13 +17,16 @@ def make_engine(settings: Settings, registry: ToolRegistry, state: EngineState |
     """The engine settings.engine names. Raises EngineError (e.g. OPENAI_API_KEY missing).
 
     stream=True: responses and chat stream the model's text to TurnListener.text_delta (assistants ignores it)."""
+    model: Model
     if settings.engine == "responses":
-        from oilfx.engines.responses import ResponsesEngine
-        return ResponsesEngine(settings, registry, state, stream=stream)
-    if settings.engine == "assistants":
-        from oilfx.engines.assistants import AssistantsEngine
-        return AssistantsEngine(settings, registry, state)
-    if settings.engine == "chat":
-        from oilfx.engines.chat import ChatEngine
-        return ChatEngine(settings, registry, state, stream=stream)
-    raise EngineError(f"unknown engine {settings.engine!r}; choose responses, assistants or chat")
+        from oilfx.engines.responses import ResponsesModel
+        model = ResponsesModel(settings, registry, state, stream=stream)
+    elif settings.engine == "assistants":
+        from oilfx.engines.assistants import AssistantsModel
+        model = AssistantsModel(settings, registry, state)
+    elif settings.engine == "chat":
+        from oilfx.engines.chat import ChatModel
+        model = ChatModel(settings, registry, state, stream=stream)
+    else:
+        raise EngineError(f"unknown engine {settings.engine!r}; choose responses, assistants or chat")
+    return LoopEngine(model, registry, settings)

@@ -1,9 +1,10 @@
-"""The seed's flow on Assistants v2 (shut down by OpenAI on 2026-08-26; for servers that still speak it).
+"""The Assistants v2 adapter (shut down by OpenAI on 2026-08-26; for servers that still speak it).
 
 One assistant per bot (settings.assistant_id, else created once and its id kept in EngineState), one thread per
-conversation, message + run, polled at the server's `openai-poll-after-ms` hint (not a fixed 2 s) with a
-deadline, requires_action -> tools -> submit_tool_outputs, until completed; the answer from the newest
-assistant message, token usage from the run steps.
+conversation. A round is a run reaching a resting status: message + run for the first, submit_tool_outputs for
+the next, polled at the server's `openai-poll-after-ms` hint with a deadline. A run left requires_action or
+active by an earlier failure holds calls without outputs and blocks the thread: `repair` cancels it.
+Token usage comes from the run steps at the end of the turn.
 """
 
 from __future__ import annotations
@@ -14,15 +15,18 @@ import logging
 import threading
 import time
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 import openai
 
 from oilfx.config import Settings
-from oilfx.engines.base import Answer, EngineError, EngineState, ModelStep, NullListener, Step, TurnListener
+from oilfx.engines.base import EngineError, EngineState, TurnListener
 from oilfx.engines.client import make_client, openai_errors
 from oilfx.engines.instructions import INSTRUCTIONS
+from oilfx.engines.items import Finish, FunctionCall, FunctionOutput, InputItem, ModelResponse, Usage, UserMessage
 from oilfx.engines.memory import MemoryState
+from oilfx.engines.retry import stateful
 from oilfx.tools import ToolRegistry
 
 log = logging.getLogger(__name__)
@@ -33,7 +37,7 @@ ACTIVE = ("queued", "in_progress", "cancelling")
 DEFAULT_POLL_MS = 1000   # the SDK's own default when the server gives no hint
 
 
-class AssistantsEngine:
+class AssistantsModel:
     name = "assistants"
 
     def __init__(self, settings: Settings, registry: ToolRegistry, state: EngineState | None = None,
@@ -42,6 +46,7 @@ class AssistantsEngine:
         self.state = state if state is not None else MemoryState()
         self.client = client or make_client(settings)
         self.runs = self.client.beta.threads.runs
+        self.once = self.client.with_options(max_retries=0).beta.threads   # stateful requests: see retry.py
         self._assistant_lock = threading.Lock()
 
     def _meta_key(self) -> str:
@@ -61,39 +66,117 @@ class AssistantsEngine:
             self.state.set_meta(key, assistant.id)
             return assistant.id
 
-    def ask(self, text: str, conversation: str | None = None, listener: TurnListener | None = None) -> Answer:
-        listener = listener or NullListener()
+    def open(self, conversation: str | None) -> AssistantsThread:
+        if conversation is not None:
+            return AssistantsThread(self, conversation, created=False)
         with openai_errors(self.settings):
-            if conversation is None:
-                conversation = self.client.beta.threads.create(metadata={"app": "oilfx"}).id
+            return AssistantsThread(self, self.client.beta.threads.create(metadata={"app": "oilfx"}).id, True)
+
+
+class AssistantsThread:
+    def __init__(self, model: AssistantsModel, ref: str, created: bool) -> None:
+        self.m, self.ref, self.created = model, ref, created
+        self.settings = model.settings
+        self.run: Any = None
+        self.hint = DEFAULT_POLL_MS
+        self.durations: list[float] = []
+
+    def repair(self, known: Sequence[FunctionOutput] = ()) -> int:
+        """Cancel runs left waiting for outputs or still active: submitting late outputs would only make an
+        answer nobody reads, and a cancelled run's calls no longer block the thread."""
+        closed = 0
+        with openai_errors(self.settings):
+            for run in self.m.runs.list(self.ref, limit=5, order="desc").data:
+                if run.status in (*ACTIVE, "requires_action"):
+                    log.info("cancelling run %s left %s on %s", run.id, run.status, self.ref)
+                    if run.status != "cancelling":
+                        stateful(self.settings, lambda run=run: self.m.once.runs.cancel(run.id, thread_id=self.ref),
+                                 lambda run=run: self._settled(run.id))
+                    self._wait(run.id, DEFAULT_POLL_MS // 10, cancel_on_timeout=False)
+                    closed += 1
+        return closed
+
+    def _settled(self, run_id: str) -> Any:
+        run = self.m.runs.retrieve(run_id, thread_id=self.ref)
+        return run if run.status not in (*ACTIVE[:2], "requires_action") else None
+
+    def send(self, items: Sequence[InputItem], last: bool, listener: TurnListener) -> ModelResponse:
+        started = time.perf_counter()
+        with openai_errors(self.settings):
+            first = items[0]
+            if isinstance(first, UserMessage):
+                stateful(self.settings, lambda: self.m.once.messages.create(self.ref, role="user", content=first.text),
+                         lambda: self._message_landed(first.text))
+                self.run, self.hint = stateful(self.settings, self._create_run, self._run_landed)
             else:
-                self._cancel_active_runs(conversation)
-            self.client.beta.threads.messages.create(conversation, role="user", content=text)
-            return self._run_turn(conversation, listener)
+                outputs = [{"tool_call_id": o.call_id, "output": o.output} for o in items
+                           if isinstance(o, FunctionOutput)]
+                run_id = self.run.id
+                self.run, self.hint = stateful(
+                    self.settings, lambda: self._parsed(self.m.once.runs.with_raw_response.submit_tool_outputs(
+                        run_id, thread_id=self.ref, tool_outputs=outputs)),
+                    lambda: self._submit_landed(run_id))
+            run = self.run = self._wait(self.run.id, self.hint)
+            self.durations.append((time.perf_counter() - started) * 1000)
+            return self._read(run)
 
-    def _cancel_active_runs(self, thread_id: str) -> None:
-        """A run left active (e.g. an earlier turn gave up on it) blocks new messages: cancel it first."""
-        for run in self.runs.list(thread_id, limit=5, order="desc").data:
-            if run.status in (*ACTIVE, "requires_action"):
-                log.info("cancelling run %s left %s on %s", run.id, run.status, thread_id)
-                if run.status != "cancelling":
-                    self.runs.cancel(run.id, thread_id=thread_id)
-                self._wait(thread_id, run.id, DEFAULT_POLL_MS // 10, cancel_on_timeout=False)
+    def _read(self, run: Any) -> ModelResponse:
+        if run.status == "requires_action":
+            calls = tuple(FunctionCall(c.id, c.function.name, c.function.arguments)
+                          for c in run.required_action.submit_tool_outputs.tool_calls)
+            return ModelResponse(Finish.TOOL_CALLS, calls)
+        if run.status == "incomplete":
+            reason = run.incomplete_details.reason if run.incomplete_details else "unknown reason"
+            finish = Finish.LENGTH if reason == "max_completion_tokens" else Finish.FAILED
+            return ModelResponse(finish, detail=f"the run ended 'incomplete' ({reason})")
+        if run.status != "completed":
+            error = run.last_error
+            why = f" ({error.code}: {error.message})" if error else ""
+            return ModelResponse(Finish.FAILED, detail=f"the run ended '{run.status}'{why}")
+        messages = self.m.client.beta.threads.messages.list(self.ref, run_id=run.id, order="desc", limit=20)
+        for message in messages.data:
+            if message.role == "assistant":
+                text = "\n".join(b.text.value for b in message.content if b.type == "text")
+                return ModelResponse(Finish.DONE, text=text)
+        return ModelResponse(Finish.DONE)
 
-    def _create_run(self, thread_id: str) -> tuple[Any, int]:
+    @staticmethod
+    def _parsed(raw: Any, hint: int = DEFAULT_POLL_MS) -> tuple[Any, int]:
+        return raw.parse(), _poll_hint(raw.headers, hint)
+
+    def _create_run(self) -> tuple[Any, int]:
+        create = self.m.once.runs.with_raw_response.create
+        cap = self.settings.max_output_tokens
         try:
-            raw = self.runs.with_raw_response.create(thread_id, assistant_id=self.assistant_id())
+            return self._parsed(create(self.ref, assistant_id=self.m.assistant_id(), max_completion_tokens=cap))
         except openai.NotFoundError:
             if self.settings.assistant_id:
                 raise
             # The stored assistant was deleted on the server: make a new one once.
-            raw = self.runs.with_raw_response.create(thread_id, assistant_id=self.assistant_id(fresh=True))
-        return raw.parse(), _poll_hint(raw.headers)
+            return self._parsed(create(self.ref, assistant_id=self.m.assistant_id(fresh=True),
+                                       max_completion_tokens=cap))
 
-    def _wait(self, thread_id: str, run_id: str, hint_ms: int, cancel_on_timeout: bool = True) -> Any:
+    # -- what a lost attempt left on the server
+    def _message_landed(self, text: str) -> Any:
+        newest = self.m.client.beta.threads.messages.list(self.ref, limit=1, order="desc").data
+        found = newest and newest[0].role == "user" and "".join(
+            b.text.value for b in newest[0].content if b.type == "text") == text
+        return newest[0] if found else None
+
+    def _run_landed(self) -> tuple[Any, int] | None:
+        newest = self.m.runs.list(self.ref, limit=1, order="desc").data
+        # repair() left no run active, so an active one is this turn's lost attempt
+        return (newest[0], DEFAULT_POLL_MS) if newest and newest[0].status in (*ACTIVE, "requires_action") else None
+
+    def _submit_landed(self, run_id: str) -> tuple[Any, int] | None:
+        run = self.m.runs.retrieve(run_id, thread_id=self.ref)
+        return None if run.status == "requires_action" and run.id == self.run.id and \
+            run.required_action == self.run.required_action else (run, DEFAULT_POLL_MS)
+
+    def _wait(self, run_id: str, hint_ms: int, cancel_on_timeout: bool = True) -> Any:
         deadline = time.monotonic() + self.settings.openai_timeout
         while True:
-            raw = self.runs.with_raw_response.retrieve(run_id, thread_id=thread_id)
+            raw = self.m.runs.with_raw_response.retrieve(run_id, thread_id=self.ref)
             run = raw.parse()
             hint_ms = _poll_hint(raw.headers, hint_ms)
             if run.status not in ACTIVE:
@@ -101,65 +184,27 @@ class AssistantsEngine:
             if time.monotonic() + hint_ms / 1000 > deadline:
                 if cancel_on_timeout:
                     try:
-                        self.runs.cancel(run_id, thread_id=thread_id)
+                        self.m.runs.cancel(run_id, thread_id=self.ref)
                     except openai.OpenAIError as e:
                         log.warning("could not cancel stuck run %s: %s", run_id, e)
                 raise EngineError(f"The run stayed '{run.status}' for {self.settings.openai_timeout:g} s; "
                                   "cancelled it. Try again in a minute.")
             time.sleep(hint_ms / 1000)
 
-    def _run_turn(self, thread_id: str, listener: TurnListener) -> Answer:
-        steps: list[Step] = []
-        round_durations: list[float] = []
-        started = time.perf_counter()
-        run, hint = self._create_run(thread_id)
-        for round_ in range(1, self.settings.max_tool_rounds + 2):
-            run = self._wait(thread_id, run.id, hint)
-            round_durations.append((time.perf_counter() - started) * 1000)
-            if run.status == "completed":
-                break
-            if run.status != "requires_action":
-                error = run.last_error
-                detail = f" ({error.code}: {error.message})" if error else ""
-                if run.status == "incomplete" and run.incomplete_details:
-                    detail = f" ({run.incomplete_details.reason})"
-                raise EngineError(f"The run ended '{run.status}'{detail}.")
-            calls = run.required_action.submit_tool_outputs.tool_calls
-            if round_ > self.settings.max_tool_rounds:
-                self.runs.cancel(run.id, thread_id=thread_id)
-                raise EngineError(f"The model kept asking for tools after {self.settings.max_tool_rounds} "
-                                  "rounds; stopped without an answer.")
-            tool_steps = self.registry.call_all([(c.id, c.function.name, c.function.arguments) for c in calls],
-                                                round_, listener)
-            steps.extend(tool_steps)
-            started = time.perf_counter()
-            raw = self.runs.with_raw_response.submit_tool_outputs(
-                run.id, thread_id=thread_id,
-                tool_outputs=[{"tool_call_id": s.call_id, "output": s.output} for s in tool_steps])
-            run, hint = raw.parse(), _poll_hint(raw.headers, hint)
-        messages = self.client.beta.threads.messages.list(thread_id, run_id=run.id, order="desc", limit=20)
-        answer = ""
-        for message in messages.data:
-            if message.role == "assistant":
-                answer = "\n".join(b.text.value for b in message.content if b.type == "text").strip()
-                break
-        if not answer:
-            raise EngineError("The run completed without an assistant message; try asking again.")
-        model_steps = self._model_steps(thread_id, run.id, round_durations)
-        ordered = sorted([*model_steps, *steps], key=lambda s: (s.round, isinstance(s, ModelStep) is False))
-        return Answer(answer, tuple(ordered), thread_id, self.name, self.settings.model)
+    def commit(self, answer: str) -> None:
+        pass   # the thread already holds the turn
 
-    def _model_steps(self, thread_id: str, run_id: str, durations: list[float]) -> list[ModelStep]:
-        """One ModelStep per run step (each is one model round), with the step's token usage."""
-        run_steps = self.runs.steps.list(run_id, thread_id=thread_id, order="asc", limit=100).data
-        result = []
-        for i, step in enumerate(run_steps, start=1):
-            calls = len(step.step_details.tool_calls) if step.step_details.type == "tool_calls" else 0
-            usage = step.usage
-            result.append(ModelStep(i, durations[i - 1] if i <= len(durations) else 0.0,
-                                    usage.prompt_tokens if usage else None,
-                                    usage.completion_tokens if usage else None, calls))
-        return result
+    def discard(self) -> None:
+        with openai_errors(self.settings):
+            self.m.client.beta.threads.delete(self.ref)
+
+    def round_usage(self) -> list[Usage] | None:
+        """One entry per run step (each is one model round), with the step's token usage."""
+        if self.run is None:
+            return None
+        with openai_errors(self.settings):
+            steps = self.m.runs.steps.list(self.run.id, thread_id=self.ref, order="asc", limit=100).data
+        return [Usage(s.usage.prompt_tokens, s.usage.completion_tokens) if s.usage else Usage() for s in steps]
 
 
 def _poll_hint(headers: Any, default: int = DEFAULT_POLL_MS) -> int:

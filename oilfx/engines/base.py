@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
+
+from oilfx.tool_types import ToolListener, ToolStep
+
+__all__ = ["Answer", "Engine", "EngineError", "EngineState", "ModelStep", "NullListener", "Step", "ToolStep",
+           "TurnListener"]
 
 
 class EngineError(Exception):
     """A turn could not produce an answer. `str(e)` is a short, specific sentence fit for the user
     ("OpenAI returned HTTP 500 twice; try again in a minute", "run ended 'expired' (server_error: ...)")."""
-
-
-@dataclass(frozen=True)
-class ToolStep:
-    """One tool call: what the model asked for and what it got back."""
-
-    round: int
-    call_id: str
-    name: str
-    arguments: str            # raw JSON text as the model sent it
-    output: str               # the text sent back to the model (JSON)
-    ok: bool                  # False: unknown tool, bad arguments, or a data failure
-    duration_ms: float
-    data: dict[str, Any] = field(default_factory=dict)  # structured result (quotes, sources) for rendering
 
 
 @dataclass(frozen=True)
@@ -34,6 +25,8 @@ class ModelStep:
     input_tokens: int | None = None
     output_tokens: int | None = None
     tool_calls: int = 0
+    reasoning_tokens: int | None = None   # part of output_tokens, spent thinking (None: the API does not say)
+    cached_tokens: int | None = None      # part of input_tokens, served from the prompt cache
 
 
 Step = ToolStep | ModelStep
@@ -56,12 +49,8 @@ class Answer:
         return tuple(s for s in self.steps if isinstance(s, ModelStep))
 
 
-class TurnListener(Protocol):
+class TurnListener(ToolListener, Protocol):
     """Optional progress callbacks, called from the engine's thread(s). All may be no-ops."""
-
-    def tool_started(self, call_id: str, name: str, arguments: str) -> None: ...
-
-    def tool_finished(self, step: ToolStep) -> None: ...
 
     def text_delta(self, delta: str) -> None: ...
 

@@ -1,22 +1,25 @@
-"""Chat Completions with tools, for any OpenAI-compatible server (Ollama, vLLM, llama.cpp, LiteLLM).
+"""The Chat Completions adapter, for any OpenAI-compatible server (Ollama, vLLM, llama.cpp, LiteLLM).
 
-The server keeps nothing: oilfx keeps the history (EngineState.load/save_history), trimmed to a budget.
+The server keeps nothing: oilfx keeps the history (EngineState.load/save_history), trimmed to a budget, and saves
+a turn only once it is answered, so a failed turn leaves no call without its output. Requests hold no server
+state, so the SDK's own retry may resend them.
 """
 
 from __future__ import annotations
 
 import json
-import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import openai
 
 from oilfx.config import Settings
-from oilfx.engines.base import Answer, EngineError, EngineState, ModelStep, NullListener, Step, TurnListener
+from oilfx.engines.base import EngineError, EngineState, TurnListener
 from oilfx.engines.client import make_client, openai_errors
 from oilfx.engines.instructions import INSTRUCTIONS
+from oilfx.engines.items import Finish, FunctionCall, FunctionOutput, InputItem, ModelResponse, Usage, UserMessage
 from oilfx.engines.memory import MemoryState
 from oilfx.tools import ToolRegistry
 
@@ -27,10 +30,9 @@ HISTORY_BUDGET_CHARS = 24_000
 @dataclass
 class _Reply:
     content: str = ""
-    calls: list[tuple[str, str, str]] = field(default_factory=list)   # (id, name, arguments)
+    calls: list[FunctionCall] = field(default_factory=list)
     finish_reason: str | None = None
-    input_tokens: int | None = None
-    output_tokens: int | None = None
+    usage: Usage = field(default_factory=Usage)
 
 
 def trim_history(messages: list[dict[str, Any]], budget: int = HISTORY_BUDGET_CHARS) -> list[dict[str, Any]]:
@@ -42,70 +44,80 @@ def trim_history(messages: list[dict[str, Any]], budget: int = HISTORY_BUDGET_CH
     return []
 
 
-class ChatEngine:
+class ChatModel:
     name = "chat"
 
     def __init__(self, settings: Settings, registry: ToolRegistry, state: EngineState | None = None,
                  client: openai.OpenAI | None = None, stream: bool = False) -> None:
-        self.settings, self.registry, self.stream = settings, registry, stream
+        self.settings, self.stream = settings, stream
         self.state = state if state is not None else MemoryState()
         self.client = client or make_client(settings)
-        self._tools = registry.chat_tools()  # sent as extra_body: see ResponsesEngine (the SDK's deep walk)
+        self.tools = registry.chat_tools()  # sent as extra_body: see ResponsesModel (the SDK's deep walk)
 
-    def ask(self, text: str, conversation: str | None = None, listener: TurnListener | None = None) -> Answer:
-        listener = listener or NullListener()
-        conversation = conversation or f"chat_{uuid.uuid4().hex}"
-        history = trim_history(self.state.load_history(conversation))
-        turn: list[dict[str, Any]] = [{"role": "user", "content": text}]
-        steps: list[Step] = []
-        with openai_errors(self.settings):
-            for round_ in range(1, self.settings.max_tool_rounds + 2):
-                last = round_ > self.settings.max_tool_rounds
-                started = time.perf_counter()
-                reply = self._complete(listener, model=self.settings.model,
-                                       messages=(),  # required by the SDK's signature; the real list is in extra_body
-                                       extra_body={"tools": self._tools, "messages": [
-                                           {"role": "system", "content": INSTRUCTIONS}, *history, *turn]},
-                                       tool_choice="none" if last else "auto")
-                calls = reply.calls
-                steps.append(ModelStep(round_, (time.perf_counter() - started) * 1000, reply.input_tokens,
-                                       reply.output_tokens, len(calls)))
-                if not calls:
-                    answer = reply.content.strip()
-                    if not answer:
-                        reason = reply.finish_reason
-                        raise EngineError(f"The model finished without an answer (finish_reason '{reason}').")
-                    turn.append({"role": "assistant", "content": answer})
-                    self.state.save_history(conversation, trim_history(history + turn))
-                    return Answer(answer, tuple(steps), conversation, self.name, self.settings.model)
-                if last:
-                    break
-                turn.append({"role": "assistant", "content": reply.content or None,
-                             "tool_calls": [{"id": call_id, "type": "function",
-                                             "function": {"name": name, "arguments": arguments}}
-                                            for call_id, name, arguments in calls]})
-                tool_steps = self.registry.call_all(calls, round_, listener)
-                steps.extend(tool_steps)
-                turn.extend({"role": "tool", "tool_call_id": s.call_id, "content": s.output} for s in tool_steps)
-        raise EngineError(f"The model kept asking for tools after {self.settings.max_tool_rounds} rounds; "
-                          "stopped without an answer.")
+    def open(self, conversation: str | None) -> ChatConversation:
+        ref = conversation or f"chat_{uuid.uuid4().hex}"
+        return ChatConversation(self, ref, conversation is None, trim_history(self.state.load_history(ref)))
+
+
+class ChatConversation:
+    def __init__(self, model: ChatModel, ref: str, created: bool, history: list[dict[str, Any]]) -> None:
+        self.m, self.ref, self.created, self.history = model, ref, created, history
+        self.turn: list[dict[str, Any]] = []
+
+    def repair(self, known: Sequence[FunctionOutput] = ()) -> int:
+        return 0   # only answered turns are saved: the stored history has no call without its output
+
+    def send(self, items: Sequence[InputItem], last: bool, listener: TurnListener) -> ModelResponse:
+        for item in items:
+            self.turn.append({"role": "user", "content": item.text} if isinstance(item, UserMessage) else
+                             {"role": "tool", "tool_call_id": item.call_id, "content": item.output})
+        settings = self.m.settings
+        with openai_errors(settings):
+            reply = self._complete(listener, model=settings.model,
+                                   messages=(),  # required by the SDK's signature; the real list is in extra_body
+                                   extra_body={"tools": self.m.tools, "messages": [
+                                       {"role": "system", "content": INSTRUCTIONS}, *self.history, *self.turn]},
+                                   tool_choice="none" if last else "auto",
+                                   max_completion_tokens=settings.max_output_tokens)
+        if reply.finish_reason == "length":   # llama-server ends every uncapped final round this way
+            return ModelResponse(Finish.LENGTH, usage=reply.usage, detail="finish_reason 'length'")
+        if reply.finish_reason == "content_filter":
+            return ModelResponse(Finish.FAILED, usage=reply.usage,
+                                 detail="the server filtered the answer (finish_reason 'content_filter')")
+        if not reply.calls:
+            return ModelResponse(Finish.DONE, text=reply.content, usage=reply.usage)
+        self.turn.append({"role": "assistant", "content": reply.content or None,
+                          "tool_calls": [{"id": c.call_id, "type": "function",
+                                          "function": {"name": c.name, "arguments": c.arguments}}
+                                         for c in reply.calls]})
+        return ModelResponse(Finish.TOOL_CALLS, tuple(reply.calls), usage=reply.usage)
+
+    def commit(self, answer: str) -> None:
+        self.turn.append({"role": "assistant", "content": answer})
+        self.m.state.save_history(self.ref, trim_history(self.history + self.turn))
+
+    def discard(self) -> None:
+        pass   # nothing was saved
+
+    def round_usage(self) -> list[Usage] | None:
+        return None
 
     def _complete(self, listener: TurnListener, **request: Any) -> _Reply:
-        if not self.stream:
-            completion = self.client.chat.completions.create(**request)
+        client = self.m.client
+        if not self.m.stream:
+            completion = client.chat.completions.create(**request)
             if not completion.choices:
                 raise EngineError("The chat server returned no choices; try again.")
-            choice, usage = completion.choices[0], completion.usage
-            calls = [(c.id, c.function.name, c.function.arguments) for c in choice.message.tool_calls or []
-                     if c.type == "function"]
-            return _Reply(choice.message.content or "", calls, choice.finish_reason,
-                          usage.prompt_tokens if usage else None, usage.completion_tokens if usage else None)
+            choice = completion.choices[0]
+            calls = [FunctionCall(c.id, c.function.name, c.function.arguments)
+                     for c in choice.message.tool_calls or [] if c.type == "function"]
+            return _Reply(choice.message.content or "", calls, choice.finish_reason, _usage(completion.usage))
         reply, parts, calls = _Reply(), [], {}
-        chunks = self.client.chat.completions.create(stream=True, stream_options={"include_usage": True}, **request)
+        chunks = client.chat.completions.create(stream=True, stream_options={"include_usage": True}, **request)
         with chunks:
             for chunk in chunks:
                 if chunk.usage:
-                    reply.input_tokens, reply.output_tokens = chunk.usage.prompt_tokens, chunk.usage.completion_tokens
+                    reply.usage = _usage(chunk.usage)
                 for choice in chunk.choices:
                     if choice.delta.content:
                         parts.append(choice.delta.content)
@@ -118,5 +130,13 @@ class ChatEngine:
                             call["arguments"] += delta.function.arguments or ""
                     reply.finish_reason = choice.finish_reason or reply.finish_reason
         reply.content = "".join(parts)
-        reply.calls = [(c["id"], c["name"], c["arguments"]) for _, c in sorted(calls.items())]
+        reply.calls = [FunctionCall(c["id"], c["name"], c["arguments"]) for _, c in sorted(calls.items())]
         return reply
+
+
+def _usage(u: Any) -> Usage:
+    if u is None:
+        return Usage()
+    details, prompt = u.completion_tokens_details, u.prompt_tokens_details
+    return Usage(u.prompt_tokens, u.completion_tokens, details.reasoning_tokens if details else None,
+                 prompt.cached_tokens if prompt else None)

@@ -22,7 +22,12 @@ def make_client(settings: Settings) -> openai.OpenAI:
                          timeout=settings.openai_timeout, max_retries=settings.openai_max_retries)
 
 
-def _detail(e: openai.APIStatusError) -> str:
+def endpoint(settings: Settings, path: str) -> str:
+    """The URL a request went to, for errors that must name it."""
+    return f"{(settings.openai_base_url or 'https://api.openai.com/v1').rstrip('/')}/{path}"
+
+
+def detail(e: openai.APIStatusError) -> str:
     body = e.body if isinstance(e.body, dict) else {}
     message = str(body.get("message") or e.message)
     code = body.get("code") or body.get("type")
@@ -39,11 +44,11 @@ def describe(e: openai.OpenAIError, settings: Settings) -> str:
         where = settings.openai_base_url or "the OpenAI API"
         return f"Could not connect to {where}{tries}; check OPENAI_BASE_URL and the network."
     if isinstance(e, openai.AuthenticationError):
-        return f"OpenAI rejected the API key (HTTP 401, {_detail(e)}); check OPENAI_API_KEY."
+        return f"OpenAI rejected the API key (HTTP 401, {detail(e)}); check OPENAI_API_KEY."
     if isinstance(e, openai.RateLimitError):
-        return f"OpenAI is rate limiting us (HTTP 429{tries}, {_detail(e)}); try again in a minute."
+        return f"OpenAI is rate limiting us (HTTP 429{tries}, {detail(e)}); try again in a minute."
     if isinstance(e, openai.APIStatusError):
-        return f"OpenAI returned HTTP {e.status_code}{tries if e.status_code >= 500 else ''} ({_detail(e)})."
+        return f"OpenAI returned HTTP {e.status_code}{tries if e.status_code >= 500 else ''} ({detail(e)})."
     return f"OpenAI client error: {e}"
 
 

@@ -1,89 +1,129 @@
-"""The default engine: OpenAI Responses API with one Conversation per oilfx conversation."""
+"""The default engine's adapter: OpenAI Responses API with one Conversation per oilfx conversation.
+
+Every request that changes the Conversation goes through retry.stateful (no blind replays); before each turn the
+loop asks `repair` to close calls an earlier failure left without outputs.
+"""
 
 from __future__ import annotations
 
-import json
-import logging
-import time
+from collections.abc import Sequence
 from typing import Any
 
 import openai
 
 from oilfx.config import Settings
-from oilfx.engines.base import Answer, EngineError, EngineState, ModelStep, NullListener, Step, TurnListener
-from oilfx.engines.client import make_client, openai_errors
+from oilfx.engines.base import EngineError, EngineState, TurnListener
+from oilfx.engines.client import detail, endpoint, make_client, openai_errors
 from oilfx.engines.instructions import INSTRUCTIONS
+from oilfx.engines.items import (
+    INTERRUPTED,
+    Finish,
+    FunctionCall,
+    FunctionOutput,
+    InputItem,
+    ModelResponse,
+    Usage,
+    UserMessage,
+)
+from oilfx.engines.retry import stateful
 from oilfx.tools import ToolRegistry
 
-log = logging.getLogger(__name__)
+ITEMS_PER_CREATE = 20   # conversations.items.create takes at most 20 items a request
 
 
-class ResponsesEngine:
+class ResponsesModel:
     name = "responses"
 
     def __init__(self, settings: Settings, registry: ToolRegistry, state: EngineState | None = None,
                  client: openai.OpenAI | None = None, stream: bool = False) -> None:
-        self.settings, self.registry, self.stream = settings, registry, stream
+        self.settings, self.stream = settings, stream
         self.client = client or make_client(settings)
+        self.once = self.client.with_options(max_retries=0)   # for stateful requests: see retry.py
         # Tools and input items go as extra_body, which the SDK merges into the JSON as is: typed params are
         # deep-walked against its TypedDicts on every call (~1-3 ms of CPU a round, most of the bot's CPU per turn).
-        self._tools = registry.responses_tools()
+        self.tools = registry.responses_tools()
 
-    def ask(self, text: str, conversation: str | None = None, listener: TurnListener | None = None) -> Answer:
+    def open(self, conversation: str | None) -> ResponsesConversation:
+        if conversation is not None:
+            return ResponsesConversation(self, conversation, created=False)
         with openai_errors(self.settings):
-            if conversation is None:
-                conversation = self.client.conversations.create(metadata={"app": "oilfx"}).id
-        pending: list[dict[str, Any]] = [{"role": "user", "content": text}]
-        try:
-            return self._turn(conversation, pending, listener or NullListener())
-        except EngineError:
-            # The conversation holds the model's function calls; unless their outputs reach it, every later
-            # turn in this conversation is refused ("No tool output found for function call ...").
-            self._close_calls(conversation, [item for item in pending if item.get("type") == "function_call_output"])
-            raise
+            try:
+                ref = self.client.conversations.create(metadata={"app": "oilfx"}).id
+            except openai.NotFoundError as e:
+                raise EngineError(f"{endpoint(self.settings, 'conversations')} answered HTTP 404 ({detail(e)}): "
+                                  "this server has no Conversations API, which the responses engine needs; "
+                                  "set OILFX_ENGINE=chat.") from e
+        return ResponsesConversation(self, ref, created=True)
 
-    def _turn(self, conversation: str, pending: list[dict[str, Any]], listener: TurnListener) -> Answer:
-        """`pending` holds the items the next request sends; it is updated in place for ask()'s clean-up."""
-        steps: list[Step] = []
+
+class ResponsesConversation:
+    def __init__(self, model: ResponsesModel, ref: str, created: bool) -> None:
+        self.m, self.ref, self.created = model, ref, created
+        self.settings = model.settings
+        self.since: str | None = None   # the newest item before this turn's requests: where lost attempts land
+
+    # -- repair: calls without outputs
+    def _dangling(self) -> list[str]:
+        """Call ids without an output, newest turn first back to the last finished answer."""
+        outputs: set[str] = set()
+        dangling: list[str] = []
+        newest = None
+        for item in self.m.client.conversations.items.list(self.ref, order="desc", limit=20):
+            newest = newest or item.id
+            if item.type == "function_call_output":
+                outputs.add(item.call_id)
+            elif item.type == "function_call" and item.call_id not in outputs:
+                dangling.append(item.call_id)
+            elif item.type == "message" and item.role == "assistant" and item.phase != "commentary":
+                break   # a finished answer: everything before it was closed when that turn went on
+        self.since = newest
+        return dangling[::-1]
+
+    def repair(self, known: Sequence[FunctionOutput] = ()) -> int:
+        outputs = {o.call_id: o.output for o in known}
         with openai_errors(self.settings):
-            for round_ in range(1, self.settings.max_tool_rounds + 2):
-                last = round_ > self.settings.max_tool_rounds
-                started = time.perf_counter()
-                response = self._create(listener, model=self.settings.model, instructions=INSTRUCTIONS,
-                                        conversation=conversation, extra_body={"tools": self._tools, "input": pending},
-                                        parallel_tool_calls=True,
-                                        tool_choice="none" if last else "auto")
-                _check_status(response)
-                calls = [item for item in response.output if item.type == "function_call"]
-                usage = response.usage
-                steps.append(ModelStep(round_, (time.perf_counter() - started) * 1000,
-                                       usage.input_tokens if usage else None,
-                                       usage.output_tokens if usage else None, len(calls)))
-                if not calls:
-                    answer = response.output_text.strip()
-                    if not answer:
-                        raise EngineError("The model finished without writing an answer; try asking again.")
-                    return Answer(answer, tuple(steps), conversation, self.name, self.settings.model)
-                if last:
-                    stop = json.dumps({"error": "stopped: too many tool rounds in one turn"})
-                    pending[:] = [{"type": "function_call_output", "call_id": c.call_id, "output": stop}
-                                  for c in calls]
-                    break
-                tool_steps = self.registry.call_all([(c.call_id, c.name, c.arguments) for c in calls], round_,
-                                                    listener)
-                steps.extend(tool_steps)
-                pending[:] = [{"type": "function_call_output", "call_id": s.call_id, "output": s.output}
-                              for s in tool_steps]
-        raise EngineError(f"The model kept asking for tools after {self.settings.max_tool_rounds} rounds; "
-                          "stopped without an answer.")
+            dangling = self._dangling()
+            for start in range(0, len(dangling), ITEMS_PER_CREATE):
+                batch = dangling[start:start + ITEMS_PER_CREATE]
+                items = [{"type": "function_call_output", "call_id": c, "output": outputs.get(c, INTERRUPTED)}
+                         for c in batch]
+                stateful(self.settings, lambda items=items: self._add(items),
+                         lambda batch=batch: True if not set(batch) & set(self._dangling()) else None)
+        return len(dangling)
 
-    def _create(self, listener: TurnListener, **request: Any) -> Any:
-        if not self.stream:
-            return self.client.responses.create(**request)
-        response = None
-        with self.client.responses.create(stream=True, **request) as events:
+    def _add(self, items: list[dict[str, Any]]) -> bool:
+        added = self.m.once.conversations.items.create(self.ref, items=items)
+        if added.data:
+            self.since = added.data[-1].id
+        return True
+
+    # -- one round
+    def send(self, items: Sequence[InputItem], last: bool, listener: TurnListener) -> ModelResponse:
+        request = {"model": self.settings.model, "instructions": INSTRUCTIONS, "conversation": self.ref,
+                   "extra_body": {"tools": self.m.tools, "input": [_input(i) for i in items]},
+                   "parallel_tool_calls": True, "tool_choice": "none" if last else "auto",
+                   "max_output_tokens": self.settings.max_output_tokens,
+                   "truncation": "auto"}   # a Conversation past the context window drops its oldest items
+        with openai_errors(self.settings):
+            return stateful(self.settings, lambda: self._create(listener, request), lambda: self._landed(items))
+
+    def _create(self, listener: TurnListener, request: dict[str, Any]) -> ModelResponse:
+        response = self._stream(listener, request) if self.m.stream else self.m.once.responses.create(**request)
+        if response.conversation is None:
+            # LiteLLM's /v1/responses, llama.cpp: they drop `conversation`, so the next round has no calls to
+            # match its outputs and the model seems to loop.
+            raise EngineError(f"{endpoint(self.settings, 'responses')} ignored 'conversation' (its response names "
+                              "none): this server keeps no Conversations, which the responses engine needs; "
+                              "set OILFX_ENGINE=chat.")
+        return read_response(response)
+
+    def _stream(self, listener: TurnListener, request: dict[str, Any]) -> Any:
+        response, commentary = None, set()
+        with self.m.once.responses.create(stream=True, **request) as events:
             for event in events:
-                if event.type == "response.output_text.delta":
+                if event.type == "response.output_item.added" and getattr(event.item, "phase", None) == "commentary":
+                    commentary.add(event.item.id)
+                elif event.type == "response.output_text.delta" and event.item_id not in commentary:
                     listener.text_delta(event.delta)
                 elif event.type in ("response.completed", "response.incomplete", "response.failed"):
                     response = event.response
@@ -93,23 +133,61 @@ class ResponsesEngine:
             raise EngineError("The response stream ended before the response was complete; try again.")
         return response
 
-    def _close_calls(self, conversation: str, outputs: list[dict[str, Any]]) -> None:
-        if not outputs:
-            return
-        try:
-            self.client.conversations.items.create(conversation, items=outputs)
-        except openai.OpenAIError as e:
-            log.warning("could not hand %d tool output(s) to %s after a failed turn: %s", len(outputs),
-                        conversation, e)
+    def _landed(self, items: Sequence[InputItem]) -> ModelResponse | None:
+        """What a lost attempt left in the Conversation: its output items, if its input is there."""
+        after = {"after": self.since} if self.since else {}
+        new = list(self.m.client.conversations.items.list(self.ref, order="asc", limit=100, **after))
+        first = items[0]
+        found = None
+        for i, item in enumerate(new):
+            if (isinstance(first, FunctionOutput) and item.type == "function_call_output"
+                    and item.call_id == first.call_id) or (
+                    isinstance(first, UserMessage) and item.type == "message" and item.role == "user"
+                    and "".join(getattr(p, "text", "") or "" for p in item.content) == first.text):
+                found = i
+        if found is None:
+            return None
+        produced = new[found + 1:]
+        calls = tuple(FunctionCall(i.call_id, i.name, i.arguments) for i in produced if i.type == "function_call")
+        text = "".join(p.text for i in produced if i.type == "message" and i.role == "assistant"
+                       and i.phase != "commentary" for p in i.content if p.type == "output_text")
+        if not calls and not text:
+            return None     # still running (the resend meets conversation_locked and waits) or left nothing
+        return ModelResponse(Finish.TOOL_CALLS if calls else Finish.DONE, calls, text)
+
+    def commit(self, answer: str) -> None:
+        pass   # the Conversation already holds the turn
+
+    def discard(self) -> None:
+        with openai_errors(self.settings):
+            self.m.client.conversations.delete(self.ref)
+
+    def round_usage(self) -> list[Usage] | None:
+        return None
 
 
-def _check_status(response: Any) -> None:
+def _input(item: InputItem) -> dict[str, Any]:
+    if isinstance(item, UserMessage):
+        return {"role": "user", "content": item.text}
+    return {"type": "function_call_output", "call_id": item.call_id, "output": item.output}
+
+
+def read_response(response: Any) -> ModelResponse:
+    calls = tuple(FunctionCall(o.call_id, o.name, o.arguments) for o in response.output if o.type == "function_call")
+    # Not response.output_text: that joins every message, and a newer model's "commentary" (its preamble
+    # before tool calls) is not the answer.
+    text = "".join(part.text for o in response.output if o.type == "message" and o.phase != "commentary"
+                   for part in o.content if part.type == "output_text")
+    u = response.usage
+    usage = Usage(u.input_tokens, u.output_tokens, u.output_tokens_details.reasoning_tokens,
+                  u.input_tokens_details.cached_tokens) if u else Usage()
     status = response.status
-    if status in (None, "completed"):
-        return
     if status == "incomplete":
         reason = response.incomplete_details.reason if response.incomplete_details else "unknown reason"
-        raise EngineError(f"The response ended 'incomplete' ({reason}).")
-    error = response.error
-    detail = f" ({error.code}: {error.message})" if error else ""
-    raise EngineError(f"The response ended '{status}'{detail}.")
+        finish = Finish.LENGTH if reason == "max_output_tokens" else Finish.FAILED
+        return ModelResponse(finish, calls, "", usage, f"the response ended 'incomplete' ({reason})")
+    if status not in (None, "completed"):
+        error = response.error
+        why = f" ({error.code}: {error.message})" if error else ""
+        return ModelResponse(Finish.FAILED, calls, "", usage, f"the response ended '{status}'{why}")
+    return ModelResponse(Finish.TOOL_CALLS if calls else Finish.DONE, calls, text, usage)
