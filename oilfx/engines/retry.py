@@ -27,6 +27,12 @@ def is_locked(e: BaseException | None) -> bool:
     return isinstance(e, openai.APIStatusError) and e.code == LOCKED
 
 
+def is_overtaken(e: BaseException | None) -> bool:
+    """A resend refused because our lost attempt landed after `landed()` looked (its calls have no outputs yet):
+    looking again finds it."""
+    return isinstance(e, openai.BadRequestError) and "No tool output found" in str(e.message)
+
+
 def is_transient(e: BaseException | None) -> bool:
     """The SDK's own rule (_base_client._should_retry): connection errors, timeouts, 408/409/429/5xx."""
     if isinstance(e, openai.APIConnectionError):
@@ -63,6 +69,8 @@ def stateful(settings: Settings, send: Callable[[], T], landed: Callable[[], T |
 
     def stop(state: tenacity.RetryCallState) -> bool:
         e = state.outcome.exception() if state.outcome else None
+        if is_overtaken(e):
+            return not failures   # only a resend can be overtaken by its own lost attempt
         if is_locked(e):
             locked_since[:] = locked_since or [time.monotonic()]
             return time.monotonic() - locked_since[0] > settings.openai_timeout
@@ -73,11 +81,12 @@ def stateful(settings: Settings, send: Callable[[], T], landed: Callable[[], T |
         e = state.outcome.exception() if state.outcome else None
         if (hint := _hint(e)) is not None:
             return hint
-        if is_locked(e):  # the other request is one model round: poll it briskly
+        if is_locked(e) or is_overtaken(e):  # the other request is one model round: poll it briskly
             return min(0.05 * 2 ** min(state.attempt_number, 5), 1.0)
         return min(0.5 * 2 ** (len(failures) - 1), 8.0) * (1 - 0.25 * random.random())
 
-    retrying = tenacity.Retrying(retry=tenacity.retry_if_exception(lambda e: is_transient(e) or is_locked(e)),
+    retrying = tenacity.Retrying(retry=tenacity.retry_if_exception(
+        lambda e: is_transient(e) or is_locked(e) or is_overtaken(e)),
                                  stop=stop, wait=wait, reraise=True)
     try:
         for attempt in retrying:

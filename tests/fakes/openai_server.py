@@ -29,7 +29,8 @@ Server-wide switches: `outage = True`: rounds carrying tool outputs, items.creat
 cancels answer 500 (an outage starting after the model asked for tools); `conversations_api = False`: no
 /v1/conversations (404 "File Not Found", llama.cpp); `keeps_conversations = False`: `conversation` is ignored
 and the response names none (LiteLLM's /v1/responses).
-`fake.latency` (seconds) is added to every model round (benchmarks). `fake.requests` records every request.
+`fake.latency` (seconds) is added to every model round (benchmarks). `fake.requests` records every request (a
+refused one with its error under "refused").
 `fake.async_runs = True`: an Assistants run spends `latency` queued/in_progress, as the real API does (runs.create
 and submit_tool_outputs answer at once; polls see the run active until then), instead of inside the HTTP call.
 """
@@ -179,9 +180,9 @@ class FakeOpenAI(ResponsesFake, AssistantsFake, ChatFake):
             body = json.loads(raw) if raw else {}
         except ValueError:
             body = None
+        record = {"method": method, "path": url.path, "query": query, "headers": lower, "body": body}
         with self._lock:
-            self.requests.append({"method": method, "path": url.path, "query": query, "headers": lower,
-                                  "body": body})
+            self.requests.append(record)
         try:
             if body is None:
                 raise FakeError(400, "We could not parse the JSON body of your request.")
@@ -189,6 +190,7 @@ class FakeOpenAI(ResponsesFake, AssistantsFake, ChatFake):
                 raise FakeError(401, "You didn't provide an API key.", code="missing_api_key")
             return self._route(method, url.path, query, lower, body)
         except FakeError as e:
+            record["refused"] = e.body()["error"]   # what the tests check the engine met and got past
             return e.status, e.headers, e.body()
 
     def _route(self, method: str, path: str, query: dict[str, str], headers: dict[str, str],
