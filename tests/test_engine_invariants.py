@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import openai
 import pytest
 
 from oilfx.config import ConfigError, load_settings
@@ -179,8 +180,9 @@ def test_repair_closes_dangling_calls_in_batches_of_20(pages_server: PagesServer
     first = engine.ask(SEED_QUESTION)
     dangling = [{"type": "function_call", "call_id": f"call_dead{i}", "name": "oil_price", "arguments": "{}"}
                 for i in range(25)]
+    client = openai.OpenAI(api_key="sk-test-0000000000", base_url=fake_openai.base_url)
     for start in (0, 20):
-        engine.model.client.conversations.items.create(first.conversation, items=dangling[start:start + 20])
+        client.conversations.items.create(first.conversation, items=dangling[start:start + 20])
     answer = engine.ask(SEED_QUESTION, first.conversation)
     assert EXPECTED in answer.text
     posts = [r["body"]["items"] for r in fake_openai.requests if r["method"] == "POST"
