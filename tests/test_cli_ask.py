@@ -42,6 +42,8 @@ def test_ask_answers_with_the_exact_figure_and_steps(env: dict[str, str], engine
     tools = [line for line in lines if line.startswith("tool ")]
     assert [line.split()[5].split("(")[0] for line in tools] == ["oil_price", "usd_krw", "oil_price_krw"]
     assert sum(line.startswith("model ") for line in lines) == 3 and "tokens" in result.stdout
+    if engine != "assistants":  # run steps carry no token details
+        assert "cached" in result.stdout and "reasoning" in result.stdout
     assert "Traceback" not in result.stderr and engine in result.stderr
 
 
@@ -69,6 +71,8 @@ def test_ask_keeps_the_assistant_across_runs(env: dict[str, str], fake_openai: F
     ({}, f"{SEED_QUESTION} [fake:500]", "HTTP 500"),
     ({"OPENAI_API_KEY": ""}, SEED_QUESTION, "OPENAI_API_KEY"),
     ({"OILFX_ENGINE": "assistants"}, f"{SEED_QUESTION} [fake:expired]", "'expired'"),
+    # llama-server ended every final round `length`: the cut-off text was printed with exit 0
+    ({"OILFX_ENGINE": "chat"}, f"{SEED_QUESTION} [fake:length]", "The answer was cut off (finish_reason 'length')"),
 ])
 def test_ask_errors_are_one_paragraph_and_exit_1(env: dict[str, str], extra: dict[str, str], text: str,
                                                  expected: str) -> None:

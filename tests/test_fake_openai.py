@@ -210,3 +210,102 @@ def test_chat_stream_rebuilds_tool_calls_and_text(client: openai.OpenAI) -> None
                                                  stream_options={"include_usage": True}))
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert "₩1" in text and chunks[-1].usage is not None and chunks[-1].usage.total_tokens > 0
+
+
+# -- the refusals and finishes the real API has, each with its real status, message and code
+
+def _conversation_with_calls(client: openai.OpenAI) -> tuple[str, list]:
+    conv = client.conversations.create()
+    first = client.responses.create(model="gpt-test", conversation=conv.id, input=QUESTION, tools=TOOLS)
+    return conv.id, [o for o in first.output if o.type == "function_call"]
+
+
+def test_outputs_must_answer_calls_and_calls_must_get_outputs(client: openai.OpenAI) -> None:
+    conv, calls = _conversation_with_calls(client)
+    with pytest.raises(openai.BadRequestError, match=f"No tool output found for function call {calls[0].call_id}"):
+        client.responses.create(model="gpt-test", conversation=conv, input="and brent?", tools=TOOLS)
+    with pytest.raises(openai.BadRequestError) as unknown:
+        client.responses.create(model="gpt-test", conversation=conv, tools=TOOLS, input=[
+            {"type": "function_call_output", "call_id": "call_never", "output": "{}"}])
+    assert unknown.value.body["message"] == "No tool call found for function call output with call_id call_never."
+    with pytest.raises(openai.BadRequestError, match="No tool call found"):
+        client.conversations.items.create(conv, items=[
+            {"type": "function_call_output", "call_id": "call_never", "output": "{}"}])
+    with pytest.raises(openai.BadRequestError) as long:
+        client.conversations.items.create(conv, items=[{"type": "message", "role": "user", "content": "x"}] * 21)
+    assert long.value.code == "array_above_max_length" and "maximum length 20" in long.value.message
+    client.conversations.items.create(conv, items=[
+        {"type": "function_call_output", "call_id": c.call_id, "output": "{}"} for c in calls])
+    assert client.responses.create(model="gpt-test", conversation=conv, input="and brent?", tools=TOOLS).output
+
+
+def test_a_conversation_is_locked_while_a_response_on_it_runs(client: openai.OpenAI,
+                                                              fake_openai: FakeOpenAI) -> None:
+    import threading
+
+    fake_openai.slow_seconds = 0.5
+    conv = client.conversations.create()
+    slow = threading.Thread(target=client.responses.create, kwargs={
+        "model": "gpt-test", "conversation": conv.id, "input": "WTI? [fake:slow]", "tools": TOOLS})
+    slow.start()
+    time.sleep(0.2)
+    once = client.with_options(max_retries=0)
+    with pytest.raises(openai.BadRequestError) as locked:
+        once.responses.create(model="gpt-test", conversation=conv.id, input="and brent?", tools=TOOLS)
+    with pytest.raises(openai.BadRequestError, match="currently operating on this conversation"):
+        once.conversations.items.create(conv.id, items=[{"type": "message", "role": "user", "content": "x"}])
+    slow.join()
+    assert locked.value.status_code == 400 and locked.value.code == "conversation_locked"
+    assert "Another process is currently operating on this conversation" in locked.value.message
+
+
+def test_tool_choice_none_and_undeclared_tools_are_honoured(client: openai.OpenAI) -> None:
+    none = client.responses.create(model="gpt-test", input=QUESTION, tools=TOOLS, tool_choice="none")
+    assert [o.type for o in none.output] == ["message"] and none.output_text == NO_TOOLS_ANSWER
+    only = client.responses.create(model="gpt-test", input=QUESTION, tools=TOOLS[:1])
+    assert [o.name for o in only.output] == ["oil_price"]
+    chat = client.chat.completions.create(model="gpt-test", messages=[{"role": "user", "content": QUESTION}],
+                                          tools=CHAT_TOOLS, tool_choice="none")
+    assert chat.choices[0].finish_reason == "stop" and not chat.choices[0].message.tool_calls
+
+
+def _to_answer(client: openai.OpenAI, marker: str, **extra: object) -> object:
+    first = client.responses.create(model="gpt-test", input=f"{QUESTION} {marker}", tools=TOOLS, **extra)
+    second = client.responses.create(model="gpt-test", previous_response_id=first.id, tools=TOOLS, **extra, input=[
+        {"type": "function_call_output", "call_id": o.call_id, "output": "{}"} for o in first.output
+        if o.type == "function_call"])
+    return client.responses.create(model="gpt-test", previous_response_id=second.id, tools=TOOLS, **extra, input=[
+        {"type": "function_call_output", "call_id": o.call_id, "output": KRW_OUTPUT} for o in second.output
+        if o.type == "function_call"])
+
+
+def test_incomplete_reasoning_and_commentary_responses(client: openai.OpenAI) -> None:
+    full = _to_answer(client, "")
+    cut = _to_answer(client, "[fake:length]")
+    assert cut.status == "incomplete" and cut.incomplete_details.reason == "max_output_tokens"
+    assert cut.output[-1].status == "incomplete" and full.output_text.startswith(cut.output_text)
+    assert len(cut.output_text) < len(full.output_text)
+    capped = _to_answer(client, "[fake:long]", max_output_tokens=16)
+    assert capped.status == "incomplete" and len(capped.output_text) == 16 * 4
+    thought = _to_answer(client, "[fake:reasoning]")
+    assert thought.output[0].type == "reasoning" and thought.usage.output_tokens_details.reasoning_tokens > 0
+    assert thought.usage.input_tokens_details.cached_tokens > 0
+    talk = client.responses.create(model="gpt-test", input=f"{QUESTION} [fake:commentary]", tools=TOOLS)
+    assert talk.output[0].type == "message" and talk.output[0].phase == "commentary"
+    assert [o.type for o in talk.output[1:]] == ["function_call", "function_call"]
+    chat = client.chat.completions.create(model="gpt-test", max_completion_tokens=16, tools=CHAT_TOOLS, messages=[
+        {"role": "user", "content": f"{QUESTION} [fake:long]"},
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "c1", "type": "function", "function": {"name": "oil_price_krw", "arguments": "{}"}}]},
+        {"role": "tool", "tool_call_id": "c1", "content": KRW_OUTPUT}])
+    assert chat.choices[0].finish_reason == "length" and len(chat.choices[0].message.content) == 16 * 4
+
+
+def test_servers_without_conversations(client: openai.OpenAI, fake_openai: FakeOpenAI) -> None:
+    fake_openai.conversations_api = False
+    with pytest.raises(openai.NotFoundError, match="File Not Found"):
+        client.conversations.create()
+    fake_openai.conversations_api, fake_openai.keeps_conversations = True, False
+    conv = client.conversations.create()
+    reply = client.responses.create(model="gpt-test", conversation=conv.id, input=QUESTION, tools=TOOLS)
+    assert reply.conversation is None and fake_openai.conversations[conv.id]["items"] == []

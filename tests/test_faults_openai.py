@@ -26,10 +26,10 @@ RESPONSES_CASES = {
     "503": "OpenAI returned HTTP 503 after 2 attempts",
     "reset": "Could not connect",
     "slow": f"did not answer within {TIMEOUT:g} s after 2 attempts",
-    "unknown_tool": "unknown tool",                   # the model is told, and says so
     "bad_json": "not valid JSON",
     "bad_args": "invalid arguments",
-    "loop": "kept asking for tools",
+    "loop": "no tools were available",               # the last round offers none (tool_choice "none")
+    "length": "The answer was cut off",               # never the cut-off text itself
 }
 ASSISTANTS_CASES = {
     "failed": "ended 'failed'",

@@ -78,6 +78,8 @@ def step_lines(answer: Answer) -> list[str]:
         if isinstance(step, ModelStep):
             tokens = (f"{step.input_tokens} in / {step.output_tokens} out tokens"
                       if step.input_tokens is not None else "tokens n/a")
+            if step.cached_tokens is not None or step.reasoning_tokens is not None:
+                tokens += f" ({step.cached_tokens or 0} cached, {step.reasoning_tokens or 0} reasoning)"
             lines.append(f"model  round {step.round}  {step.duration_ms:7.0f} ms  {tokens}  "
                          f"{step.tool_calls} tool call(s)")
         else:
