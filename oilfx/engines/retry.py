@@ -69,9 +69,9 @@ def stateful(settings: Settings, send: Callable[[], T], landed: Callable[[], T |
 
     def stop(state: tenacity.RetryCallState) -> bool:
         e = state.outcome.exception() if state.outcome else None
-        if is_overtaken(e):
-            return not failures   # only a resend can be overtaken by its own lost attempt
-        if is_locked(e):
+        if is_overtaken(e) and not failures:
+            return True   # only a resend can be overtaken by its own lost attempt: this one is a real refusal
+        if is_locked(e) or is_overtaken(e):
             locked_since[:] = locked_since or [time.monotonic()]
             return time.monotonic() - locked_since[0] > settings.openai_timeout
         failures.append(e)  # type: ignore[arg-type]
@@ -85,9 +85,8 @@ def stateful(settings: Settings, send: Callable[[], T], landed: Callable[[], T |
             return min(0.05 * 2 ** min(state.attempt_number, 5), 1.0)
         return min(0.5 * 2 ** (len(failures) - 1), 8.0) * (1 - 0.25 * random.random())
 
-    retrying = tenacity.Retrying(retry=tenacity.retry_if_exception(
-        lambda e: is_transient(e) or is_locked(e) or is_overtaken(e)),
-                                 stop=stop, wait=wait, reraise=True)
+    retryable = tenacity.retry_if_exception(lambda e: is_transient(e) or is_locked(e) or is_overtaken(e))
+    retrying = tenacity.Retrying(retry=retryable, stop=stop, wait=wait, reraise=True)
     try:
         for attempt in retrying:
             with attempt:
@@ -95,7 +94,7 @@ def stateful(settings: Settings, send: Callable[[], T], landed: Callable[[], T |
                     return found
                 return send()
     except openai.OpenAIError as e:
-        if is_locked(e) and failures:
+        if (is_locked(e) or is_overtaken(e)) and failures:
             raise failures[0] from e   # waited for our own lost attempt: report why it was lost
         raise
     raise AssertionError("unreachable: tenacity either returns or raises")
