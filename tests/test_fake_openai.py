@@ -285,6 +285,8 @@ def test_incomplete_reasoning_and_commentary_responses(client: openai.OpenAI) ->
     assert cut.status == "incomplete" and cut.incomplete_details.reason == "max_output_tokens"
     assert cut.output[-1].status == "incomplete" and full.output_text.startswith(cut.output_text)
     assert len(cut.output_text) < len(full.output_text)
+    with pytest.raises(openai.BadRequestError, match="Expected a value >= 16"):
+        client.responses.create(model="gpt-test", input=QUESTION, tools=TOOLS, max_output_tokens=15)
     capped = _to_answer(client, "[fake:long]", max_output_tokens=16)
     assert capped.status == "incomplete" and len(capped.output_text) == 16 * 4
     thought = _to_answer(client, "[fake:reasoning]")

@@ -101,6 +101,10 @@ class ResponsesFake:
         if conv_id and body.get("previous_response_id"):
             raise FakeError(400, "Cannot use 'previous_response_id' together with 'conversation'.",
                             param="previous_response_id")
+        cap = body.get("max_output_tokens")
+        if cap is not None and cap < 16:
+            raise FakeError(400, "Invalid 'max_output_tokens': integer below minimum value. Expected a value >= 16, "
+                            f"but got {cap} instead.", param="max_output_tokens", code="integer_below_min_value")
         new_items = self._normalise_input(body.get("input"))
         with self._lock:
             if conv_id:
