@@ -12,8 +12,8 @@ import pytest
 from oilfx.config import ConfigError, load_settings
 from oilfx.engines import EngineError, make_engine
 from oilfx.engines.memory import MemoryState
-from tests.fakes.openai_responses import REASONING_TOKENS
-from tests.fakes.openai_script import COMMENTARY
+from tests.fakes.openai_responses import REASONING_TOKENS, item_events
+from tests.fakes.openai_script import COMMENTARY, tokens
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.pages import PagesServer
 from tests.test_engines import ENGINES, EXPECTED, SEED_QUESTION, _registry, _settings
@@ -205,3 +205,17 @@ def test_a_server_without_conversations_is_named(pages_server: PagesServer, fake
     assert f"{fake_openai.base_url}/responses" in str(caught.value) and "OILFX_ENGINE=chat" in str(caught.value)
     assert "kept asking" not in str(caught.value)
     assert len([r for r in fake_openai.requests[before:] if r["path"] == "/v1/responses"]) == 1   # detected in round 1
+
+
+def test_a_thread_longer_than_the_context_window_still_answers(pages_server: PagesServer,
+                                                               fake_openai: FakeOpenAI) -> None:
+    fake_openai.context_window = 1500   # a few turns of this bot (tool outputs are ~1 kB of JSON each)
+    settings = _settings(pages_server, fake_openai, "responses")
+    engine = make_engine(settings, _registry(settings), MemoryState())
+    conversation = None
+    for _ in range(4):
+        answer = engine.ask(SEED_QUESTION, conversation)
+        assert EXPECTED in answer.text
+        conversation = answer.conversation
+    assert tokens(item_events(fake_openai.conversations[conversation]["items"])) > fake_openai.context_window
+    assert not _refused(fake_openai, "context_length_exceeded")

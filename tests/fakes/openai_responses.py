@@ -64,6 +64,7 @@ class ResponsesFake:
         outage: bool
         late_seconds: float
         late_done: set[str]
+        context_window: int
 
         def _id(self, prefix: str) -> str: ...
 
@@ -139,6 +140,11 @@ class ResponsesFake:
                  history: list[dict[str, Any]], new_items: list[dict[str, Any]]) -> tuple[Any, bool]:
         transcript = history + new_items
         events = item_events(transcript)
+        while tokens(events) > self.context_window:
+            if body.get("truncation") != "auto":
+                raise FakeError(400, "Your input exceeds the context window of this model. Please adjust your "
+                                "input and try again.", param="input", code="context_length_exceeded")
+            events = events[1:]   # "auto": the oldest items are dropped from what the model sees
         mode = self._mode(events)
         self._model_round(mode, headers, body, after_tools=any(i["type"] == "function_call_output"
                                                                for i in new_items))

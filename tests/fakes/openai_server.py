@@ -28,7 +28,8 @@ Misbehaviours: set `fake.mode` (for every request) or put "[fake:<mode>]" in the
 Server-wide switches: `outage = True`: rounds carrying tool outputs, items.create, submit_tool_outputs and run
 cancels answer 500 (an outage starting after the model asked for tools); `conversations_api = False`: no
 /v1/conversations (404 "File Not Found", llama.cpp); `keeps_conversations = False`: `conversation` is ignored
-and the response names none (LiteLLM's /v1/responses).
+and the response names none (LiteLLM's /v1/responses); `context_window` (tokens): a longer Conversation is
+refused with context_length_exceeded unless the request says `truncation: "auto"`.
 `fake.latency` (seconds) is added to every model round (benchmarks). `fake.requests` records every request (a
 refused one with its error under "refused").
 `fake.async_runs = True`: an Assistants run spends `latency` queued/in_progress, as the real API does (runs.create
@@ -73,6 +74,7 @@ class FakeOpenAI(ResponsesFake, AssistantsFake, ChatFake):
         self.outage = False
         self.conversations_api = True
         self.keeps_conversations = True
+        self.context_window = 400_000   # tokens (as the fake counts them) a round may see
         self.requests: list[dict[str, Any]] = []
         self.conversations: dict[str, dict[str, Any]] = {}
         self.responses: dict[str, dict[str, Any]] = {}
