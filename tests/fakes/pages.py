@@ -1,16 +1,22 @@
-"""Loopback fake of the market pages (KNOC, Naver, Naver mobile, FRED, Frankfurter), serving raw fixture bytes.
+"""Loopback fake of the market pages (Opinet, KNOC, Naver, Naver mobile, FRED, Frankfurter), serving raw fixture bytes.
 
     server = PagesServer().start()          # or the pytest fixture `pages_server` (started and stopped for you)
     env = server.env()                      # {"OILFX_KNOC_URL": "http://127.0.0.1:<port>/knoc/", ...} for load_settings
     settings = load_settings(server.env(OILFX_HTTP_READ_TIMEOUT="0.5"))   # extra variables are merged in
 
-Default routes serve the seed's reference case (2023-11-29): KNOC Dubai 82.14, WTI 76.41, Brent 81.68 (as of
+Default routes serve the seed's reference case (2023-11-29): Opinet Dubai 82.14, WTI 76.41, Brent 81.68 (as of
 2023-11-28); Naver USD/KRW 1,289.00 at 2023.11.29 16:33 KST; the fallbacks (Naver world quotes, FRED, Naver mobile,
-Frankfurter) serve the same settlement day. See tests/fixtures/pages/README.md for what each file models.
+Frankfurter) serve the same settlement day; KNOC serves pump prices. See tests/fixtures/pages/README.md for what each
+file models.
+
+Opinet's CSV download is a POST form. Like the JSP site it models, the fake answers a GET with 405 and a form with
+a missing or malformed field with a 500 error page (see OPINET_FIELDS); a well-formed form gets the CSV. One
+deviation, on purpose: the fixture is a fixed history of 2023-11, so every valid form gets all of it, whatever range
+it asks for (the real site would answer only the rows in the range); `last_form(OPINET_PATH)` shows what was asked.
 
 Runtime overrides, per route (a path like KNOC_PATH, or a full target with its query, e.g. NAVER_WORLD["WTI"]):
 
-    server.set(KNOC_PATH, fixture="knoc_redesign_2026.html")   # serve another fixture file
+    server.set(KNOC_PATH, fixture="garbage.html")              # serve another fixture file
     server.set(NAVER_FX_PATH, status=503)                      # status (body defaults to a short error page)
     server.set(FRED_WTI, body=b"...", content_type="text/csv") # raw bytes
     server.set(FRANKFURTER_PATH, delay=2.0)                    # seconds to wait before answering (timeouts)
@@ -21,12 +27,14 @@ Runtime overrides, per route (a path like KNOC_PATH, or a full target with its q
     server.total()                 # all requests
     server.peak_in_flight()        # most requests handled at once
     server.last_headers(KNOC_PATH) # headers of the latest request for that exact target
+    server.last_form(OPINET_PATH)  # the latest POSTed form, {field: [values]}
 
 Reference values (what the default pages contain): REFERENCE_OIL, REFERENCE_OIL_AS_OF, REFERENCE_USDKRW,
 REFERENCE_FX_AS_OF_KST. Tests compute expected won figures from these with oilfx.market's Decimal helpers.
 
 Unknown paths get 404. Content types are those of the real services: HTML without a charset for Naver (EUC-KR
-bytes, so requests would guess ISO-8859-1), KNOC with `charset=euc-kr` in a meta tag.
+bytes, so requests would guess ISO-8859-1), KNOC with `charset=euc-kr` in a meta tag, Opinet's CSV as an
+attachment (cp949, no charset declared: assumed, no saved response shows its headers).
 """
 
 from __future__ import annotations
@@ -35,8 +43,10 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import pytest
 
@@ -44,6 +54,7 @@ from tests.fakes.httpd import LoopbackHTTPServer
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "pages"
 
+OPINET_PATH = "/opinet/glopcoil_csv.do"
 KNOC_PATH = "/knoc/"
 NAVER_FX_PATH = "/naver/marketindex/"
 NAVER_WORLD_PATH = "/naver/marketindex/worldDailyQuote.naver"
@@ -58,7 +69,7 @@ NAVER_MOBILE_USDKRW = f"{NAVER_MOBILE_PATH}?category=exchange&reutersCode=FX_USD
 FRED_PATH = "/fred/graph/fredgraph.csv"
 FRED_WTI = f"{FRED_PATH}?id=DCOILWTICO"
 FRED_BRENT = f"{FRED_PATH}?id=DCOILBRENTEU"
-FRANKFURTER_PATH = "/frankfurter/latest"
+FRANKFURTER_PATH = "/frankfurter/v1/latest"
 FRANKFURTER_USDKRW = f"{FRANKFURTER_PATH}?from=USD&to=KRW"
 
 # What the default routes serve (the seed's 2023-11-29 run); test_market_sources checks the pages agree.
@@ -66,14 +77,28 @@ REFERENCE_OIL = {"Dubai": "82.14", "WTI": "76.41", "Brent": "81.68"}
 REFERENCE_OIL_AS_OF = "2023-11-28"
 REFERENCE_USDKRW = "1,289.00"
 REFERENCE_FX_AS_OF_KST = "2023-11-29 16:33"
+REFERENCE_PUMP = {"휘발유": "1997.94", "자동차용경유": "1893.27", "자동차용부탄": "1086.51"}   # KNOC, 2026-04-15
+REFERENCE_PUMP_AS_OF = "2026-04-15"
+
+# Opinet's download form, as others' code fills it. Every field must be there and the dates real, or the page
+# fails the way a JSP that parses its parameters does: an HTTP 500 error page.
+OPINET_FIELDS = ("TERM", "STA_Y", "STA_M", "STA_D", "END_Y", "END_M", "END_D", "SEL_DIV", "OILSRTCD")
+_TOMCAT_405 = (b"<!doctype html><html lang=\"en\"><head><title>HTTP Status 405 \xe2\x80\x93 Method Not Allowed</title>"
+               b"</head><body><h1>HTTP Status 405 \xe2\x80\x93 Method Not Allowed</h1><p><b>Message</b> Request method "
+               b"&#39;GET&#39; not supported</p></body></html>")
+_TOMCAT_500 = (b"<!doctype html><html lang=\"en\"><head><title>HTTP Status 500 \xe2\x80\x93 Internal Server Error"
+               b"</title></head><body><h1>HTTP Status 500 \xe2\x80\x93 Internal Server Error</h1><p><b>Exception</b> "
+               b"java.lang.NumberFormatException: null</p></body></html>")
 
 HTML = "text/html"                       # Naver: no charset declared anywhere
 HTML_EUCKR = "text/html; charset=EUC-KR"
 JSON = "application/json;charset=UTF-8"
 CSV = "text/csv"
+DOWNLOAD = "application/octet-stream"     # Opinet's CSV attachment (assumed)
 
 # route -> (fixture file, content type); a route is an exact "path?query" target or a bare path.
 DEFAULT_ROUTES: dict[str, tuple[str, str]] = {
+    OPINET_PATH: ("opinet_glopcoil.csv", DOWNLOAD),
     KNOC_PATH: ("knoc_home.html", HTML),
     NAVER_FX_PATH: ("naver_marketindex.html", HTML),
     NAVER_WORLD["WTI"]: ("naver_world_OIL_CL.html", HTML),
@@ -105,6 +130,7 @@ class PagesServer:
         self._routes: dict[str, Route] = {}
         self._counts: Counter[str] = Counter()
         self._headers: dict[str, dict[str, str]] = {}
+        self._forms: dict[str, dict[str, list[str]]] = {}
         self._in_flight = 0
         self._peak_in_flight = 0
         self.delay = 0.0
@@ -121,6 +147,9 @@ class PagesServer:
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:
+                server._serve(self)
+
+            def do_POST(self) -> None:
                 server._serve(self)
 
             def log_message(self, format: str, *args: object) -> None:  # quiet test output
@@ -147,6 +176,7 @@ class PagesServer:
         """Settings environment pointing every market URL at this server (plus `extra` variables)."""
         base = self.url
         return {
+            "OILFX_OPINET_URL": base + OPINET_PATH,
             "OILFX_KNOC_URL": base + KNOC_PATH,
             "OILFX_NAVER_URL": base + NAVER_FX_PATH,
             "OILFX_NAVER_MOBILE_URL": base + NAVER_MOBILE_BASE,
@@ -201,6 +231,11 @@ class PagesServer:
         with self._lock:
             return dict(self._headers.get(target, {}))
 
+    def last_form(self, path: str) -> dict[str, list[str]]:
+        """The form of the latest POST to `path` ({} if none)."""
+        with self._lock:
+            return {k: list(v) for k, v in self._forms.get(path, {}).items()}
+
     def peak_in_flight(self) -> int:
         """The most requests this server was handling at the same moment (proves concurrency, not speed)."""
         with self._lock:
@@ -214,10 +249,16 @@ class PagesServer:
 
     def _serve(self, handler: BaseHTTPRequestHandler) -> None:
         target = handler.path
+        length = int(handler.headers.get("Content-Length") or 0)
+        form = parse_qs(handler.rfile.read(length).decode("latin-1")) if handler.command == "POST" else None
         with self._lock:
             self._counts[target] += 1
             self._headers[target] = dict(handler.headers.items())
+            if form is not None:
+                self._forms[target] = form
             route = self._routes.get(target) or self._routes.get(target.split("?", 1)[0])
+            if route is not None and route.status == 200:
+                route = _form_check(target, handler.command, form) or route
             delay = self.delay + (route.delay if route else 0.0)
             self._in_flight += 1
             self._peak_in_flight = max(self._peak_in_flight, self._in_flight)
@@ -242,6 +283,22 @@ class PagesServer:
             handler.wfile.write(route.body)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (timeout test)
+
+
+def _form_check(target: str, method: str, form: dict[str, list[str]] | None) -> Route | None:
+    """The error a form route gives for a wrong method or form, or None. Other routes answer GET only."""
+    if target.split("?", 1)[0] != OPINET_PATH:
+        return None if method == "GET" else Route(405, _TOMCAT_405.replace(b"GET", method.encode()))
+    if method != "POST":
+        return Route(405, _TOMCAT_405)
+    assert form is not None
+    try:
+        values = {name: form[name][0] for name in OPINET_FIELDS}
+        for prefix in ("STA", "END"):
+            date(int(values[f"{prefix}_Y"]), int(values[f"{prefix}_M"]), int(values[f"{prefix}_D"]))
+    except (KeyError, ValueError):
+        return Route(500, _TOMCAT_500)
+    return None
 
 
 @pytest.fixture
