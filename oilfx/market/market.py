@@ -137,6 +137,8 @@ class Market:
                     reasons[benchmark].append(f"{name}: {result.reasons.get(benchmark, 'not found')}")
             if failures and failures[-1][0] == name:
                 log.warning("oil source %s failed: %s", name, failures[-1][1])
+            else:
+                log.debug("oil source %s gave %s", name, ", ".join(result.prices) or "nothing wanted")
         if not found:
             raise MarketUnavailable("no crude prices", failures)
         missing = {b: "; ".join(reasons[b]) or "no oil source configured" for b in BENCHMARKS if b not in found}
@@ -169,6 +171,7 @@ class Market:
                 log.exception("FX source %s crashed", name)
                 failures.append((name, f"unexpected error ({type(e).__name__})"))
             else:
+                log.debug("FX source %s gave %s (%s)", name, rate.rate, rate.source)
                 return {"rate": rate.to_dict(), "fetched_at": now.isoformat()}
             log.warning("FX source %s failed: %s", name, failures[-1][1])
         raise MarketUnavailable("no USD/KRW rate", failures)

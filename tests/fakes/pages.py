@@ -20,6 +20,8 @@ Runtime overrides, per route (a path like KNOC_PATH, or a full target with its q
     server.set(NAVER_FX_PATH, status=503)                      # status (body defaults to a short error page)
     server.set(FRED_WTI, body=b"...", content_type="text/csv") # raw bytes
     server.set(FRANKFURTER_PATH, delay=2.0)                    # seconds to wait before answering (timeouts)
+    server.set(NAVER_FX_PATH, fail_first=1)                    # the next request(s) get a 503 first (retries)
+    server.set(NAVER_FX_PATH, trickle=0.1)                     # the body in 100-byte pieces, this far apart
     server.set(KNOC_PATH, status=302, headers={"Location": "..."})  # extra response headers
     server.delay = 0.05                                        # added to every response (benchmarks)
     server.reset()                                             # back to the reference case, counters kept
@@ -122,6 +124,8 @@ class Route:
     content_type: str = HTML
     delay: float = 0.0
     headers: dict[str, str] = field(default_factory=dict)
+    fail_first: int = 0       # this many requests get 503 before the route answers as set
+    trickle: float = 0.0      # seconds between 100-byte pieces of the body
 
 
 class PagesServer:
@@ -196,7 +200,8 @@ class PagesServer:
 
     def set(self, route: str, *, status: int | None = None, body: bytes | None = None, fixture: str | None = None,
             content_type: str | None = None, delay: float | None = None,
-            headers: dict[str, str] | None = None) -> None:
+            headers: dict[str, str] | None = None, fail_first: int | None = None,
+            trickle: float | None = None) -> None:
         """Override one route; unspecified parts keep their current value (a new route starts as an empty 200).
 
         A bare path also overrides every "path?query" route under it (e.g. all three Naver world quote pages).
@@ -217,6 +222,8 @@ class PagesServer:
                     content_type=current.content_type if content_type is None else content_type,
                     delay=current.delay if delay is None else delay,
                     headers=current.headers if headers is None else dict(headers),
+                    fail_first=current.fail_first if fail_first is None else fail_first,
+                    trickle=current.trickle if trickle is None else trickle,
                 )
 
     def count(self, route: str) -> int:
@@ -257,6 +264,9 @@ class PagesServer:
             if form is not None:
                 self._forms[target] = form
             route = self._routes.get(target) or self._routes.get(target.split("?", 1)[0])
+            if route is not None and route.fail_first > 0:
+                route.fail_first -= 1
+                route = Route(503, b"<html><body><h1>503 Service Unavailable</h1></body></html>")
             if route is not None and route.status == 200:
                 route = _form_check(target, handler.command, form) or route
             delay = self.delay + (route.delay if route else 0.0)
@@ -280,7 +290,13 @@ class PagesServer:
             for name, value in route.headers.items():
                 handler.send_header(name, value)
             handler.end_headers()
-            handler.wfile.write(route.body)
+            if not route.trickle:
+                handler.wfile.write(route.body)
+                return
+            for i in range(0, len(route.body), 100):
+                handler.wfile.write(route.body[i:i + 100])
+                handler.wfile.flush()
+                time.sleep(route.trickle)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (timeout test)
 
