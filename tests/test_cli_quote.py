@@ -10,8 +10,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from oilfx.market import format_krw, format_krw_litre, format_rate, krw_per_barrel, krw_per_litre
-from oilfx.market.sources.base import parse_decimal
 from oilfx.market.sources import frankfurter
+from oilfx.market.sources.base import parse_decimal
 from tests.fakes.pages import (
     FRED_PATH,
     KNOC_PATH,

@@ -18,7 +18,7 @@ from oilfx.market import Market
 from oilfx.market.quote import format_krw, krw_per_barrel
 from oilfx.tools import ToolRegistry, default_registry
 from tests.fakes.openai_server import EVIL, FakeOpenAI
-from tests.fakes.pages import KNOC_PATH, NAVER_FX_PATH, PagesServer
+from tests.fakes.pages import NAVER_FX_PATH, OPINET_PATH, PagesServer
 
 ENGINES = ("responses", "assistants", "chat")
 SEED_QUESTION = "현재 WTI 석유 가격을 원화로 알려줄래?"
@@ -61,7 +61,7 @@ def test_seed_question_answers_exactly_with_both_tools_in_one_round(
 
 def test_tools_of_one_round_run_concurrently(pages_server: PagesServer, fake_openai: FakeOpenAI,
                                              engine_name: str) -> None:
-    pages_server.set(KNOC_PATH, delay=0.3)
+    pages_server.set(OPINET_PATH, delay=0.3)
     pages_server.set(NAVER_FX_PATH, delay=0.3)
     times: dict[str, list[float]] = {"start": [], "finish": []}
     lock = threading.Lock()

@@ -14,11 +14,11 @@ from oilfx.market.http import BROWSER_USER_AGENT
 from oilfx.market.sources import frankfurter, naver_fx, naver_mobile, opinet
 from oilfx.market.sources.base import parse_decimal
 from tests.fakes.pages import (
+    FRANKFURTER_PATH,
     FRANKFURTER_USDKRW,
     FRED_BRENT,
     FRED_PATH,
     FRED_WTI,
-    FRANKFURTER_PATH,
     KNOC_PATH,
     NAVER_FX_PATH,
     NAVER_MOBILE_USDKRW,

@@ -83,7 +83,8 @@ def test_opinet_failures_are_clear():
 
 
 @pytest.mark.parametrize("text,day", [("25년02월05일", date(2025, 2, 5)), ("96년01월02일", date(1996, 1, 2)),
-                                      ("2026년 3월 9일", date(2026, 3, 9)), ("25년02월30일", None), ("2025-02-05", None)])
+                                      ("2026년 3월 9일", date(2026, 3, 9)), ("25년02월30일", None),
+                                      ("2025-02-05", None)])
 def test_opinet_row_dates(text, day):
     assert opinet.parse_row_date(text) == day
 
