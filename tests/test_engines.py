@@ -22,7 +22,7 @@ from tests.fakes.pages import NAVER_FX_PATH, OPINET_PATH, PagesServer
 
 ENGINES = ("responses", "assistants", "chat")
 SEED_QUESTION = "현재 WTI 석유 가격을 원화로 알려줄래?"
-# The reference case the fixture pages serve (KNOC WTI 76.41, Naver USD/KRW 1,289.00)
+# The reference case the fixture pages serve (Opinet WTI 76.41, Naver USD/KRW 1,289.00)
 EXPECTED = format_krw(krw_per_barrel(Decimal("76.41"), Decimal("1289.00")))
 SEED_DAY = datetime(2023, 11, 29, 8, 0, tzinfo=UTC)
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the SDK's Assistants API warnings
@@ -48,7 +48,7 @@ def test_seed_question_answers_exactly_with_both_tools_in_one_round(
         pages_server: PagesServer, fake_openai: FakeOpenAI, engine_name: str) -> None:
     settings = _settings(pages_server, fake_openai, engine_name)
     answer = make_engine(settings, _registry(settings)).ask(SEED_QUESTION)
-    assert EXPECTED in answer.text and "KNOC" in answer.text and "KST" in answer.text
+    assert EXPECTED in answer.text and "Opinet" in answer.text and "KST" in answer.text
     assert answer.engine == engine_name and answer.conversation.startswith(PREFIX[engine_name])
     first_round = {s.name for s in answer.tool_steps if s.round == 1}
     assert first_round == {"oil_price", "usd_krw"}
