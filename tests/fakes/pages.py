@@ -9,10 +9,7 @@ Default routes serve the seed's reference case (2023-11-29): Opinet Dubai 82.14,
 Frankfurter) serve the same settlement day; KNOC serves pump prices. See tests/fixtures/pages/README.md for what each
 file models.
 
-Opinet's CSV download is a POST form. Like the JSP site it models, the fake answers a GET with 405 and a form with
-a missing or malformed field with a 500 error page (see OPINET_FIELDS); a well-formed form gets the CSV. One
-deviation, on purpose: the fixture is a fixed history of 2023-11, so every valid form gets all of it, whatever range
-it asks for (the real site would answer only the rows in the range); `last_form(OPINET_PATH)` shows what was asked.
+Opinet's CSV download is a POST form, refused as its JSP site would refuse it: see tests/fakes/jsp_forms.py.
 
 Runtime overrides, per route (a path like KNOC_PATH, or a full target with its query, e.g. NAVER_WORLD["WTI"]):
 
@@ -41,11 +38,11 @@ attachment (cp949, no charset declared: assumed, no saved response shows its hea
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -53,6 +50,7 @@ from urllib.parse import parse_qs
 import pytest
 
 from tests.fakes.httpd import LoopbackHTTPServer
+from tests.fakes.jsp_forms import refusal
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "pages"
 
@@ -81,16 +79,6 @@ REFERENCE_USDKRW = "1,289.00"
 REFERENCE_FX_AS_OF_KST = "2023-11-29 16:33"
 REFERENCE_PUMP = {"휘발유": "1997.94", "자동차용경유": "1893.27", "자동차용부탄": "1086.51"}   # KNOC, 2026-04-15
 REFERENCE_PUMP_AS_OF = "2026-04-15"
-
-# Opinet's download form, as others' code fills it. Every field must be there and the dates real, or the page
-# fails the way a JSP that parses its parameters does: an HTTP 500 error page.
-OPINET_FIELDS = ("TERM", "STA_Y", "STA_M", "STA_D", "END_Y", "END_M", "END_D", "SEL_DIV", "OILSRTCD")
-_TOMCAT_405 = (b"<!doctype html><html lang=\"en\"><head><title>HTTP Status 405 \xe2\x80\x93 Method Not Allowed</title>"
-               b"</head><body><h1>HTTP Status 405 \xe2\x80\x93 Method Not Allowed</h1><p><b>Message</b> Request method "
-               b"&#39;GET&#39; not supported</p></body></html>")
-_TOMCAT_500 = (b"<!doctype html><html lang=\"en\"><head><title>HTTP Status 500 \xe2\x80\x93 Internal Server Error"
-               b"</title></head><body><h1>HTTP Status 500 \xe2\x80\x93 Internal Server Error</h1><p><b>Exception</b> "
-               b"java.lang.NumberFormatException: null</p></body></html>")
 
 HTML = "text/html"                       # Naver: no charset declared anywhere
 HTML_EUCKR = "text/html; charset=EUC-KR"
@@ -214,17 +202,12 @@ class PagesServer:
             targets = [route]
             if "?" not in route:
                 targets += [r for r in self._routes if r.split("?", 1)[0] == route and r != route]
+            given = {"status": status, "body": body, "content_type": content_type, "delay": delay,
+                     "headers": None if headers is None else dict(headers), "fail_first": fail_first,
+                     "trickle": trickle}
+            changes = {name: value for name, value in given.items() if value is not None}
             for target in targets:
-                current = self._routes.get(target, Route())
-                self._routes[target] = Route(
-                    status=current.status if status is None else status,
-                    body=current.body if body is None else body,
-                    content_type=current.content_type if content_type is None else content_type,
-                    delay=current.delay if delay is None else delay,
-                    headers=current.headers if headers is None else dict(headers),
-                    fail_first=current.fail_first if fail_first is None else fail_first,
-                    trickle=current.trickle if trickle is None else trickle,
-                )
+                self._routes[target] = dataclasses.replace(self._routes.get(target, Route()), **changes)
 
     def count(self, route: str) -> int:
         """Requests seen for an exact "path?query" target, or for a bare path with any query."""
@@ -267,8 +250,9 @@ class PagesServer:
             if route is not None and route.fail_first > 0:
                 route.fail_first -= 1
                 route = Route(503, b"<html><body><h1>503 Service Unavailable</h1></body></html>")
-            if route is not None and route.status == 200:
-                route = _form_check(target, handler.command, form) or route
+            if route is not None and route.status == 200 and (refused := refusal(
+                    target.split("?", 1)[0] == OPINET_PATH, handler.command, form)) is not None:
+                route = Route(*refused)
             delay = self.delay + (route.delay if route else 0.0)
             self._in_flight += 1
             self._peak_in_flight = max(self._peak_in_flight, self._in_flight)
@@ -299,22 +283,6 @@ class PagesServer:
                 time.sleep(route.trickle)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (timeout test)
-
-
-def _form_check(target: str, method: str, form: dict[str, list[str]] | None) -> Route | None:
-    """The error a form route gives for a wrong method or form, or None. Other routes answer GET only."""
-    if target.split("?", 1)[0] != OPINET_PATH:
-        return None if method == "GET" else Route(405, _TOMCAT_405.replace(b"GET", method.encode()))
-    if method != "POST":
-        return Route(405, _TOMCAT_405)
-    assert form is not None
-    try:
-        values = {name: form[name][0] for name in OPINET_FIELDS}
-        for prefix in ("STA", "END"):
-            date(int(values[f"{prefix}_Y"]), int(values[f"{prefix}_M"]), int(values[f"{prefix}_D"]))
-    except (KeyError, ValueError):
-        return Route(500, _TOMCAT_500)
-    return None
 
 
 @pytest.fixture
