@@ -130,3 +130,10 @@ def test_benchmark_no_source_has_exits_1_with_the_reason(pages_server):
     result = run_quote(pages_server, "--benchmark", "Dubai", OILFX_OIL_SOURCES="fred")
     assert result.returncode == 1
     assert result.stderr.strip() == "oilfx: no Dubai price: fred: FRED has no Dubai series."
+
+
+def test_knoc_as_a_crude_source_is_a_configuration_error_saying_what_replaced_it(pages_server):
+    result = run_quote(pages_server, OILFX_OIL_SOURCES="knoc,naver")
+    assert result.returncode == 2 and pages_server.total() == 0
+    assert result.stderr.startswith("oilfx: configuration error: OILFX_OIL_SOURCES: knoc is no longer a source")
+    assert "use opinet" in result.stderr
