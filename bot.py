@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
@@ -68,6 +69,18 @@ def run_socket_mode(app, settings: Settings) -> None:  # type: ignore[no-untyped
     handler.start()
 
 
+def log_market_check(settings: Settings) -> None:
+    """`python -m oilfx doctor` in one log line. Runs in its own thread: a slow or dead source never delays start."""
+    from oilfx.market.doctor import check
+
+    try:
+        report = check(settings)
+    except Exception:
+        logger.exception("market source check failed")
+        return
+    (logger.info if report.ok else logger.warning)("%s", report.summary())
+
+
 def main() -> int:
     load_dotenv(find_dotenv(usecwd=True))
     try:
@@ -93,6 +106,7 @@ def main() -> int:
         services.close()
         return fail([f"Slack refused the bot token ({e}); check SLACK_BOT_TOKEN: "
                      "api.slack.com/apps -> your app -> OAuth & Permissions -> Bot User OAuth Token"])
+    threading.Thread(target=log_market_check, args=(settings,), name="oilfx-market-check", daemon=True).start()
     mode = "socket mode" if settings.socket_mode else f"HTTP mode on port {settings.port}"
     logger.info("oilfx starting: %s, engine %s (model %s), store %r, Slack API %s",
                 mode, services.engine.name, settings.model, services.store, settings.slack_api_url)

@@ -26,7 +26,7 @@ from bench.harness import (
 )
 from oilfx.config import load_settings
 from oilfx.market import Market
-from tests.fakes.pages import KNOC_PATH, NAVER_FX_PATH
+from tests.fakes.pages import NAVER_FX_PATH, OPINET_PATH
 
 Say = Callable[[str], None]
 
@@ -188,7 +188,7 @@ def cache(fakes: Fakes, calls: int, callers: int, say: Say) -> Result:
     res.add("cache", f"warm Market.quote(), median of {calls} calls", f"{warm * 1000:.3f} ms", "≤ 1 ms", warm <= 0.001)
 
     cold = Market(settings)
-    knoc0, naver0, total0 = fakes.pages.count(KNOC_PATH), fakes.pages.count(NAVER_FX_PATH), fakes.pages.total()
+    knoc0, naver0, total0 = fakes.pages.count(OPINET_PATH), fakes.pages.count(NAVER_FX_PATH), fakes.pages.total()
     barrier = threading.Barrier(callers)
     errors: list[BaseException] = []
 
@@ -206,11 +206,11 @@ def cache(fakes: Fakes, calls: int, callers: int, say: Say) -> Result:
     for t in threads:
         t.join(60)
     elapsed = time.perf_counter() - t0
-    knoc, naver = fakes.pages.count(KNOC_PATH) - knoc0, fakes.pages.count(NAVER_FX_PATH) - naver0
+    knoc, naver = fakes.pages.count(OPINET_PATH) - knoc0, fakes.pages.count(NAVER_FX_PATH) - naver0
     total = fakes.pages.total() - total0
-    say(f"{callers} cold concurrent callers: KNOC {knoc}, Naver {naver} request(s) ({total} in all), "
+    say(f"{callers} cold concurrent callers: Opinet {knoc}, Naver {naver} request(s) ({total} in all), "
         f"{elapsed * 1000:.0f} ms, {len(errors)} error(s)")
-    res.add("cache", f"{callers} concurrent cold callers: requests to KNOC (oil)", str(knoc), "1", knoc == 1)
+    res.add("cache", f"{callers} concurrent cold callers: requests to Opinet (oil)", str(knoc), "1", knoc == 1)
     res.add("cache", f"{callers} concurrent cold callers: requests to Naver (FX)", str(naver), "1", naver == 1)
     res.add("cache", f"{callers} concurrent cold callers: all page requests, wall time",
             f"{total}, {_ms(elapsed)}", "", None)

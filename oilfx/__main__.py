@@ -1,4 +1,4 @@
-"""`python -m oilfx <command>`: quote, ask, store, feedback. Expected failures print one paragraph, exit 1."""
+"""`python -m oilfx <command>`: quote, doctor, ask, store, feedback. Expected failures print one paragraph, exit 1."""
 
 from __future__ import annotations
 
@@ -19,6 +19,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     for name in COMMANDS:
         importlib.import_module(f"oilfx.cli.{name}").register(sub)
+    for command in sub.choices.values():
+        # Also after the subcommand (`quote --json -v`). SUPPRESS: an absent -v there keeps the top-level value
+        # instead of resetting it to False.
+        command.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                             help="log to stderr at DEBUG level")
     return parser
 
 

@@ -9,7 +9,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-OIL_SOURCES = ("knoc", "naver", "fred")
+OIL_SOURCES = ("opinet", "naver", "fred")
 FX_SOURCES = ("naver", "naver_mobile", "frankfurter")
 ENGINES = ("responses", "assistants", "chat")
 
@@ -49,11 +49,12 @@ class Settings:
     lock_ttl: float = 30.0          # seconds a crashed process can keep a thread's turn lock (Redis)
     event_lease: float = 60.0       # seconds before an unfinished event may be taken over by a redelivery
     # Market data
-    knoc_url: str = "https://www.knoc.co.kr/"
+    opinet_url: str = "https://www.opinet.co.kr/glopcoil_csv.do"   # crude: Dubai, Brent, WTI (CSV, POST form)
+    knoc_url: str = "https://www.knoc.co.kr/"                        # national average pump prices only
     naver_url: str = "https://finance.naver.com/marketindex/"
     naver_mobile_url: str = "https://m.stock.naver.com/front-api/marketIndex/"
     fred_url: str = "https://fred.stlouisfed.org/graph/fredgraph.csv"
-    frankfurter_url: str = "https://api.frankfurter.app/latest"
+    frankfurter_url: str = "https://api.frankfurter.dev/v1/latest"
     oil_sources: tuple[str, ...] = OIL_SOURCES
     fx_sources: tuple[str, ...] = FX_SOURCES
     cache_ttl: float = 60.0
@@ -77,8 +78,16 @@ def _bool(value: str) -> bool:
     raise ConfigError(f"expected true/false, got {value!r}")
 
 
+# Names that were once valid: the error says what replaced them instead of only listing the choices.
+_RETIRED_SOURCES = {"knoc": "KNOC's home page shows only pump prices now; Opinet (KNOC's own site) gives crude: "
+                            "use opinet"}
+
+
 def _sources(value: str, allowed: tuple[str, ...], var: str) -> tuple[str, ...]:
     names = tuple(n.strip().lower() for n in value.split(",") if n.strip())
+    retired = [n for n in names if n in _RETIRED_SOURCES and n not in allowed]
+    if retired:
+        raise ConfigError(f"{var}: {retired[0]} is no longer a source ({_RETIRED_SOURCES[retired[0]]})")
     unknown = [n for n in names if n not in allowed]
     if unknown or not names:
         bad = ", ".join(unknown) or "(empty)"
@@ -116,6 +125,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         "OILFX_ASSISTANT_ID": "assistant_id",
         "OILFX_DB": "db_path",
         "REDIS_URL": "redis_url",
+        "OILFX_OPINET_URL": "opinet_url",
         "OILFX_KNOC_URL": "knoc_url",
         "OILFX_NAVER_URL": "naver_url",
         "OILFX_NAVER_MOBILE_URL": "naver_mobile_url",

@@ -25,6 +25,7 @@ from oilfx.market.quote import (
     UNITS,
     FxRate,
     OilPrice,
+    PumpPrice,
     Quote,
     canonical_benchmark,
     format_krw,
@@ -66,6 +67,8 @@ class MarketData(Protocol):
     def fx(self) -> FxRate: ...
 
     def quote(self) -> Quote: ...
+
+    def pump(self) -> list[PumpPrice]: ...
 
 
 def _compact(obj: dict[str, Any]) -> str:
@@ -195,8 +198,29 @@ def _normalise_krw_args(args: dict[str, Any]) -> dict[str, Any]:
     return args
 
 
+def domestic_fuel_price_tool(market: MarketData) -> Tool:
+    """KNOC's national average pump prices: retail KRW per litre, tax included, not crude."""
+
+    def domestic_fuel_price() -> ToolResult:
+        prices = market.pump()
+        payload: dict[str, Any] = {
+            p.english: {"product": p.product, "krw_per_litre": str(p.krw_per_litre),
+                        "display": f"{format_krw_litre(p.krw_per_litre)}/L", "as_of": p.as_of.isoformat(),
+                        "source": p.source} for p in prices}
+        payload["note"] = ("National average retail prices at Korean filling stations (taxes included), "
+                           "not crude oil; quote the `display` figures as given.")
+        data = {"sources": [{"label": p.product, "source": p.source, "as_of": p.as_of.isoformat()} for p in prices],
+                "figures": [format_krw_litre(p.krw_per_litre) for p in prices]}
+        return ToolResult(payload, data)
+
+    return Tool("domestic_fuel_price",
+                "Today's national average pump prices in Korea (휘발유 gasoline, 자동차용경유 diesel, 자동차용부탄 "
+                "autogas) in won per litre, from KNOC, with their date. Retail prices, not crude.",
+                _no_args(), domestic_fuel_price)
+
+
 def default_registry(market: MarketData) -> ToolRegistry:
-    """oil_price, usd_krw (the seed's names) and oil_price_krw, all reading `market`."""
+    """oil_price, usd_krw (the seed's names), oil_price_krw and domestic_fuel_price, all reading `market`."""
 
     def oil_price() -> ToolResult:
         prices = market.oil()
@@ -263,4 +287,5 @@ def default_registry(market: MarketData) -> ToolRegistry:
                              "unit": {"type": "string", "enum": list(UNITS)}},
               "required": ["benchmark", "unit"], "additionalProperties": False},
              oil_price_krw, normalise=_normalise_krw_args),
+        domestic_fuel_price_tool(market),
     ])

@@ -23,6 +23,6 @@ def test_bench_quick_cache_writes_table(tmp_path: Path) -> None:
     rows = [line for line in text.splitlines() if line.startswith("| cache |")]
     assert len(rows) == 4, rows
     assert any("warm Market.quote()" in r for r in rows)
-    assert any("requests to KNOC" in r for r in rows)
+    assert any("requests to Opinet" in r for r in rows)
     assert any("requests to Naver" in r for r in rows)
     assert "| cache |" in proc.stdout  # the table is printed too

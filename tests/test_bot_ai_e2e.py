@@ -24,7 +24,7 @@ from oilfx.slack.render import FEEDBACK_ACTION, MESSAGE_LIMIT
 from oilfx.slack.streaming import STREAM_TEXT_LIMIT
 from tests.fakes.bot_process import REPO, BotProcess, clean_env, start_connected
 from tests.fakes.openai_server import LONG_ANSWER
-from tests.fakes.pages import FRED_PATH, KNOC_PATH, NAVER_WORLD_PATH
+from tests.fakes.pages import FRED_PATH, NAVER_WORLD_PATH, OPINET_PATH
 from tests.fakes.slack_server import FakeSlack, Message
 
 TIMEOUT = 20.0
@@ -146,7 +146,7 @@ def test_panel_question_without_ai_features_is_still_answered(bot, slack, quote,
 
 
 def test_a_failed_tool_ends_its_task_with_error_and_the_answer_says_why(bot, slack, pages):
-    for route in (KNOC_PATH, NAVER_WORLD_PATH, FRED_PATH):
+    for route in (OPINET_PATH, NAVER_WORLD_PATH, FRED_PATH):
         pages.set(route, status=503)
     try:
         payload = slack.app_mention("WTI in won now?", channel="C0AIFAIL")

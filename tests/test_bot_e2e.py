@@ -18,7 +18,7 @@ from oilfx.market import Quote, format_krw, format_krw_litre, format_usd
 from oilfx.slack.turns import RECORD_TTL, SLACK_RETRY_WINDOW
 from tests.fakes.bot_process import BotProcess, start_connected
 from tests.fakes.openai_server import EVIL, FakeOpenAI
-from tests.fakes.pages import FRED_PATH, KNOC_PATH, NAVER_WORLD_PATH, PagesServer
+from tests.fakes.pages import FRED_PATH, NAVER_WORLD_PATH, OPINET_PATH, PagesServer
 from tests.fakes.slack_server import FakeSlack
 
 ANSWER_TIMEOUT = 20.0
@@ -170,7 +170,7 @@ def test_oilprice_bare_posts_the_table_without_the_model(bot, slack, openai_fake
 
 
 def test_oilprice_bare_with_every_crude_source_down_names_the_sources(bot, slack, pages, openai_fake):
-    for route in (KNOC_PATH, NAVER_WORLD_PATH, FRED_PATH):
+    for route in (OPINET_PATH, NAVER_WORLD_PATH, FRED_PATH):
         pages.set(route, status=503)
     try:
         before = len(slack.responses)
@@ -180,7 +180,7 @@ def test_oilprice_bare_with_every_crude_source_down_names_the_sources(bot, slack
     finally:
         pages.reset()
     assert body["response_type"] == "ephemeral" and "unavailable" in body["text"]
-    for source in ("knoc", "naver", "fred"):
+    for source in ("opinet", "naver", "fred"):
         assert source in body["text"]
     assert "₩" not in body["text"]  # no figure without data
 

@@ -17,7 +17,7 @@ from tests.fakes.pages import PagesServer
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_QUESTION = "현재 WTI 석유 가격을 원화로 알려줄래?"
-# The reference case the fixture pages serve (KNOC WTI 76.41, Naver USD/KRW 1,289.00)
+# The reference case the fixture pages serve (Opinet WTI 76.41, Naver USD/KRW 1,289.00)
 EXPECTED = format_krw(krw_per_barrel(Decimal("76.41"), Decimal("1289.00")))
 
 

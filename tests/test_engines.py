@@ -19,11 +19,11 @@ from oilfx.market.quote import format_krw, krw_per_barrel
 from oilfx.tools import ToolRegistry, default_registry
 from tests.fakes.openai_script import NO_TOOLS_ANSWER
 from tests.fakes.openai_server import EVIL, FakeOpenAI
-from tests.fakes.pages import KNOC_PATH, NAVER_FX_PATH, PagesServer
+from tests.fakes.pages import NAVER_FX_PATH, OPINET_PATH, PagesServer
 
 ENGINES = ("responses", "assistants", "chat")
 SEED_QUESTION = "현재 WTI 석유 가격을 원화로 알려줄래?"
-# The reference case the fixture pages serve (KNOC WTI 76.41, Naver USD/KRW 1,289.00)
+# The reference case the fixture pages serve (Opinet WTI 76.41, Naver USD/KRW 1,289.00)
 EXPECTED = format_krw(krw_per_barrel(Decimal("76.41"), Decimal("1289.00")))
 SEED_DAY = datetime(2023, 11, 29, 8, 0, tzinfo=UTC)
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the SDK's Assistants API warnings
@@ -49,7 +49,7 @@ def test_seed_question_answers_exactly_with_both_tools_in_one_round(
         pages_server: PagesServer, fake_openai: FakeOpenAI, engine_name: str) -> None:
     settings = _settings(pages_server, fake_openai, engine_name)
     answer = make_engine(settings, _registry(settings)).ask(SEED_QUESTION)
-    assert EXPECTED in answer.text and "KNOC" in answer.text and "KST" in answer.text
+    assert EXPECTED in answer.text and "Opinet" in answer.text and "KST" in answer.text
     assert answer.engine == engine_name and answer.conversation.startswith(PREFIX[engine_name])
     first_round = {s.name for s in answer.tool_steps if s.round == 1}
     assert first_round == {"oil_price", "usd_krw"}
@@ -62,7 +62,7 @@ def test_seed_question_answers_exactly_with_both_tools_in_one_round(
 
 def test_tools_of_one_round_run_concurrently(pages_server: PagesServer, fake_openai: FakeOpenAI,
                                              engine_name: str) -> None:
-    pages_server.set(KNOC_PATH, delay=0.3)
+    pages_server.set(OPINET_PATH, delay=0.3)
     pages_server.set(NAVER_FX_PATH, delay=0.3)
     times: dict[str, list[float]] = {"start": [], "finish": []}
     lock = threading.Lock()

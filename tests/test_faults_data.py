@@ -13,27 +13,28 @@ from hypothesis import strategies as st
 from oilfx.config import load_settings
 from oilfx.engines.base import Answer, ToolStep
 from oilfx.guard import REMOVED, guard_answer, unsourced_won
-from oilfx.market import Market, Quote, format_krw, format_krw_litre
+from oilfx.market import Market, Quote, format_krw, format_krw_litre, now_utc
 from oilfx.market.errors import SourceError
-from oilfx.market.sources import frankfurter, fred, knoc, naver_fx, naver_mobile, naver_oil
+from oilfx.market.sources import frankfurter, fred, knoc, naver_fx, naver_mobile, naver_oil, opinet
 from oilfx.tools import default_registry
 from tests.fakes.bot_process import BotProcess, start_connected
 from tests.fakes.openai_server import INVENTED, FakeOpenAI
 from tests.fakes.pages import (
     FRANKFURTER_PATH,
     FRED_PATH,
-    KNOC_PATH,
     NAVER_FX_PATH,
     NAVER_MOBILE_PATH,
     NAVER_WORLD_PATH,
+    OPINET_PATH,
     PagesServer,
     fixture_bytes,
 )
 from tests.fakes.slack_server import FakeSlack
 
-PARSERS = {"knoc": knoc.parse, "naver_fx": naver_fx.parse, "naver_oil": naver_oil.parse,
+PARSERS = {"opinet": opinet.parse, "knoc": knoc.parse, "naver_fx": naver_fx.parse, "naver_oil": naver_oil.parse,
            "naver_mobile": naver_mobile.parse, "frankfurter": frankfurter.parse, "fred": fred.parse}
-SEEDS = {"knoc": "knoc_home.html", "naver_fx": "naver_marketindex.html", "naver_oil": "naver_world_OIL_CL.html",
+SEEDS = {"opinet": "opinet_glopcoil.csv", "knoc": "knoc_home.html",
+         "naver_fx": "naver_marketindex.html", "naver_oil": "naver_world_OIL_CL.html",
          "naver_mobile": "naver_mobile_usdkrw.json", "frankfurter": "frankfurter_latest.json",
          "fred": "fred_DCOILWTICO.csv"}
 
@@ -155,7 +156,7 @@ def bot(servers, pages: PagesServer, tmp_path_factory: pytest.TempPathFactory) -
 
 def test_every_source_down_names_them_and_no_invented_figure_reaches_slack(bot, servers, pages):
     slack, _ = servers
-    for route in (KNOC_PATH, NAVER_WORLD_PATH, FRED_PATH, NAVER_FX_PATH, NAVER_MOBILE_PATH, FRANKFURTER_PATH):
+    for route in (OPINET_PATH, NAVER_WORLD_PATH, FRED_PATH, NAVER_FX_PATH, NAVER_MOBILE_PATH, FRANKFURTER_PATH):
         pages.set(route, status=503)
     try:
         payload = slack.app_mention("WTI in won? [fake:invent]", channel="C0ALLDOWN")
@@ -170,7 +171,7 @@ def test_every_source_down_names_them_and_no_invented_figure_reaches_slack(bot, 
         assert invented.strip("₩원") not in sent
     assert "No market data used" in reply.all_text  # no source is claimed for an answer without data
     assert "Market data unavailable" in reply.all_text
-    for source in ("knoc", "naver", "fred", "naver_mobile", "frankfurter"):
+    for source in ("opinet", "naver", "fred", "naver_mobile", "frankfurter"):
         assert f"{source}: " in reply.all_text
     assert "HTTP 503" in reply.all_text
 
@@ -188,15 +189,16 @@ def test_a_sourced_answer_keeps_its_figure_and_loses_the_invented_one(bot, serve
 def test_a_huge_page_from_a_source_is_refused_and_the_next_source_used(pages):
     from oilfx.market.http import MAX_PAGE_BYTES, SourceHttp, new_session
 
-    pages.set(KNOC_PATH, body=b"<html>" + b" " * (MAX_PAGE_BYTES + 1))
+    pages.set(OPINET_PATH, body=b"<html>" + b" " * (MAX_PAGE_BYTES + 1))
     try:
         settings = load_settings(pages.env(OILFX_CACHE_TTL="0"))
         with pytest.raises(SourceError, match="page too large"):
-            SourceHttp(new_session(), settings).get(settings.knoc_url)
+            SourceHttp(new_session(), settings).post(settings.opinet_url, opinet.form(now_utc()),
+                                                     setting="OILFX_OPINET_URL")
         prices = Market(settings).oil()
     finally:
         pages.reset()
-    assert prices["WTI"].source != "KNOC" and prices["WTI"].usd == Decimal("76.41")
+    assert prices["WTI"].source != opinet.NAME and prices["WTI"].usd == Decimal("76.41")
 
 
 @pytest.mark.parametrize("page", [b"\r\x00", b"observation_date,X\r\n2023-11-28,\x0076.41\r", b'"unterminated\r\n'])

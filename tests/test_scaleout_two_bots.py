@@ -21,7 +21,7 @@ from redis import Redis
 from oilfx.market import format_krw
 from tests.fakes.bot_process import BotProcess
 from tests.fakes.openai_server import FakeOpenAI
-from tests.fakes.pages import FRED_PATH, KNOC_PATH, NAVER_FX_PATH, NAVER_WORLD_PATH, PagesServer
+from tests.fakes.pages import FRED_PATH, NAVER_FX_PATH, NAVER_WORLD_PATH, OPINET_PATH, PagesServer
 from tests.fakes.redis_server import RedisServer, _require_redis_server
 from tests.fakes.slack_server import FakeSlack
 
@@ -97,7 +97,7 @@ def user_inputs(body: dict[str, Any]) -> list[str]:
 
 def test_fifty_concurrent_cold_quotes_over_two_processes_fetch_each_source_once(bots, slack, pages, redis, quote):
     Redis.from_url(redis.url).delete(*Redis.from_url(redis.url).keys("oilfx:cache:*") or ["-"])
-    paths = (KNOC_PATH, NAVER_FX_PATH, NAVER_WORLD_PATH, FRED_PATH)
+    paths = (OPINET_PATH, NAVER_FX_PATH, NAVER_WORLD_PATH, FRED_PATH)
     before = {p: pages.count(p) for p in paths}
     responses_before = len(slack.responses)
     commands = [slack.slash_command(text="", channel=f"C0COLD{i:02d}") for i in range(50)]
@@ -113,7 +113,7 @@ def test_fifty_concurrent_cold_quotes_over_two_processes_fetch_each_source_once(
     assert all(t["body"]["response_type"] == "in_channel" and expected in t["body"]["text"] for t in tables)
     fetched = {p: pages.count(p) - before[p] for p in paths}
     print(f"\n50 cold /oilprice over 2 processes: fetches per source {fetched}")
-    assert fetched[KNOC_PATH] == 1 and fetched[NAVER_FX_PATH] == 1  # the primary sources, once for both
+    assert fetched[OPINET_PATH] == 1 and fetched[NAVER_FX_PATH] == 1  # the primary sources, once for both
     assert fetched[NAVER_WORLD_PATH] == 0 and fetched[FRED_PATH] == 0  # no fallback was needed
     served_by = Counter(slack.envelopes[e].connection for e in envelopes)
     assert served_by[bots.conn_a] == 25 and served_by[bots.conn_b] == 25

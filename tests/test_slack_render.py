@@ -163,3 +163,14 @@ def test_quote_table_shows_every_benchmark_with_exact_won_figures():
     assert "Dubai" in message.text and "HTTP 503" in message.text
     assert format_rate(FX.rate) in message.text and format_kst(FX.as_of) in message.text
     assert all(len(b.get("text", {}).get("text", "")) <= SECTION_LIMIT for b in message.blocks)
+
+
+def test_quote_table_has_the_pump_price_line_below_it_escaped():
+    from oilfx.slack.render import escape  # local: the import block above is shared with other work in progress
+
+    quote = Quote({"WTI": WTI}, FX, datetime(2023, 11, 29, 8, 0, tzinfo=UTC))
+    line = "Pump prices unavailable (no pump prices: knoc: <!here> HTTP 503)"
+    message = render_quote_table(quote, line)
+    assert message.blocks[-1]["type"] == "context" and "<!here>" not in message.text
+    assert escape(line) in message.text and escape(line) in str(message.blocks[-1])
+    assert render_quote_table(quote).blocks[-1] != message.blocks[-1]

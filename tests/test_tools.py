@@ -15,9 +15,9 @@ from oilfx.engines.base import ToolStep
 from oilfx.market import Market
 from oilfx.market.quote import format_krw, format_krw_litre, format_rate, format_usd, krw_per_barrel, krw_per_litre
 from oilfx.tools import Tool, ToolRegistry, ToolResult, default_registry
-from tests.fakes.pages import KNOC_PATH, NAVER_FX_PATH, PagesServer
+from tests.fakes.pages import KNOC_PATH, NAVER_FX_PATH, OPINET_PATH, REFERENCE_PUMP, REFERENCE_PUMP_AS_OF, PagesServer
 
-# The reference case the fixture pages serve (tests/fixtures/pages: KNOC 2023-11-28 settlement, Naver 2023.11.29 16:33)
+# The reference case the fixture pages serve (tests/fixtures/pages: Opinet 2023-11-28, Naver 2023.11.29 16:33)
 WTI_USD = Decimal("76.41")
 USD_KRW = Decimal("1289.00")
 SEED_DAY = datetime(2023, 11, 29, 8, 0, tzinfo=UTC)
@@ -130,7 +130,7 @@ def test_oil_price_krw_is_exact_with_formula_and_sources(market: Market) -> None
     assert out["formula"] == f"{WTI_USD} × {format_rate(USD_KRW)} = {exact.quantize(Decimal('0.01')):,}"
     assert "previous trading day" in out["note"]
     assert [s["label"] for s in step.data["sources"]] == ["WTI", "USD/KRW"]
-    assert step.data["sources"][0]["source"] == "KNOC" and "KST" in step.data["sources"][1]["as_of"]
+    assert step.data["sources"][0]["source"] == "Opinet" and "KST" in step.data["sources"][1]["as_of"]
     assert format_usd(WTI_USD) in step.data["figures"] and format_rate(USD_KRW) in step.data["figures"]
 
 
@@ -143,8 +143,28 @@ def test_seed_tools_report_values_as_strings(market: Market) -> None:
     registry = default_registry(market)
     oil = json.loads(registry.call("c1", "oil_price", "{}").output)
     fx = registry.call("c2", "usd_krw", "{}")
-    assert Decimal(oil["WTI"]["usd_per_barrel"]) == WTI_USD and oil["WTI"]["source"] == "KNOC"
+    assert Decimal(oil["WTI"]["usd_per_barrel"]) == WTI_USD and oil["WTI"]["source"] == "Opinet"
     assert Decimal(json.loads(fx.output)["usd_krw"]) == USD_KRW and fx.data["sources"][0]["label"] == "USD/KRW"
+
+
+def test_domestic_fuel_price_reads_knoc_pump_prices(market: Market) -> None:
+    step = default_registry(market).call("c1", "domestic_fuel_price", "{}")
+    out = json.loads(step.output)
+    assert step.ok
+    assert {v["product"]: v["krw_per_litre"] for k, v in out.items() if k != "note"} == REFERENCE_PUMP
+    assert {v["as_of"] for k, v in out.items() if k != "note"} == {REFERENCE_PUMP_AS_OF}
+    assert out["diesel"]["display"] == format_krw_litre(Decimal(REFERENCE_PUMP["자동차용경유"])) + "/L"
+    assert "not crude" in out["note"]
+    # The won figures the answer may quote are the tool's own (the guard checks answers against these).
+    assert step.data["figures"] == [format_krw_litre(Decimal(v)) for v in REFERENCE_PUMP.values()]
+    assert {s["source"] for s in step.data["sources"]} == {"KNOC"}
+
+
+def test_domestic_fuel_price_failure_is_a_tool_output(pages_server: PagesServer) -> None:
+    pages_server.set(KNOC_PATH, fixture="garbage.html")
+    market = Market(load_settings(pages_server.env()))
+    step = default_registry(market).call("c1", "domestic_fuel_price", "{}")
+    assert not step.ok and "no div#panel1-1" in json.loads(step.output)["error"]
 
 
 def test_market_failure_is_a_tool_output(pages_server: PagesServer) -> None:
@@ -155,7 +175,7 @@ def test_market_failure_is_a_tool_output(pages_server: PagesServer) -> None:
 
 
 def test_real_tools_run_concurrently(pages_server: PagesServer) -> None:
-    pages_server.set(KNOC_PATH, delay=0.3)
+    pages_server.set(OPINET_PATH, delay=0.3)
     pages_server.set(NAVER_FX_PATH, delay=0.3)
     registry = default_registry(Market(load_settings(pages_server.env()), clock=lambda: SEED_DAY))
     started = time.perf_counter()

@@ -1,4 +1,5 @@
-"""`python -m oilfx quote [--json] [--benchmark WTI|Brent|Dubai]`: the price table without Slack or an LLM."""
+"""`python -m oilfx quote [--json] [--benchmark WTI|Brent|Dubai]`: the price table without Slack or an LLM, with
+KNOC's national average pump prices on a line below (their failure does not fail the command)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from oilfx.market import (
     LITRES_PER_BARREL,
     Market,
     MarketUnavailable,
+    PumpPrice,
     Quote,
     canonical_benchmark,
     format_krw,
@@ -21,6 +23,7 @@ from oilfx.market import (
     format_rate,
     format_usd,
 )
+from oilfx.market.market import describe_pump
 from oilfx.market.quote import round_cents, round_won
 
 
@@ -42,11 +45,16 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if not getattr(args, "verbose", False):
         # Each source's failure is in the one-paragraph error below; per-source warnings would repeat it.
         logging.getLogger("oilfx.market").setLevel(logging.ERROR)
+    market = Market(settings)
     try:
-        quote = Market(settings).quote()
+        quote = market.quote()
     except MarketUnavailable as e:
         print(f"oilfx: market data unavailable: {e}.", file=sys.stderr)
         return 1
+    try:
+        pump: list[PumpPrice] | MarketUnavailable = market.pump()
+    except MarketUnavailable as e:
+        pump = e
     benchmarks = [b for b in BENCHMARKS if b in quote.oil]
     if args.benchmark:
         if args.benchmark not in quote.oil:
@@ -54,12 +62,19 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             print(f"oilfx: no {args.benchmark} price: {reason}.", file=sys.stderr)
             return 1
         benchmarks = [args.benchmark]
-    print(json.dumps(as_json(quote, benchmarks), ensure_ascii=False, indent=2) if args.json
-          else as_table(quote, benchmarks))
+    print(json.dumps(as_json(quote, benchmarks, pump), ensure_ascii=False, indent=2) if args.json
+          else as_table(quote, benchmarks, pump))
     return 0
 
 
-def as_json(quote: Quote, benchmarks: list[str]) -> dict:
+def _pump_json(pump: list[PumpPrice] | MarketUnavailable) -> dict:
+    if isinstance(pump, MarketUnavailable):
+        return {"prices": [], "error": str(pump)}
+    return {"prices": [{"product": p.product, "english": p.english, "krw_per_litre": str(p.krw_per_litre),
+                        "as_of": p.as_of.isoformat(), "source": p.source} for p in pump], "error": None}
+
+
+def as_json(quote: Quote, benchmarks: list[str], pump: list[PumpPrice] | MarketUnavailable | None = None) -> dict:
     """Exact figures as decimal strings (never floats), plus the rounded display forms."""
     oil = []
     for b in benchmarks:
@@ -79,12 +94,13 @@ def as_json(quote: Quote, benchmarks: list[str]) -> dict:
         "fx": {"pair": "USD/KRW", "rate": str(fx.rate), "as_of": fx.as_of.isoformat(),
                "as_of_kst": format_kst(fx.as_of), "source": fx.source, "stale": fx.stale},
         "missing": dict(quote.missing),
+        **({"pump": _pump_json(pump)} if pump is not None else {}),
         "litres_per_barrel": str(LITRES_PER_BARREL),
         "fetched_at": quote.fetched_at.isoformat(),
     }
 
 
-def as_table(quote: Quote, benchmarks: list[str]) -> str:
+def as_table(quote: Quote, benchmarks: list[str], pump: list[PumpPrice] | MarketUnavailable | None = None) -> str:
     header = ("Benchmark", "USD/bbl", "KRW/bbl", "KRW/L", "As of", "Source")
     rows = [header]
     for b in benchmarks:
@@ -102,6 +118,8 @@ def as_table(quote: Quote, benchmarks: list[str]) -> str:
                  f"{' (stale)' if fx.stale else ''}, {fx.source}")
     if len(benchmarks) > 1 or not quote.oil.keys() - set(benchmarks):
         lines.extend(f"{b}: unavailable ({reason})" for b, reason in quote.missing.items())
+    if pump is not None:
+        lines.append(describe_pump(pump))
     lines.append("Crude prices are previous-trading-day settlements (as-of = trading day); "
                  f"1 bbl = {LITRES_PER_BARREL} L.")
     return "\n".join(lines)

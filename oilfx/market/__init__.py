@@ -9,6 +9,7 @@ from oilfx.market.quote import (
     LITRES_PER_BARREL,
     FxRate,
     OilPrice,
+    PumpPrice,
     Quote,
     canonical_benchmark,
     format_krw,
@@ -25,6 +26,7 @@ from oilfx.market.quote import (
 
 __all__ = [
     "BENCHMARKS", "KST", "LITRES_PER_BARREL", "FxRate", "Market", "MarketUnavailable", "MemoryCache", "OilPrice",
-    "Quote", "QuoteCache", "SourceError", "canonical_benchmark", "format_krw", "format_krw_litre", "format_kst",
-    "format_rate", "format_usd", "is_stale", "krw_per_barrel", "krw_per_litre", "last_trading_day", "now_utc",
+    "PumpPrice", "Quote", "QuoteCache", "SourceError", "canonical_benchmark", "format_krw", "format_krw_litre",
+    "format_kst", "format_rate", "format_usd", "is_stale", "krw_per_barrel", "krw_per_litre", "last_trading_day",
+    "now_utc",
 ]

@@ -14,7 +14,7 @@ class SourceError(Exception):
 class MarketUnavailable(Exception):
     """Every source for a quantity failed.
 
-    str(e): "no crude prices: knoc: KNOC page layout changed: no crude prices found; naver: HTTP 503; fred: timeout
+    str(e): "no crude prices: opinet: HTTP 503; naver: HTTP 503; fred: timeout
     after 5 s". `failures` holds the (source name, reason) pairs in the order the sources were tried.
     """
 

@@ -8,6 +8,7 @@ import re
 import time
 
 import requests
+import tenacity
 
 from oilfx.config import Settings
 from oilfx.market.errors import SourceError
@@ -41,42 +42,73 @@ def _seconds(value: float) -> str:
     return f"{value:g} s"
 
 
+class _Retryable(SourceError):
+    """A failure worth one more try (connect timeout, refused connection, 5xx); a plain SourceError is final."""
+
+
 class SourceHttp:
-    """The requests one source makes during one fetch; they share a budget of one retry."""
+    """The requests one source makes during one fetch; they share a budget of one retry (tenacity does the loop)."""
 
     def __init__(self, session: requests.Session, settings: Settings, retries: int = 1) -> None:
         self._session = session
         self._timeout = (settings.http_connect_timeout, settings.http_read_timeout)
         self._retries_left = retries
 
-    def get(self, url: str) -> requests.Response:
-        """GET `url`; a SourceError with a specific reason on timeout, connection failure or HTTP error."""
-        while True:
-            try:
-                response = self._session.get(url, timeout=self._timeout, allow_redirects=False, stream=True)
-                if 200 <= response.status_code < 300:
-                    _read_capped(response, deadline=time.monotonic() + 2 * self._timeout[1])
-            except requests.ConnectTimeout:
-                reason, retryable = f"connect timeout after {_seconds(self._timeout[0])}", True
-            except requests.ReadTimeout:
-                # A server that is this slow now will not be faster a moment later: no retry.
-                raise SourceError(f"timeout after {_seconds(self._timeout[1])}") from None
-            except requests.ConnectionError as e:
-                reason, retryable = f"connection failed ({_short(e)})", True
-            except requests.RequestException as e:
-                raise SourceError(f"request failed ({_short(e)})") from None
-            else:
-                status = response.status_code
-                if 200 <= status < 300:
-                    return response
-                if 300 <= status < 400:
-                    raise SourceError(f"HTTP {status} redirect to {response.headers.get('Location', '?')}")
-                reason, retryable = f"HTTP {status}", status in _RETRYABLE_STATUS
-            if not retryable or self._retries_left <= 0:
-                raise SourceError(reason)
-            self._retries_left -= 1
-            log.info("retrying %s after %s", url, reason)
-            time.sleep(_RETRY_PAUSE)
+    def get(self, url: str, *, setting: str) -> requests.Response:
+        """GET `url` (which came from `setting`, e.g. "OILFX_KNOC_URL"); a SourceError with a specific reason on
+        timeout, connection failure, redirect or HTTP error."""
+        return self._request("GET", url, setting)
+
+    def post(self, url: str, form: list[tuple[str, str]], *, setting: str) -> requests.Response:
+        """POST an HTML form to `url`, with the same rules as get()."""
+        return self._request("POST", url, setting, data=form)
+
+    def _request(self, method: str, url: str, setting: str, **kwargs: object) -> requests.Response:
+        retrying = tenacity.Retrying(
+            stop=lambda _state: self._retries_left <= 0,
+            wait=tenacity.wait_fixed(_RETRY_PAUSE),
+            retry=tenacity.retry_if_exception_type(_Retryable),
+            before_sleep=lambda state: self._spend(url, state),
+            reraise=True,
+        )
+        try:
+            return retrying(self._once, method, url, setting, **kwargs)
+        except _Retryable as e:
+            raise SourceError(e.reason) from None
+
+    def _spend(self, url: str, state: tenacity.RetryCallState) -> None:
+        self._retries_left -= 1
+        error = state.outcome.exception() if state.outcome is not None else None
+        log.info("retrying %s after %s", url, getattr(error, "reason", error))
+
+    def _once(self, method: str, url: str, setting: str, **kwargs: object) -> requests.Response:
+        """One attempt. Each attempt gets its own whole-body deadline and size cap."""
+        try:
+            response = self._session.request(method, url, timeout=self._timeout, allow_redirects=False,
+                                             stream=True, **kwargs)
+            if 200 <= response.status_code < 300:
+                _read_capped(response, deadline=time.monotonic() + 2 * self._timeout[1])
+        except requests.ConnectTimeout:
+            raise _Retryable(f"connect timeout after {_seconds(self._timeout[0])}") from None
+        except requests.ReadTimeout:
+            # A server that is this slow now will not be faster a moment later: no retry.
+            raise SourceError(f"timeout after {_seconds(self._timeout[1])}") from None
+        except requests.ConnectionError as e:
+            raise _Retryable(f"connection failed ({_short(e)})") from None
+        except requests.RequestException as e:
+            raise SourceError(f"request failed ({_short(e)})") from None
+        status = response.status_code
+        if 200 <= status < 300:
+            return response
+        response.close()
+        if 300 <= status < 400:
+            # Never followed (a URL that did not come from settings is never fetched): say where it went and
+            # which setting to change if the operator trusts the new address.
+            location = response.headers.get("Location", "?")
+            raise SourceError(f"HTTP {status} redirect to {location}; if that is the new address, set {setting}")
+        if status in _RETRYABLE_STATUS:
+            raise _Retryable(f"HTTP {status}")
+        raise SourceError(f"HTTP {status}")
 
 
 def _read_capped(response: requests.Response, deadline: float) -> None:

@@ -1,4 +1,5 @@
-"""Market: resolves Dubai/WTI/Brent and USD/KRW through the configured fallback order, behind a TTL cache."""
+"""Market: resolves Dubai/WTI/Brent and USD/KRW through the configured fallback order, and KNOC's pump prices,
+behind a TTL cache."""
 
 from __future__ import annotations
 
@@ -14,13 +15,18 @@ from oilfx.config import Settings
 from oilfx.market.cache import MemoryCache, QuoteCache
 from oilfx.market.errors import MarketUnavailable, SourceError
 from oilfx.market.http import SourceHttp, new_session
-from oilfx.market.quote import BENCHMARKS, FxRate, OilPrice, Quote, is_stale, now_utc
-from oilfx.market.sources import FX_SOURCES, OIL_SOURCES, Context, OilResult
+from oilfx.market.quote import BENCHMARKS, FxRate, OilPrice, PumpPrice, Quote, format_pump, is_stale, now_utc
+from oilfx.market.sources import FX_SOURCES, OIL_SOURCES, Context, OilResult, knoc
 
 log = logging.getLogger(__name__)
 
 OIL_KEY = "oil"
 FX_KEY = "fx"
+PUMP_KEY = "pump"
+
+
+def describe_pump(pump: list[PumpPrice] | MarketUnavailable) -> str:
+    return f"Pump prices unavailable ({pump})" if isinstance(pump, MarketUnavailable) else format_pump(pump)
 
 
 class Market:
@@ -42,6 +48,20 @@ class Market:
         """USD/KRW from the first working source in settings.fx_sources."""
         rate, _fetched = self._fx()
         return rate
+
+    def pump(self) -> list[PumpPrice]:
+        """KNOC's national average pump prices (휘발유, 자동차용경유, 자동차용부탄).
+
+        MarketUnavailable if the page fails."""
+        cached = self.cache.get_or_load(PUMP_KEY, self.settings.cache_ttl, self._load_pump)
+        return [PumpPrice.from_dict(d) for d in cached["prices"]]
+
+    def pump_line(self) -> str:
+        """The pump prices as one display line, or why they are unavailable: never raises MarketUnavailable."""
+        try:
+            return describe_pump(self.pump())
+        except MarketUnavailable as e:
+            return describe_pump(e)
 
     def quote(self) -> Quote:
         """Oil and FX fetched concurrently. MarketUnavailable if there is no oil price at all or no rate."""
@@ -117,6 +137,8 @@ class Market:
                     reasons[benchmark].append(f"{name}: {result.reasons.get(benchmark, 'not found')}")
             if failures and failures[-1][0] == name:
                 log.warning("oil source %s failed: %s", name, failures[-1][1])
+            else:
+                log.debug("oil source %s gave %s", name, ", ".join(result.prices) or "nothing wanted")
         if not found:
             raise MarketUnavailable("no crude prices", failures)
         missing = {b: "; ".join(reasons[b]) or "no oil source configured" for b in BENCHMARKS if b not in found}
@@ -125,6 +147,17 @@ class Market:
             "missing": missing,
             "fetched_at": now.isoformat(),
         }
+
+    def _load_pump(self) -> dict:
+        try:
+            prices = knoc.fetch(self._context(self.clock()))
+        except SourceError as e:
+            log.warning("pump price source knoc failed: %s", e.reason)
+            raise MarketUnavailable("no pump prices", [("knoc", e.reason)]) from None
+        except Exception as e:
+            log.exception("pump price source knoc crashed")
+            raise MarketUnavailable("no pump prices", [("knoc", f"unexpected error ({type(e).__name__})")]) from None
+        return {"prices": [p.to_dict() for p in prices]}
 
     def _load_fx(self) -> dict:
         now = self.clock()
@@ -138,6 +171,7 @@ class Market:
                 log.exception("FX source %s crashed", name)
                 failures.append((name, f"unexpected error ({type(e).__name__})"))
             else:
+                log.debug("FX source %s gave %s (%s)", name, rate.rate, rate.source)
                 return {"rate": rate.to_dict(), "fetched_at": now.isoformat()}
             log.warning("FX source %s failed: %s", name, failures[-1][1])
         raise MarketUnavailable("no USD/KRW rate", failures)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -87,6 +87,26 @@ class FxRate:
 
 
 @dataclass(frozen=True)
+class PumpPrice:
+    """A national average retail price at the pump, KRW per litre, for day `as_of` (KST)."""
+
+    product: str          # the page's own name: 휘발유, 자동차용경유, 자동차용부탄
+    english: str          # gasoline, diesel, autogas (butane)
+    krw_per_litre: Decimal
+    as_of: date
+    source: str
+
+    def to_dict(self) -> dict:
+        return {"product": self.product, "english": self.english, "krw_per_litre": str(self.krw_per_litre),
+                "as_of": self.as_of.isoformat(), "source": self.source}
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> PumpPrice:
+        return cls(d["product"], d["english"], Decimal(d["krw_per_litre"]), date.fromisoformat(d["as_of"]),
+                   d["source"])
+
+
+@dataclass(frozen=True)
 class Quote:
     """The benchmarks that could be fetched, the rate, and why any benchmark is missing."""
 
@@ -138,6 +158,16 @@ def format_usd(amount: Decimal) -> str:
 def format_rate(rate: Decimal) -> str:
     """USD/KRW with two decimals and separators: `1,289.00`."""
     return f"{round_cents(rate):,}"
+
+
+def format_pump(prices: Sequence[PumpPrice]) -> str:
+    """One line: `Pump prices (KNOC national average, 2026-04-15): 휘발유 ₩1,997.94/L · 자동차용경유 ₩1,893.27/L`."""
+    days = {p.as_of for p in prices}
+    sources = ", ".join(dict.fromkeys(p.source for p in prices))
+    shared = f", {days.pop().isoformat()}" if len(days) == 1 else ""
+    items = " · ".join(f"{p.product} {format_krw_litre(p.krw_per_litre)}/L"
+                       + ("" if shared else f" ({p.as_of.isoformat()})") for p in prices)
+    return f"Pump prices ({sources} national average{shared}): {items}"
 
 
 def format_kst(moment: datetime) -> str:

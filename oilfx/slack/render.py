@@ -288,8 +288,8 @@ def render_steps(breakdown: str) -> list[SlackMessage]:
 
 # --- /oilprice table ------------------------------------------------------------------------------------------
 
-def render_quote_table(quote: Quote) -> SlackMessage:
-    """The deterministic price table for bare `/oilprice`: no model involved."""
+def render_quote_table(quote: Quote, pump_line: str | None = None) -> SlackMessage:
+    """The deterministic price table for bare `/oilprice`: no model involved. `pump_line`: KNOC's pump prices."""
     rows = ["Benchmark   USD/bbl     KRW/bbl      KRW/L     as of"]
     sources: list[str] = []
     for name in BENCHMARKS:
@@ -310,7 +310,11 @@ def render_quote_table(quote: Quote) -> SlackMessage:
                      f"fetched {format_kst(quote.fetched_at)}")
     title = "*Crude oil in Korean won*"
     text = f"{title}\n```{table}```\n{context}"
-    return SlackMessage(text, [_section(f"{title}\n```{table}```"), _context(context)])
+    blocks = [_section(f"{title}\n```{table}```"), _context(context)]
+    if pump_line:
+        text += "\n" + escape(pump_line)
+        blocks.append(_context(escape(pump_line)))
+    return SlackMessage(text, blocks)
 
 
 HELP_TEXT = (

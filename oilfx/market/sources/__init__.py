@@ -8,15 +8,15 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 
 from oilfx.market.quote import FxRate
-from oilfx.market.sources import frankfurter, fred, knoc, naver_fx, naver_mobile, naver_oil
+from oilfx.market.sources import frankfurter, fred, knoc, naver_fx, naver_mobile, naver_oil, opinet
 from oilfx.market.sources.base import Context, OilResult
 
 OilFetch = Callable[[Context, Collection[str]], OilResult]
 FxFetch = Callable[[Context], FxRate]
 
-OIL_SOURCES: dict[str, OilFetch] = {"knoc": knoc.fetch, "naver": naver_oil.fetch, "fred": fred.fetch}
+OIL_SOURCES: dict[str, OilFetch] = {"opinet": opinet.fetch, "naver": naver_oil.fetch, "fred": fred.fetch}
 FX_SOURCES: dict[str, FxFetch] = {
     "naver": naver_fx.fetch, "naver_mobile": naver_mobile.fetch, "frankfurter": frankfurter.fetch,
 }
 
-__all__ = ["FX_SOURCES", "OIL_SOURCES", "Context", "OilResult"]
+__all__ = ["FX_SOURCES", "OIL_SOURCES", "Context", "OilResult", "knoc"]

@@ -42,5 +42,5 @@ def parse(body: bytes) -> tuple[Decimal, datetime]:
 
 
 def fetch(ctx: Context) -> FxRate:
-    rate, as_of = parse(ctx.http.get(latest_url(ctx.settings.frankfurter_url)).content)
+    rate, as_of = parse(ctx.http.get(latest_url(ctx.settings.frankfurter_url), setting="OILFX_FRANKFURTER_URL").content)
     return FxRate(rate, as_of, NAME)

@@ -44,7 +44,7 @@ def parse(body: bytes) -> tuple[date, Decimal]:
 
 def fetch(ctx: Context, wanted: Collection[str]) -> OilResult:
     def one(benchmark: str) -> OilPrice:
-        day, usd = parse(ctx.http.get(series_url(ctx.settings.fred_url, benchmark)).content)
+        day, usd = parse(ctx.http.get(series_url(ctx.settings.fred_url, benchmark), setting="OILFX_FRED_URL").content)
         return OilPrice(benchmark, check_oil_price(benchmark, usd), day, NAME)
 
     return fetch_each(wanted, one, {b: "FRED has no Dubai series" for b in wanted if b not in SERIES})

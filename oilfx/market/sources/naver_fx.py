@@ -1,8 +1,9 @@
-"""Naver market index (the seed's FX source): USD/KRW quoted by 하나은행, found by class, EUC-KR without a charset.
+"""Naver market index (the seed's FX source): USD/KRW quoted by a bank, found by class, EUC-KR without a charset.
 
 `ul#exchangeList > li > a.head.usd > div.head_info.point_up|point_dn|point_same` holds `span.value` ("1,289.00")
 and an unsigned `span.change`, whose direction is the `point_*` class (or the `span.blind` text 상승/하락);
-`div.graph_info span.time` ("2023.11.29 16:33", KST) and `span.count > span.num` (the notice round, 고시회차).
+`div.graph_info span.time` ("2023.11.29 16:33", KST), `span.source` (the quoting bank: "하나은행 기준",
+"KEB하나은행 기준" in 2018) and `span.count > span.num` (the notice round, 고시회차).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from oilfx.market.http import declared_charset, decode
 from oilfx.market.quote import KST, FxRate
 from oilfx.market.sources.base import Context, parse_decimal
 
-NAME = "Naver (하나은행)"
+NAME = "Naver"
 LAYOUT_CHANGED = "Naver page layout changed: no USD/KRW rate found"
 _DIRECTION = {"point_up": 1, "point_dn": -1, "point_same": 0}
 _DIRECTION_WORDS = {"상승": 1, "하락": -1, "보합": 0}
@@ -30,6 +31,11 @@ class NaverFx:
     change: Decimal | None     # signed; None when the page gives no direction
     as_of: datetime | None     # KST, None when the page shows no time
     notice_round: int | None   # 고시회차
+    bank: str | None = None    # "하나은행", from "하나은행 기준"
+
+    @property
+    def source(self) -> str:
+        return f"{NAME} ({self.bank})" if self.bank else NAME
 
 
 def _direction(head_info) -> int | None:
@@ -72,10 +78,13 @@ def parse(body: bytes, charset: str | None = None) -> NaverFx:
     if (round_tag := item.select_one("div.graph_info span.count span.num")) is not None:
         text = round_tag.get_text(strip=True)
         notice_round = int(text) if text.isdigit() else None
-    return NaverFx(rate, change, as_of, notice_round)
+    bank = None
+    if (source_tag := item.select_one("div.graph_info span.source")) is not None:
+        bank = source_tag.get_text(" ", strip=True).removesuffix("기준").strip() or None
+    return NaverFx(rate, change, as_of, notice_round, bank)
 
 
 def fetch(ctx: Context) -> FxRate:
-    response = ctx.http.get(ctx.settings.naver_url)
+    response = ctx.http.get(ctx.settings.naver_url, setting="OILFX_NAVER_URL")
     quote = parse(response.content, declared_charset(response))
-    return FxRate(quote.rate, quote.as_of or ctx.now, NAME)
+    return FxRate(quote.rate, quote.as_of or ctx.now, quote.source)

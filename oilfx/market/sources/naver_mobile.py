@@ -26,7 +26,16 @@ def parse(body: bytes) -> tuple[Decimal, datetime | None]:
     except json.JSONDecodeError:
         raise SourceError("Naver mobile: response is not JSON") from None
     result = doc.get("result") if isinstance(doc, dict) else None
-    if not isinstance(result, dict) or not isinstance(result.get("closePrice"), str | int | float):
+    if not isinstance(result, dict):
+        raise SourceError("Naver mobile JSON changed: no result.closePrice")
+    return parse_item(result)
+
+
+def parse_item(result: dict) -> tuple[Decimal, datetime | None]:
+    """The fields productDetail's `result` shares with the items of Naver's exchange list (`closePrice` "1,381.50",
+    `localTradedAt` "2024-06-14T17:16:26+09:00"): the only saved response is of that list, so it is what proves
+    these two fields' formats."""
+    if not isinstance(result.get("closePrice"), str | int | float):
         raise SourceError("Naver mobile JSON changed: no result.closePrice")
     try:
         rate = parse_decimal(str(result["closePrice"]))
@@ -44,6 +53,6 @@ def parse(body: bytes) -> tuple[Decimal, datetime | None]:
 
 
 def fetch(ctx: Context) -> FxRate:
-    response = ctx.http.get(detail_url(ctx.settings.naver_mobile_url))
+    response = ctx.http.get(detail_url(ctx.settings.naver_mobile_url), setting="OILFX_NAVER_MOBILE_URL")
     rate, as_of = parse(response.content)
     return FxRate(rate, as_of or ctx.now, NAME)

@@ -55,7 +55,7 @@ def parse(body: bytes, charset: str | None = None) -> DailyClose:
 
 def fetch(ctx: Context, wanted: Collection[str]) -> OilResult:
     def one(benchmark: str) -> OilPrice:
-        response = ctx.http.get(page_url(ctx.settings.naver_url, benchmark))
+        response = ctx.http.get(page_url(ctx.settings.naver_url, benchmark), setting="OILFX_NAVER_URL")
         row = parse(response.content, declared_charset(response))
         return OilPrice(benchmark, check_oil_price(benchmark, row.close), row.day, NAME)
 

@@ -32,7 +32,7 @@ def post_table(deps: Deps, body: dict[str, Any]) -> None:
     reply = ResponseUrlReply(body["response_url"], log)
     try:
         quote = deps.services.market.quote()
-        reply.send(render_quote_table(quote), "in_channel")
+        reply.send(render_quote_table(quote, deps.services.market.pump_line()), "in_channel")
         log.info("price table posted")
     except MarketUnavailable as e:
         log.warning("market unavailable: %s", e)

@@ -1,0 +1,85 @@
+"""`python -m oilfx doctor [--json]`: fetch every configured market source live (no cache) and say, in one screen,
+which work and which source would serve each quantity now. Exit 0 when every quantity has a working source."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from datetime import date, datetime
+from itertools import groupby
+
+from oilfx.config import Settings
+from oilfx.market.doctor import Figure, Report, SourceCheck, check
+from oilfx.market.quote import format_kst
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("doctor", help="check every market source live: which work, which serves what")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    if not getattr(args, "verbose", False):
+        # Every failure is on its source's line; the market's own warnings would print it twice.
+        logging.getLogger("oilfx.market").setLevel(logging.ERROR)
+    report = check(settings)
+    print(json.dumps(as_json(report), ensure_ascii=False, indent=2) if args.json else as_text(report))
+    return 0 if report.ok else 1
+
+
+def _as_of(moment: date | datetime) -> str:
+    return format_kst(moment) if isinstance(moment, datetime) else moment.isoformat()
+
+
+def _figure_json(figure: Figure) -> dict[str, str]:
+    return {"quantity": figure.quantity, "value": str(figure.value), "unit": figure.unit,
+            "as_of": figure.as_of.isoformat()}
+
+
+def as_json(report: Report) -> dict:
+    """Values as decimal strings, times in ISO 8601 with their offset."""
+    return {
+        "ok": report.ok,
+        "checked_at": report.checked_at.isoformat(),
+        "sources": [{"kind": s.kind, "name": s.name, "label": s.label, "ok": s.ok, "ms": round(s.ms, 1),
+                     "figures": [_figure_json(f) for f in s.figures], "reason": s.reason} for s in report.sources],
+        "quantities": [{"quantity": q.quantity, "ok": q.source is not None,
+                        "source": q.source.name if q.source else None, "label": q.source.label if q.source else None,
+                        "figure": _figure_json(q.figure) if q.figure else None} for q in report.quantities],
+    }
+
+
+def _figures_text(figures: tuple[Figure, ...]) -> str:
+    """'Dubai 82.14, WTI 76.41 USD/bbl (2023-11-28)': figures sharing a unit and a date are listed once."""
+    parts = []
+    for (unit, as_of), group in groupby(figures, key=lambda f: (f.unit, f.as_of)):
+        values = ", ".join(f"{f.quantity} {f.value:,}" for f in group)
+        parts.append(f"{values} {unit} ({_as_of(as_of)})")
+    return "; ".join(parts)
+
+
+def _source_line(s: SourceCheck) -> str:
+    # The label (often Korean, double-width) comes last but one so the padded columns stay aligned.
+    status = "ok    " if s.ok else "FAILED"
+    detail = f"{s.label}: {_figures_text(s.figures)}" if s.ok else s.reason or "failed"
+    if s.ok and s.reason:
+        detail += f"; lacks {s.reason}"
+    return f"{status}  {s.kind:<4}  {s.name:<12}  {s.ms:6.0f} ms  {detail}"
+
+
+def as_text(report: Report) -> str:
+    lines = [f"Market sources, fetched live at {format_kst(report.checked_at)}:"]
+    lines += [_source_line(s) for s in report.sources]
+    lines += ["", "Each quantity is served now by:"]
+    for q in report.quantities:
+        if q.source is None or q.figure is None:
+            lines.append(f"{q.quantity:<12}  NO WORKING SOURCE")
+            continue
+        shown = _figures_text(q.source.figures) if q.source.kind == "pump" else _figures_text((q.figure,))
+        lines.append(f"{q.quantity:<12}  {q.source.kind} {q.source.name}, {q.source.label}: {shown}")
+    lines.append("")
+    lines.append("OK: every quantity has a working source." if report.ok
+                 else "NOT OK: some quantity has no working source (exit 1).")
+    return "\n".join(lines)
