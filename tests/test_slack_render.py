@@ -163,3 +163,14 @@ def test_quote_table_shows_every_benchmark_with_exact_won_figures():
     assert "Dubai" in message.text and "HTTP 503" in message.text
     assert format_rate(FX.rate) in message.text and format_kst(FX.as_of) in message.text
     assert all(len(b.get("text", {}).get("text", "")) <= SECTION_LIMIT for b in message.blocks)
+
+
+def test_each_answer_has_its_own_block_ids():
+    def block_ids(steps_key: str, feedback_key: str) -> list[str]:
+        messages = render_answer(seed_answer("ok"), steps_key=steps_key, feedback_key=feedback_key)
+        return [b["block_id"] for m in messages for b in m.blocks if "block_id" in b]
+
+    first, second = block_ids("stepsA", "feedA"), block_ids("stepsB", "feedB")
+    assert len(first) == 2 and len(set(first)) == len(first)  # the Show steps and the feedback blocks
+    assert not set(first) & set(second)
+    assert all(len(block_id) <= 255 for block_id in first)  # Slack's block_id limit
