@@ -209,6 +209,13 @@ class SqliteStore:
                 db.execute("DELETE FROM messages WHERE keep_until < ?", (now,))
         return bool(owner == event_id)
 
+    def export_messages(self) -> Iterator[tuple[MessageKey, str, float]]:
+        """(message, its event id, seconds it stays claimed) for every message still claimed."""
+        now = self._clock()
+        rows = self._read("SELECT team, channel, ts, event_id, keep_until FROM messages WHERE keep_until > ?", (now,))
+        for team, channel, ts, event_id, keep_until in rows:
+            yield MessageKey(team, channel, ts), event_id, keep_until - now
+
     # --- turns -------------------------------------------------------------------------------------------------
 
     def _queue(self, key: ThreadKey) -> _ThreadQueue:
