@@ -357,6 +357,11 @@ def test_payload_builders_match_slack_shapes(slack_server: FakeSlack) -> None:
     assert mention["event"]["text"].startswith(f"<@{ws.bot_user_id}>")
     assert mention["event_id"] != slack_server.app_mention("hi")["event_id"]
     assert slack_server.message_changed()["event"]["subtype"] == "message_changed"
+    edit = slack_server.edited(mention, f"<@{ws.bot_user_id}> WTI?")
+    assert edit["event"]["ts"] == mention["event"]["ts"] and edit["event_id"] != mention["event_id"]
+    assert edit["event"]["edited"]["user"] == ws.user_id and "edited" not in mention["event"]
+    assert slack_server.with_files(slack_server.dm_message("chart"))["event"]["subtype"] == "file_share"
+    assert "subtype" not in slack_server.with_files(mention)["event"]
     own = slack_server.bot_message("mine")["event"]
     assert own["bot_id"] == ws.bot_id and "subtype" not in own
     assert slack_server.bot_message("theirs", own=False)["event"]["subtype"] == "bot_message"

@@ -296,8 +296,8 @@ class FakeSlack:
 
     def __getattr__(self, name: str) -> Any:
         if name in {"app_mention", "dm_message", "channel_message", "message_changed", "message_deleted",
-                    "bot_message", "assistant_thread_started", "assistant_thread_context_changed",
-                    "slash_command", "block_action", "event_callback"}:
+                    "bot_message", "assistant_thread_started", "assistant_thread_context_changed", "edited",
+                    "with_files", "slash_command", "block_action", "event_callback"}:
             return getattr(self.workspace, name)
         raise AttributeError(name)
 
