@@ -50,8 +50,8 @@ def real(slack: FakeSlack) -> RealPayloads:
     return RealPayloads(slack.workspace)
 
 
-def deliver(slack: FakeSlack, payload: dict[str, Any], kind: str = "events_api", **marks: Any) -> str:
-    envelope = slack.deliver(kind, payload, **marks)
+def deliver(slack: FakeSlack, payload: dict[str, Any], kind: str = "events_api") -> str:
+    envelope = slack.deliver(kind, payload)
     slack.wait_ack(envelope)
     return envelope
 
@@ -72,9 +72,10 @@ def model_turns(openai_fake: FakeOpenAI, question: str) -> int:
 
 def test_docs_mention_and_its_socket_mode_retry_are_answered_once_in_its_thread(bot, slack, real, quote):
     payload = real.mention("C0RDOCS")
-    attempt, reason = real.retry_marks()
     deliver(slack, payload)
-    deliver(slack, payload, retry_attempt=attempt, retry_reason=reason)  # same event_id: Slack's retry
+    retry = real.retry_envelope(payload)
+    assert retry["retry_attempt"] == 1 and retry["payload"]["event_id"] == payload["event_id"]
+    slack.wait_ack(slack.deliver_envelope(retry))
     ts = payload["event"]["ts"]
     reply = answered(slack, "C0RDOCS", ts, quote)
     assert reply.thread_ts == ts

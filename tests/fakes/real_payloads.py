@@ -182,7 +182,9 @@ class RealPayloads:
         return envelope
 
     @staticmethod
-    def retry_marks() -> tuple[int, str]:
-        """(retry_attempt, retry_reason) of bolt-python's Socket Mode retry envelope."""
+    def retry_envelope(payload: dict[str, Any]) -> dict[str, Any]:
+        """bolt-python's Socket Mode retry envelope (retry_attempt 1, retry_reason "timeout") carrying `payload`
+        again, with its event_id: Slack redelivering an event it saw no ack for."""
         envelope = load("bolt-python.socket_mode_events_api_retry_envelope.json")
-        return envelope["retry_attempt"], envelope["retry_reason"]
+        envelope["payload"] = payload
+        return envelope
