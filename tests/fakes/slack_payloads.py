@@ -2,8 +2,8 @@
 
 Shapes follow Slack's docs for the `app_mention` (also edited, and with files), `message` (im, file_share,
 message_changed, bot_message) and `assistant_thread_started` events, the slash-command form fields, and the
-`block_actions` payload, as seen in Socket Mode envelopes and HTTP-mode request bodies. Each events_api payload gets a fresh `event_id`;
-redeliver the same dict to model a Slack retry (the id is kept).
+`block_actions` payload, as seen in Socket Mode envelopes and HTTP-mode request bodies. Each events_api
+payload gets a fresh `event_id`; redeliver the same dict to model a Slack retry (the id is kept).
 """
 
 from __future__ import annotations
