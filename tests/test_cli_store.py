@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from oilfx.store.base import Feedback, ThreadKey
+from oilfx.store.base import Feedback, MessageKey, ThreadKey
 from oilfx.store.redis import RedisStore
 from oilfx.store.sqlite import SqliteStore
 from tests.fakes.redis_server import free_port
@@ -39,6 +39,7 @@ def sqlite_store(tmp_path):
                                 datetime.now(UTC) - timedelta(hours=1)))
     assert store.claim_event("Ev1")
     store.finish_event("Ev1")
+    assert store.claim_message(MessageKey("T1", "C0", "1700000000.000001"), "Ev1")
     yield store
     store.close()
 
@@ -47,7 +48,7 @@ def test_migrate_copies_everything_and_is_idempotent(sqlite_store, redis_url, tm
     env = {"OILFX_DB": sqlite_store.path, "cwd": str(tmp_path)}
     first = oilfx("store", "migrate", "--to", redis_url, env=dict(env))
     assert first.returncode == 0, first.stderr
-    assert "26 conversations, 2 meta, 1 histories, 1 feedback, 1 events finished" in first.stdout
+    assert "26 conversations, 2 meta, 1 histories, 1 feedback, 1 events finished, 1 messages claimed" in first.stdout
     second = oilfx("store", "migrate", "--to", redis_url, env=dict(env))
     assert second.returncode == 0 and second.stdout == first.stdout
 
@@ -61,6 +62,8 @@ def test_migrate_copies_everything_and_is_idempotent(sqlite_store, redis_url, tm
     since = datetime.now(UTC) - timedelta(days=1)
     assert list(redis_store.list_feedback(since)) == list(sqlite_store.list_feedback(since))
     assert not redis_store.claim_event("Ev1")  # a Slack retry right after the switch is still a duplicate
+    assert not redis_store.claim_message(MessageKey("T1", "C0", "1700000000.000001"), "Ev2")  # and an edit
+    assert 29 * 86400 < redis_store.client.ttl("oilfx:message:T1:C0:1700000000.000001") <= 30 * 86400
 
     stats = oilfx("store", "stats", "--json", env={"REDIS_URL": redis_url, "cwd": str(tmp_path)})
     assert stats.returncode == 0, stats.stderr

@@ -88,8 +88,28 @@ def test_form_encoded_calls_parse_json_arguments(slack_server: FakeSlack, web: W
     assert twice.value.response["error"] == "already_reacted"
     assert web.users_info(user="U1")["user"]["tz"] == "Asia/Seoul"
     assert web.conversations_info(channel="D1")["channel"]["is_im"] is True
-    assert web.api_call("bots.info", params={"bot": "B1"})["ok"] is True  # generic path records unknown methods
-    assert slack_server.calls_to("bots.info")[0].params == {"bot": "B1"}
+    with pytest.raises(SlackApiError) as unknown:  # Slack has no such method: HTTP 200, ok false, as its API says
+        web.api_call("bots.infoo", params={"bot": "B1"})
+    assert unknown.value.response.status_code == 200
+    assert unknown.value.response.data == {"ok": False, "error": "unknown_method", "req_method": "bots.infoo"}
+    assert slack_server.calls_to("bots.infoo")[0].params == {"bot": "B1"}  # still recorded
+
+
+def test_calls_missing_a_required_argument_are_refused_as_slack_does(slack_server: FakeSlack, web: WebClient) -> None:
+    refused = {
+        "chat.postMessage": ({"text": "hi"}, "channel_not_found"),
+        "chat.update": ({"channel": "C1", "text": "hi"}, "message_not_found"),
+        "users.info": ({}, "user_not_found"),
+        "reactions.add": ({"channel": "C1", "timestamp": "1700000000.000100"}, "invalid_name"),
+        "assistant.threads.setTitle": ({"channel_id": "D1", "thread_ts": "1700000000.000100"}, "invalid_arguments"),
+        "chat.startStream": ({"channel": "D1"}, "invalid_arguments"),
+    }
+    for method, (params, error) in refused.items():
+        with pytest.raises(SlackApiError) as refusal:
+            web.api_call(method, json=params)
+        assert refusal.value.response["error"] == error, method
+    assert slack_server.calls_to("assistant.threads.setTitle")[0].response["response_metadata"] == {
+        "messages": ["[ERROR] missing required field: title"]}
 
 
 def test_limits_msg_too_long_and_invalid_blocks(slack_server: FakeSlack, web: WebClient) -> None:
@@ -337,6 +357,11 @@ def test_payload_builders_match_slack_shapes(slack_server: FakeSlack) -> None:
     assert mention["event"]["text"].startswith(f"<@{ws.bot_user_id}>")
     assert mention["event_id"] != slack_server.app_mention("hi")["event_id"]
     assert slack_server.message_changed()["event"]["subtype"] == "message_changed"
+    edit = slack_server.edited(mention, f"<@{ws.bot_user_id}> WTI?")
+    assert edit["event"]["ts"] == mention["event"]["ts"] and edit["event_id"] != mention["event_id"]
+    assert edit["event"]["edited"]["user"] == ws.user_id and "edited" not in mention["event"]
+    assert slack_server.with_files(slack_server.dm_message("chart"))["event"]["subtype"] == "file_share"
+    assert "subtype" not in slack_server.with_files(mention)["event"]
     own = slack_server.bot_message("mine")["event"]
     assert own["bot_id"] == ws.bot_id and "subtype" not in own
     assert slack_server.bot_message("theirs", own=False)["event"]["subtype"] == "bot_message"

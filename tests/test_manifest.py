@@ -138,6 +138,15 @@ def test_subscriptions_and_commands_have_their_scopes():
         assert EVENT_SCOPES[event] <= bot_scopes()
     if MANIFEST["features"].get("slash_commands"):
         assert "commands" in bot_scopes()
-    granted_but_unused = bot_scopes() - set().union(*METHOD_SCOPES.values(), *EVENT_SCOPES.values(),
-                                                    {"commands", "im:read", "im:write"})
+
+
+
+def test_no_scope_is_granted_that_nothing_uses():
+    """Least privilege: every granted scope is needed by a method the code (or Bolt's Assistant for us) calls, a
+    subscribed event or the slash command. im:read/im:write were granted and never used (no conversations.* call)."""
+    used = set().union(*(METHOD_SCOPES[m] for m in called_methods() | set(ASSISTANT_METHODS)),
+                       *(EVENT_SCOPES[e] for e in bot_events()))
+    if MANIFEST["features"].get("slash_commands"):
+        used.add("commands")
+    granted_but_unused = bot_scopes() - used
     assert not granted_but_unused, f"scopes granted but not used: {granted_but_unused}"

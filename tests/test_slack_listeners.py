@@ -4,16 +4,37 @@ from __future__ import annotations
 
 from oilfx.config import load_settings
 from oilfx.slack.listeners.commands.oilprice import command_id
-from oilfx.slack.listeners.events.common import event_id, is_from_a_bot, question_text
+from oilfx.slack.listeners.events.common import event_id, is_from_a_bot, is_question, question_text
 from oilfx.slack.preflight import problems
+from tests.fakes.real_payloads import RealPayloads
 from tests.fakes.slack_payloads import Workspace
 
 WS = Workspace()
+REAL = RealPayloads(WS)
 
 
-def test_question_text_drops_mentions():
-    assert question_text("<@UBOT>  WTI   in won? <@W123|someone>") == "WTI in won?"
-    assert question_text("<@UBOT>") == ""
+def test_question_text_drops_only_the_bots_mention_and_decodes_slacks_escapes():
+    assert question_text("<@UBOT>  WTI   in won? <@W123|someone>", "UBOT") == "WTI in won? <@W123|someone>"
+    assert question_text("<@UBOT|oilfx> ask <@U0ALICE> too", "UBOT") == "ask <@U0ALICE> too"
+    assert question_text("<@UBOT>", "UBOT") == ""
+    # Slack sends "WTI & Brent <> 1 L" typed by a user escaped; a user typing "&lt;" arrives as "&amp;lt;".
+    assert question_text("<@UBOT> WTI &amp; Brent &lt;&gt; 1 L, not &amp;lt;", "UBOT") == "WTI & Brent <> 1 L, not &lt;"
+    real = REAL.mention("C1")["event"]["text"]  # the docs' sample: "<@U0LAN0Z89> is it everything ..."
+    assert question_text(real, "UBOT") == real.split("> ", 1)[1]
+
+
+def test_which_real_events_are_questions():
+    questions = {"mention": REAL.mention("C1"), "mention_with_files": REAL.mention_with_files("C1"),
+                 "broadcast_mention": REAL.broadcast_mention("C1"), "dm": REAL.dm_user_message("D1"),
+                 "dm_file_share": REAL.dm_file_share("D1"), "dm_thread_broadcast": REAL.dm_thread_broadcast("D1"),
+                 "edited_mention": REAL.edited_mention("C1", "WTI?")[1],
+                 "assistant_file_share": REAL.assistant_file_share("WTI?")}
+    not_questions = {**REAL.dm_ignored("D1"), "mention_from_bot": REAL.mention_from_bot("C1"),
+                     "assistant_message_changed": REAL.assistant("assistant_message_changed")}
+    for name, payload in questions.items():
+        assert is_question(payload["event"], WS.bot_user_id), name
+    for name, payload in not_questions.items():
+        assert not is_question(payload["event"], WS.bot_user_id), name
 
 
 def test_bot_messages_are_recognised():

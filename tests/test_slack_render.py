@@ -174,3 +174,14 @@ def test_quote_table_has_the_pump_price_line_below_it_escaped():
     assert message.blocks[-1]["type"] == "context" and "<!here>" not in message.text
     assert escape(line) in message.text and escape(line) in str(message.blocks[-1])
     assert render_quote_table(quote).blocks[-1] != message.blocks[-1]
+
+
+def test_each_answer_has_its_own_block_ids():
+    def block_ids(steps_key: str, feedback_key: str) -> list[str]:
+        messages = render_answer(seed_answer("ok"), steps_key=steps_key, feedback_key=feedback_key)
+        return [b["block_id"] for m in messages for b in m.blocks if "block_id" in b]
+
+    first, second = block_ids("stepsA", "feedA"), block_ids("stepsB", "feedB")
+    assert len(first) == 2 and len(set(first)) == len(first)  # the Show steps and the feedback blocks
+    assert not set(first) & set(second)
+    assert all(len(block_id) <= 255 for block_id in first)  # Slack's block_id limit

@@ -16,7 +16,7 @@ import pytest
 
 from oilfx.config import Settings
 from oilfx.store import open_store
-from oilfx.store.base import Feedback, ThreadKey
+from oilfx.store.base import Feedback, MessageKey, ThreadKey
 from oilfx.store.redis import RedisStore
 from oilfx.store.sqlite import SqliteStore
 
@@ -90,6 +90,42 @@ def test_claim_event_once_across_two_instances(open_instance):
     for t in threads:
         t.join()
     assert results.count(True) == 1 and len(results) == 20
+
+
+def test_claim_message_once_across_two_instances_by_its_first_event(open_instance):
+    """An edited mention arrives as a new event (new event_id) for the same message (channel + ts): whichever event
+    claims the message first keeps it, on every instance at once; that event's own retries still pass."""
+    a, b = open_instance(), open_instance()
+    message = MessageKey("T024BE7LD", "C0123456789", "1706785424.099119")
+    winners: list[str] = []
+    barrier = threading.Barrier(20)
+
+    def claim(store, event_id: str) -> None:
+        barrier.wait()
+        if store.claim_message(message, event_id):
+            winners.append(event_id)
+
+    threads = [threading.Thread(target=claim, args=(a if i % 2 else b, f"Ev{i:02d}")) for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(winners) == 1
+    assert a.claim_message(message, winners[0]) and b.claim_message(message, winners[0])  # its retries
+    other = "Ev99"
+    assert not a.claim_message(message, other) and not b.claim_message(message, other)
+    # Another message (other ts, or the same ts in another channel) is its own.
+    assert a.claim_message(MessageKey(message.team, message.channel, "1706785424.099120"), other)
+    assert b.claim_message(MessageKey(message.team, "C0OTHER", message.ts), other)
+
+
+def test_a_message_claim_expires_after_its_keep_time(open_instance):
+    store = open_instance()
+    message = MessageKey("T1", "D1", "1700000000.000100")
+    assert store.claim_message(message, "EvA", keep_seconds=0.2)
+    assert not store.claim_message(message, "EvB", keep_seconds=0.2)
+    time.sleep(0.3)
+    assert store.claim_message(message, "EvB")
 
 
 def test_claim_event_lease_takeover_and_finish(open_instance):

@@ -47,7 +47,8 @@ def run_stats(args: argparse.Namespace, settings: Settings) -> int:
 
 def migrate(source, target) -> dict[str, int]:
     """Copy everything `store migrate` moves from `source` (SqliteStore) into `target` (RedisStore); counts."""
-    counts = {"conversations": 0, "meta": 0, "histories": 0, "feedback": 0, "events_finished": 0}
+    counts = {"conversations": 0, "meta": 0, "histories": 0, "feedback": 0, "events_finished": 0,
+              "messages_claimed": 0}
     for key, engine, ref in source.export_conversations():
         target.set_conversation(key, engine, ref)
         counts["conversations"] += 1
@@ -64,6 +65,9 @@ def migrate(source, target) -> dict[str, int]:
     for event_id, _finished_at in source.export_finished_events():
         target.finish_event(event_id)
         counts["events_finished"] += 1
+    for key, event_id, keep_seconds in source.export_messages():  # an edit after the switch stays unanswered
+        target.claim_message(key, event_id, keep_seconds)
+        counts["messages_claimed"] += 1
     return counts
 
 

@@ -226,7 +226,9 @@ def steps_breakdown(answer: Answer) -> str:
 
 
 def show_steps_button(key: str) -> dict[str, Any]:
-    return {"type": "actions", "block_id": "oilfx_steps",
+    # block_ids are per message (the key is the answer's own): one constant on every message let clients that
+    # key interactive state by block_id mix up messages.
+    return {"type": "actions", "block_id": f"oilfx_steps_{key}",
             "elements": [{"type": "button", "action_id": SHOW_STEPS_ACTION, "value": key,
                           "text": {"type": "plain_text", "text": "Show steps"}}]}
 
@@ -236,7 +238,7 @@ def feedback_block(key: str) -> dict[str, Any]:
     def button(text: str, value: str, label: str) -> dict[str, Any]:
         return {"text": {"type": "plain_text", "text": text}, "value": f"{value}:{key}", "accessibility_label": label}
 
-    return {"type": "context_actions", "block_id": "oilfx_feedback",
+    return {"type": "context_actions", "block_id": f"oilfx_feedback_{key}",
             "elements": [{"type": "feedback_buttons", "action_id": FEEDBACK_ACTION,
                           "positive_button": button("Good answer", "good", "Mark this answer as good"),
                           "negative_button": button("Bad answer", "bad", "Mark this answer as bad")}]}

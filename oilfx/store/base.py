@@ -26,6 +26,20 @@ class ThreadKey:
 
 
 @dataclass(frozen=True)
+class MessageKey:
+    """One Slack message. Slack re-sends an edited @mention as a new `app_mention` event (new event_id, same ts),
+    so a message is claimed once, by the first event that carried it."""
+
+    team: str
+    channel: str
+    ts: str
+
+
+# How long a message stays claimed: an edit can come long after the answer (Slack lets users edit for good).
+MESSAGES_KEPT = 30 * 86400.0
+
+
+@dataclass(frozen=True)
 class TurnTicket:
     """A message's place in its thread's turn queue, taken at arrival (see Store.enter_turn)."""
 
@@ -60,6 +74,10 @@ class Store(Protocol):
     def renew_event(self, event_id: str, lease_seconds: float) -> bool: ...
 
     def finish_event(self, event_id: str) -> None: ...
+
+    # Message dedupe (atomic across processes). True: the message is `event_id`'s (first seen now, or seen before
+    # under this same event: a retry, which claim_event dedupes). False: another event has it (an edit re-sent).
+    def claim_message(self, key: MessageKey, event_id: str, keep_seconds: float = MESSAGES_KEPT) -> bool: ...
 
     # One turn at a time per thread, in `order` (the Slack message ts) among the turns waiting.
     # Raises TimeoutError if the turn could not start within `timeout` seconds.

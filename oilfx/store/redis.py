@@ -3,6 +3,7 @@
 Keys (all under `oilfx:`):
   conversations                 hash  JSON [team, channel, thread_ts, engine] -> conversation ref
   event:<id>                    "lease:<token>" with PX lease while a process works on it, then "done" for a day
+  message:<team>:<channel>:<ts> the event id that first carried the message (edits re-send it), EX 30 days
   meta                          hash  name -> value (kept for good)
   meta:<name>                   value, PX expiry (set_meta with a ttl)
   history:<conversation>        JSON list of chat messages
@@ -37,7 +38,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 
 from oilfx.store import StoreError, safe_redis_url, turn_order
-from oilfx.store.base import Feedback, ThreadKey, TurnTicket
+from oilfx.store.base import MESSAGES_KEPT, Feedback, MessageKey, ThreadKey, TurnTicket
 from oilfx.store.redis_cache import RedisQuoteCache
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,14 @@ redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[2] * 2)
 redis.call('PEXPIRE', KEYS[2], ARGV[2] * 2)
 return 1
+"""
+
+# KEYS: message. ARGV: event id, keep_ms. 1 = the message is this event's (now or already), 0 = another event's.
+_CLAIM_MESSAGE = """
+local v = redis.call('GET', KEYS[1])
+if not v then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
+if v == ARGV[1] then return 1 end
+return 0
 """
 
 # KEYS: lock. ARGV: token. Delete only our own lock.
@@ -164,6 +173,7 @@ class RedisStore:
         self._release = self.client.register_script(_RELEASE)
         self._enter = self.client.register_script(_ENTER)
         self._heartbeat = self.client.register_script(_HEARTBEAT)
+        self._claim_message = self.client.register_script(_CLAIM_MESSAGE)
         self._owned_events: dict[str, str] = {}               # event id -> our lease value
         self._entered: dict[str, tuple[list[str], str]] = {}  # ticket token -> (turn keys, queue member)
         self._entered_lock = threading.Lock()
@@ -221,6 +231,13 @@ class RedisStore:
     def finish_event(self, event_id: str) -> None:
         self.client.set(PREFIX + "event:" + event_id, "done", ex=FINISHED_EVENTS_KEPT)
         self._owned_events.pop(event_id, None)
+
+    # --- messages ----------------------------------------------------------------------------------------------
+
+    @_wrap_errors
+    def claim_message(self, key: MessageKey, event_id: str, keep_seconds: float = MESSAGES_KEPT) -> bool:
+        name = f"{PREFIX}message:{key.team}:{key.channel}:{key.ts}"
+        return bool(self._claim_message(keys=[name], args=[event_id, max(1, int(keep_seconds * 1000))]))
 
     # --- turns -------------------------------------------------------------------------------------------------
 

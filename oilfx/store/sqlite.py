@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from oilfx.store import StoreError, turn_order
-from oilfx.store.base import Feedback, ThreadKey, TurnTicket
+from oilfx.store.base import MESSAGES_KEPT, Feedback, MessageKey, ThreadKey, TurnTicket
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,14 @@ CREATE TABLE IF NOT EXISTS feedback (
 );
 CREATE INDEX IF NOT EXISTS feedback_at ON feedback (at_epoch);
 """
+# Created on every open (IF NOT EXISTS): added after schema 2, and older files need no other change.
+_MESSAGES_SCHEMA = """
+CREATE TABLE IF NOT EXISTS messages (
+    team TEXT NOT NULL, channel TEXT NOT NULL, ts TEXT NOT NULL, event_id TEXT NOT NULL, keep_until REAL NOT NULL,
+    PRIMARY KEY (team, channel, ts)
+);
+CREATE INDEX IF NOT EXISTS messages_age ON messages (keep_until);
+"""
 
 
 class _ThreadQueue:
@@ -81,6 +89,7 @@ class SqliteStore:
         except sqlite3.Error as e:
             raise StoreError(f"cannot open the SQLite store at OILFX_DB={self.path} ({e})") from e
         self._last_prune = 0.0
+        self._last_message_prune = 0.0
         self._turns_lock = threading.Lock()
         self._turns: dict[ThreadKey, _ThreadQueue] = {}
         self._arrivals = itertools.count()
@@ -98,6 +107,8 @@ class SqliteStore:
             elif version < 2:  # a file from before meta could expire: its rows stay, without expiry
                 self._db.execute("ALTER TABLE meta ADD COLUMN expires_at REAL")
                 self._db.execute("CREATE INDEX IF NOT EXISTS meta_expiry ON meta (expires_at)")
+            for statement in filter(str.strip, _MESSAGES_SCHEMA.split(";")):
+                self._db.execute(statement)
             self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     @contextmanager
@@ -181,6 +192,29 @@ class SqliteStore:
         rows = self._read("SELECT event_id, finished_at FROM events WHERE finished_at >= ?",
                           (self._clock() - FINISHED_EVENTS_KEPT,))
         yield from rows
+
+    # --- messages ----------------------------------------------------------------------------------------------
+
+    def claim_message(self, key: MessageKey, event_id: str, keep_seconds: float = MESSAGES_KEPT) -> bool:
+        now = self._clock()
+        with self._tx() as db:  # IMMEDIATE: the read and the insert are one step for every process on the file
+            db.execute("DELETE FROM messages WHERE team=? AND channel=? AND ts=? AND keep_until < ?",
+                       (key.team, key.channel, key.ts, now))
+            db.execute("INSERT INTO messages VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                       (key.team, key.channel, key.ts, event_id, now + keep_seconds))
+            owner = db.execute("SELECT event_id FROM messages WHERE team=? AND channel=? AND ts=?",
+                               (key.team, key.channel, key.ts)).fetchone()[0]
+            if now - self._last_message_prune > _PRUNE_EVERY:
+                self._last_message_prune = now
+                db.execute("DELETE FROM messages WHERE keep_until < ?", (now,))
+        return bool(owner == event_id)
+
+    def export_messages(self) -> Iterator[tuple[MessageKey, str, float]]:
+        """(message, its event id, seconds it stays claimed) for every message still claimed."""
+        now = self._clock()
+        rows = self._read("SELECT team, channel, ts, event_id, keep_until FROM messages WHERE keep_until > ?", (now,))
+        for team, channel, ts, event_id, keep_until in rows:
+            yield MessageKey(team, channel, ts), event_id, keep_until - now
 
     # --- turns -------------------------------------------------------------------------------------------------
 

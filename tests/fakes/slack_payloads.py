@@ -1,9 +1,9 @@
 """Builders for the payloads Slack delivers to an app (Events API, slash commands, interactivity).
 
-Shapes follow Slack's docs for the `app_mention`, `message` (im, message_changed, bot_message) and
-`assistant_thread_started` events, the slash-command form fields, and the `block_actions` payload, as seen
-in Socket Mode envelopes and HTTP-mode request bodies. Each events_api payload gets a fresh `event_id`;
-redeliver the same dict to model a Slack retry (the id is kept).
+Shapes follow Slack's docs for the `app_mention` (also edited, and with files), `message` (im, file_share,
+message_changed, bot_message) and `assistant_thread_started` events, the slash-command form fields, and the
+`block_actions` payload, as seen in Socket Mode envelopes and HTTP-mode request bodies. Each events_api
+payload gets a fresh `event_id`; redeliver the same dict to model a Slack retry (the id is kept).
 """
 
 from __future__ import annotations
@@ -144,6 +144,24 @@ class Workspace:
         payload = self.dm_message(text, channel=channel, user=user, ts=ts, thread_ts=thread_ts)
         payload["event"]["channel_type"] = "channel"
         return payload
+
+    def edited(self, payload: dict[str, Any], new_text: str) -> dict[str, Any]:
+        """Slack's re-send of an edited @mention (slack-go/slack PR #1256): the same event with the new text and
+        `edited` {user, ts}, the same `ts`, under a new event_id."""
+        event = {**payload["event"], "text": new_text, "edited": {"user": payload["event"].get("user", self.user_id),
+                                                                  "ts": self.next_ts()}}
+        return self.event_callback(event)
+
+    def with_files(self, payload: dict[str, Any], subtype: str | None = "file_share") -> dict[str, Any]:
+        """`payload`'s message with a file attached: `files` and `upload`, plus (for `message` events) subtype
+        file_share, as bolt-python's test_message_file_share has it. An app_mention with files has no subtype
+        (bolt-js base-events.spec.ts)."""
+        event = {**payload["event"], "upload": False,
+                 "files": [{"id": f"F{_next_id():08d}", "name": "chart.png", "mimetype": "image/png",
+                            "filetype": "png", "mode": "hosted", "user": payload["event"].get("user")}]}
+        if subtype and event["type"] == "message":
+            event["subtype"] = subtype
+        return {**payload, "event": event}
 
     def message_changed(
         self, channel: str = "D0DM00001", ts: str | None = None, new_text: str = "edited", old_text: str = "original",

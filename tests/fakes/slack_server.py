@@ -296,8 +296,8 @@ class FakeSlack:
 
     def __getattr__(self, name: str) -> Any:
         if name in {"app_mention", "dm_message", "channel_message", "message_changed", "message_deleted",
-                    "bot_message", "assistant_thread_started", "assistant_thread_context_changed",
-                    "slash_command", "block_action", "event_callback"}:
+                    "bot_message", "assistant_thread_started", "assistant_thread_context_changed", "edited",
+                    "with_files", "slash_command", "block_action", "event_callback"}:
             return getattr(self.workspace, name)
         raise AttributeError(name)
 
@@ -369,9 +369,12 @@ class FakeSlack:
         if fault:
             headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
             return fault.status, headers, {"ok": False, "error": fault.error}
+        if refusal := _missing_argument(method, params):
+            return 200, {}, refusal
         handler = _API.get(method)
-        body = handler(self, params) if handler else {"ok": True}
-        return 200, {}, body
+        if handler is None:  # what Slack answers for a method it does not have (HTTP 200, as every API error)
+            return 200, {}, {"ok": False, "error": "unknown_method", "req_method": method}
+        return 200, {}, handler(self, params)
 
     def _auth_test(self, _: dict) -> dict:
         ws = self.workspace
@@ -746,6 +749,15 @@ class FakeSlack:
         self._send(connection, envelope)
         return envelope_id
 
+    def deliver_envelope(self, envelope: dict[str, Any], connection: int | None = None) -> str:
+        """Send a real-shaped Socket Mode envelope (e.g. one of ../shared/slack_payloads) as Slack would: its type,
+        payload, accepts_response_payload and retry fields, under a fresh envelope_id (Slack's are unique)."""
+        accepts = envelope.get("accepts_response_payload")
+        return self.deliver(envelope["type"], envelope["payload"], connection,
+                            retry_attempt=int(envelope.get("retry_attempt") or 0),
+                            retry_reason=str(envelope.get("retry_reason") or ""),
+                            accepts_response_payload=None if accepts is None else bool(accepts))
+
     def redeliver(self, envelope_id: str, retry_attempt: int = 1, retry_reason: str = "timeout",
                   connection: int | None = None) -> str:
         """Deliver an envelope's payload again as Slack's retry (same event_id, new envelope_id)."""
@@ -775,6 +787,38 @@ class FakeSlack:
                 asyncio.run_coroutine_threadsafe(ws.close(1001, "going away"), self._loop).result(timeout=10)
         self.wait_for(lambda: all(self._conns[c].closed for c in ids), 10, what=f"connections {ids} closed")
         return ids
+
+
+# Required arguments and what Slack answers when one is missing or empty (docs.slack.dev/reference/methods/<method>,
+# "Errors"). The newer methods answer `invalid_arguments` naming the field in response_metadata.messages.
+REQUIRED_ARGS: dict[str, tuple[tuple[str, str], ...]] = {
+    "chat.postMessage": (("channel", "channel_not_found"),),
+    "chat.update": (("channel", "channel_not_found"), ("ts", "message_not_found")),
+    "chat.delete": (("channel", "channel_not_found"), ("ts", "message_not_found")),
+    "chat.postEphemeral": (("channel", "channel_not_found"), ("user", "user_not_in_channel")),
+    "reactions.add": (("channel", "no_item_specified"), ("timestamp", "no_item_specified"), ("name", "invalid_name")),
+    "users.info": (("user", "user_not_found"),),
+    "conversations.info": (("channel", "channel_not_found"),),
+    "assistant.threads.setStatus": (("channel_id", "invalid_arguments"), ("thread_ts", "invalid_arguments")),
+    "assistant.threads.setTitle": (("channel_id", "invalid_arguments"), ("thread_ts", "invalid_arguments"),
+                                   ("title", "invalid_arguments")),
+    "assistant.threads.setSuggestedPrompts": (("channel_id", "invalid_arguments"), ("thread_ts", "invalid_arguments"),
+                                              ("prompts", "invalid_arguments")),
+    "chat.startStream": (("channel", "channel_not_found"), ("thread_ts", "invalid_arguments")),
+    "chat.appendStream": (("channel", "channel_not_found"), ("ts", "invalid_arguments")),
+    "chat.stopStream": (("channel", "channel_not_found"), ("ts", "invalid_arguments")),
+}
+
+
+def _missing_argument(method: str, params: dict[str, Any]) -> dict[str, Any] | None:
+    """Slack's refusal of a call without one of its required arguments, or None."""
+    for name, error in REQUIRED_ARGS.get(method, ()):
+        if params.get(name) in (None, "", []):
+            refusal: dict[str, Any] = {"ok": False, "error": error}
+            if error == "invalid_arguments":
+                refusal["response_metadata"] = {"messages": [f"[ERROR] missing required field: {name}"]}
+            return refusal
+    return None
 
 
 def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:

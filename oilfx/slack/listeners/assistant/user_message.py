@@ -13,7 +13,7 @@ from slack_bolt.context.set_title import SetTitle
 from slack_sdk.errors import SlackApiError
 
 from oilfx.slack.deps import Deps
-from oilfx.slack.listeners.events.common import event_id, is_from_a_bot, question_text, team_id
+from oilfx.slack.listeners.events.common import event_id, first_event_of_message, is_question, question_text, team_id
 from oilfx.slack.turns import TurnRequest, thread_log
 
 STATUS = "is looking up crude prices…"
@@ -29,10 +29,11 @@ def title_for(question: str) -> str:
 def user_message_callback(deps: Deps) -> Callable[..., None]:
     def handle_user_message(body: dict[str, Any], event: dict[str, Any], context: BoltContext,
                             set_status: SetStatus, set_title: SetTitle) -> None:
-        if event.get("subtype") or is_from_a_bot(event, context.bot_user_id):
+        # Bolt's middleware hands us file_share messages too (a question with a file attached).
+        if not is_question(event, context.bot_user_id):
             return
-        text = question_text(event.get("text", ""))
-        if not text:
+        text = question_text(event.get("text", ""), context.bot_user_id)
+        if not text or not first_event_of_message(deps, body, event):
             return
         channel, thread_ts = event["channel"], event["thread_ts"]
         request = TurnRequest(
@@ -41,13 +42,17 @@ def user_message_callback(deps: Deps) -> Callable[..., None]:
             kind="dm")
         log = thread_log(request.team, channel, thread_ts, request.event_id)
         store = deps.services.store
+        # Separately: a refused title (e.g. a thread Slack already titled) must not cost the user the status.
         try:
             if not store.get_meta(TITLED_PREFIX + f"{channel}:{thread_ts}"):
                 set_title(title_for(text))
                 store.set_meta(TITLED_PREFIX + f"{channel}:{thread_ts}", "1")
+        except SlackApiError as e:
+            log.info("assistant title refused (%s); answering anyway", e.response.get("error"))
+        try:
             set_status(STATUS, loading_messages=LOADING_MESSAGES)
         except SlackApiError as e:
-            log.info("assistant status/title refused (%s); answering anyway", e.response.get("error"))
+            log.info("assistant status refused (%s); answering anyway", e.response.get("error"))
         deps.runner.submit(request)
 
     return handle_user_message

@@ -1,4 +1,6 @@
-"""`@oilfx ...` in a channel: answer in the mention's thread; the thread is one conversation."""
+"""`@oilfx ...` in a channel: answer in the mention's thread; the thread is one conversation. A mention with a
+file, or sent as a thread reply "also to the channel" (thread_broadcast), is a question too; an edited mention
+(Slack re-sends it with the same ts) is not answered again."""
 
 from __future__ import annotations
 
@@ -8,18 +10,19 @@ from typing import Any
 from slack_bolt import BoltContext
 
 from oilfx.slack.deps import Deps
-from oilfx.slack.listeners.events.common import event_id, is_from_a_bot, question_text, team_id
+from oilfx.slack.listeners.events.common import event_id, first_event_of_message, is_question, question_text, team_id
 from oilfx.slack.turns import TurnRequest
 
 # A bare "@oilfx" is still a question: answered with today's prices.
 BARE_MENTION_QUESTION = "What do Dubai, WTI and Brent crude cost right now in Korean won?"
 
+
 def app_mention_callback(deps: Deps) -> Callable[..., None]:
     def handle_app_mention(body: dict[str, Any], event: dict[str, Any], context: BoltContext) -> None:
-        if event.get("subtype") or is_from_a_bot(event, context.bot_user_id):
+        if not is_question(event, context.bot_user_id) or not first_event_of_message(deps, body, event):
             return
         thread_ts = event.get("thread_ts") or event["ts"]
-        text = question_text(event.get("text", "")) or BARE_MENTION_QUESTION
+        text = question_text(event.get("text", ""), context.bot_user_id) or BARE_MENTION_QUESTION
         deps.runner.submit(TurnRequest(
             team=team_id(body, event), channel=event["channel"], user=event.get("user", ""), text=text,
             event_id=event_id(body, event), order=event["ts"], thread_ts=thread_ts, reply_thread_ts=thread_ts,

@@ -1,5 +1,6 @@
 """Messages in the bot's DM: a DM thread is a conversation; top-level DMs continue the DM's running one.
-Edits, deletions, other subtypes and bot messages (ours included) are ignored."""
+Messages with a file (file_share) and thread replies also sent to the DM (thread_broadcast) are questions; edits,
+deletions, other subtypes and bot messages (ours included) are ignored."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 from slack_bolt import BoltContext
 
 from oilfx.slack.deps import Deps
-from oilfx.slack.listeners.events.common import event_id, is_from_a_bot, question_text, team_id
+from oilfx.slack.listeners.events.common import event_id, first_event_of_message, is_question, question_text, team_id
 from oilfx.slack.turns import TurnRequest
 
 TOP_LEVEL_DM = "dm"  # ThreadKey.thread_ts of a DM's running top-level conversation (see store/base.py)
@@ -17,10 +18,10 @@ TOP_LEVEL_DM = "dm"  # ThreadKey.thread_ts of a DM's running top-level conversat
 
 def direct_message_callback(deps: Deps) -> Callable[..., None]:
     def handle_message(body: dict[str, Any], event: dict[str, Any], context: BoltContext) -> None:
-        if event.get("channel_type") != "im" or event.get("subtype") or is_from_a_bot(event, context.bot_user_id):
+        if event.get("channel_type") != "im" or not is_question(event, context.bot_user_id):
             return
-        text = question_text(event.get("text", ""))
-        if not text:
+        text = question_text(event.get("text", ""), context.bot_user_id)
+        if not text or not first_event_of_message(deps, body, event):
             return
         in_thread = event.get("thread_ts")
         deps.runner.submit(TurnRequest(
