@@ -13,9 +13,8 @@ from typing import Any
 
 import pytest
 
-from oilfx.config import load_settings
 from oilfx.market import Quote, format_krw, format_krw_litre, format_usd
-from oilfx.slack.turns import RECORD_TTL, SLACK_RETRY_WINDOW
+from oilfx.slack.turns import RECORD_TTL
 from tests.fakes.bot_process import BotProcess, start_connected
 from tests.fakes.openai_server import EVIL, FakeOpenAI
 from tests.fakes.pages import FRED_PATH, KNOC_PATH, NAVER_WORLD_PATH, PagesServer
@@ -259,10 +258,9 @@ def test_show_steps_button_posts_the_breakdown(bot, slack):
     assert " ms" in breakdown.all_text and "tokens" in breakdown.all_text
 
 
-def test_a_turns_meta_records_expire(bot, slack, bot_env):
-    """steps:/answer: records back an answer's buttons for RECORD_TTL; reply: (for a takeover) for the event lease
-    plus Slack's retry window; nothing a turn writes is kept for good."""
-    before = time.time()
+def test_a_turns_records_expire_or_end_with_it(bot, slack, bot_env):
+    """steps:/answer: records back an answer's buttons for RECORD_TTL; the open reply (for a takeover, or a
+    restarted bot's finishing of it) is dropped when the turn ends; nothing a turn writes is kept for good."""
     payload, _ = mention(slack, "Brent per barrel in won? (meta expiry)", channel="C0META")
     answer_in(slack, "C0META", payload["event"]["ts"], "₩")
     after = time.time()
@@ -270,16 +268,15 @@ def test_a_turns_meta_records_expire(bot, slack, bot_env):
     try:
         rows = db.execute("SELECT name, expires_at FROM meta WHERE name LIKE 'steps:%' OR name LIKE 'answer:%'"
                           " OR name LIKE 'reply:%'").fetchall()
+        open_replies = db.execute("SELECT event_id FROM replies").fetchall()
     finally:
         db.close()
-    lease = load_settings(bot_env).event_lease
-    expected = {"steps": RECORD_TTL, "answer": RECORD_TTL, "reply": lease + SLACK_RETRY_WINDOW}
+    expected = {"steps": RECORD_TTL, "answer": RECORD_TTL}
     assert {name.split(":")[0] for name, _ in rows} == set(expected)
     for name, expires_at in rows:  # this module's earlier turns wrote some of them
         ttl = expected[name.split(":")[0]]
         assert expires_at is not None and expires_at <= after + ttl, f"{name}: expires at {expires_at}"
-    this_reply = dict(rows)["reply:" + payload["event_id"]]
-    assert before + lease + SLACK_RETRY_WINDOW <= this_reply
+    assert open_replies == []  # every turn of this module has ended
 
 
 def test_asking_for_steps_shows_them_with_the_answer(bot, slack, quote):
