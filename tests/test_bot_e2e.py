@@ -268,7 +268,9 @@ def test_a_turns_records_expire_or_end_with_it(bot, slack, bot_env):
     try:
         rows = db.execute("SELECT name, expires_at FROM meta WHERE name LIKE 'steps:%' OR name LIKE 'answer:%'"
                           " OR name LIKE 'reply:%'").fetchall()
-        open_replies = db.execute("SELECT event_id FROM replies").fetchall()
+        deadline = time.monotonic() + 5  # the turn ends (finish_event) just after its answer is posted
+        while (open_replies := db.execute("SELECT event_id FROM replies").fetchall()) and time.monotonic() < deadline:
+            time.sleep(0.02)
     finally:
         db.close()
     expected = {"steps": RECORD_TTL, "answer": RECORD_TTL}
