@@ -11,8 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from oilfx.market import format_krw
-from tests.fakes.bot_process import BotProcess, start_connected
-from tests.fakes.openai_server import FakeOpenAI
+from tests.fakes.bot_process import BotProcess, start_connected, user_turns
 from tests.fakes.slack_server import FakeSlack
 
 LEASE = 2.0
@@ -42,12 +41,18 @@ def restart(bot: BotProcess, slack: FakeSlack) -> None:
     slack.wait_new_connection(max(old), timeout=30)
 
 
-def user_turns(openai_fake: FakeOpenAI, question: str) -> int:
-    return sum(1 for r in openai_fake.requests if r["path"] == "/v1/responses" and any(
-        isinstance(i, dict) and i.get("content") == question for i in (r["body"] or {}).get("input") or []))
+def wait_turn_ended(db: str, event_id: str, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
+            row = con.execute("SELECT finished_at FROM events WHERE event_id=?", (event_id,)).fetchone()
+        if row and row[0] is not None:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"event {event_id} never finished")
 
 
-def test_four_deliveries_of_one_event_across_a_restart_get_one_answer(bot, servers, quote):
+def test_four_deliveries_of_one_event_across_a_restart_get_one_answer(bot, servers, quote, db):
     slack, openai_fake, _ = servers
     question = "WTI in won? (four deliveries)"
     payload = slack.app_mention(question, channel="C0FOUR")
@@ -57,6 +62,7 @@ def test_four_deliveries_of_one_event_across_a_restart_get_one_answer(bot, serve
     ts = payload["event"]["ts"]
     slack.wait_for_message(channel="C0FOUR", thread_ts=ts, contains=format_krw(quote.krw_per_barrel("WTI")),
                            timeout=ANSWER_TIMEOUT)
+    wait_turn_ended(db, payload["event_id"])  # killed between the answer and finish_event, a restart re-answers
     restart(bot, slack)
     for attempt in (2, 3):
         slack.wait_ack(slack.redeliver(first, retry_attempt=attempt, retry_reason="http_timeout"))

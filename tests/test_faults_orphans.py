@@ -20,9 +20,7 @@ from oilfx.slack.app import make_client
 from oilfx.slack.orphans import ANSWER_MAX_AGE, INTERRUPTED, OrphanFinisher
 from oilfx.slack.turns import TurnRequest, TurnRunner
 from oilfx.store.base import OpenReply
-from tests.fakes.bot_process import BotProcess, start_connected
-from tests.fakes.openai_server import FakeOpenAI
-from tests.fakes.slack_server import FakeSlack, Message
+from tests.fakes.bot_process import BotProcess, kill_mid_turn, user_turns
 
 LEASE = 2.0
 TIMEOUT = 20.0
@@ -37,30 +35,6 @@ def open_replies(db: str) -> list[tuple]:
         return []
 
 
-def user_turns(openai_fake: FakeOpenAI, question: str) -> int:
-    return sum(1 for r in openai_fake.requests if r["path"] == "/v1/responses" and any(
-        isinstance(i, dict) and i.get("content") == question for i in (r["body"] or {}).get("input") or []))
-
-
-def kill_mid_turn(slack: FakeSlack, openai_fake: FakeOpenAI, env: dict[str, str], question: str,
-                  channel: str) -> tuple[dict, Message]:
-    """Start a bot, ask, kill it -9 once its reply is posted and registered and the model is working."""
-    bot = start_connected(env, slack)
-    openai_fake.latency = 1.0  # three model rounds: ~3 s, the kill lands inside
-    try:
-        payload = slack.app_mention(question, channel=channel)
-        slack.wait_ack(slack.deliver("events_api", payload))
-        slack.wait_for(lambda: open_replies(env["OILFX_DB"]) and user_turns(openai_fake, question), TIMEOUT,
-                       what="the turn's reply registered and its first model round asked")
-        old = slack.connections()
-        bot.kill()
-        slack.wait_for(lambda: not set(old) & set(slack.connections()), 10, what="the killed bot's connection closed")
-    finally:
-        openai_fake.latency = 0.0
-    [left] = slack.posted(channel, payload["event"]["ts"])
-    return payload, left
-
-
 @pytest.mark.parametrize("stream", ["true", "false"], ids=["streaming", "placeholder"])
 def test_killed_mid_turn_without_redelivery_the_next_bot_answers_in_the_left_reply(
         servers, quote, tmp_path, stream):
@@ -70,8 +44,9 @@ def test_killed_mid_turn_without_redelivery_the_next_bot_answers_in_the_left_rep
            "OILFX_EVENT_LEASE": str(LEASE), "OILFX_STREAM": stream, "OILFX_LOG_LEVEL": "INFO"}
     question = f"Dubai in won? (orphan, stream={stream})"
     channel = "C0ORPH" + stream[0].upper()
-    payload, left = kill_mid_turn(slack, openai_fake, env, question, channel)
+    payload = kill_mid_turn(slack, openai_fake, env, question, channel, lambda: open_replies(db))
     ts = payload["event"]["ts"]
+    [left] = slack.posted(channel, ts)
     assert "₩" not in left.all_text and left.streaming == (stream == "true")  # really left unfinished
     started = time.time()
     bot = BotProcess(env).start()

@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -89,3 +90,28 @@ def start_connected(env: dict[str, str], slack: Any, connections: int = 1) -> Bo
         process.stop()
         pytest.fail(f"bot did not connect; its log:\n{process.log()}")
     return process
+
+
+def user_turns(openai_fake: Any, question: str) -> int:
+    """How many Responses requests carried `question` as the user's input (one per turn that asked it)."""
+    return sum(1 for r in openai_fake.requests if r["path"] == "/v1/responses" and any(
+        isinstance(i, dict) and i.get("content") == question for i in (r["body"] or {}).get("input") or []))
+
+
+def kill_mid_turn(slack: Any, openai_fake: Any, env: dict[str, str], question: str, channel: str,
+                  registered: Callable[[], Any], timeout: float = 20.0) -> dict[str, Any]:
+    """Start a bot, ask `question` in `channel`, and kill it -9 once `registered()` (its reply is in the store)
+    and its first model round was asked (each round takes 1 s). Returns the mention's payload."""
+    bot = start_connected(env, slack)
+    openai_fake.latency = 1.0
+    try:
+        payload = slack.app_mention(question, channel=channel)
+        slack.wait_ack(slack.deliver("events_api", payload))
+        slack.wait_for(lambda: registered() and user_turns(openai_fake, question), timeout,
+                       what="the turn's reply registered and its first model round asked")
+        old = slack.connections()
+        bot.kill()
+        slack.wait_for(lambda: not set(old) & set(slack.connections()), 10, what="the killed bot's connection closed")
+    finally:
+        openai_fake.latency = 0.0
+    return payload
