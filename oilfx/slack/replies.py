@@ -135,9 +135,12 @@ class PlaceholderReply:
 
     def start(self) -> None:
         first = render_progress()
-        response = call(self.log, "chat.postMessage", self.client.chat_postMessage, channel=self.channel,
-                        thread_ts=self.thread_ts, text=first.text, blocks=first.blocks)
-        self.ts = response["ts"]
+        try:
+            self.ts = Delivery(self.client, self.channel, self.thread_ts, self.log).put(first)
+        except SlackCallFailed as e:
+            if not refused_content(e):
+                raise
+            self.ts = Delivery(self.client, self.channel, self.thread_ts, self.log).put(SlackMessage(first.text))
         self._last_progress = time.monotonic()
 
     def progress(self, running: list[str], done: list[str]) -> None:
