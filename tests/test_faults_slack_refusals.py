@@ -56,7 +56,8 @@ def finished(slack: FakeSlack, channel: str, ts: str, contains: str) -> list[Mes
 
 
 def sent_to(slack: FakeSlack, channel: str) -> str:
-    return "\n".join(json.dumps(c.params, ensure_ascii=False) for c in slack.calls if c.params.get("channel") == channel)
+    return "\n".join(json.dumps(c.params, ensure_ascii=False) for c in slack.calls
+                     if c.params.get("channel") == channel)
 
 
 def wti(quote: Quote) -> str:

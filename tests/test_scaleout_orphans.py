@@ -64,5 +64,6 @@ def test_two_new_bots_finish_a_killed_bots_reply_exactly_once(servers, quote, re
                for v in answer.versions) == 1
     assert sum("answering event " + payload["event_id"] in log for log in logs) == 1  # one finisher
     assert user_turns(openai_fake, question) == 2
+    print(f"\norphan ({stream}): finished {finished - started:.1f} s after the new process(es) started")
     assert finished - started <= LEASE + START_SLACK, f"finished {finished - started:.1f} s after the start"
     assert not client.hlen(PREFIX + REDIS_REPLIES)

@@ -24,11 +24,11 @@ BOT = REPO / "bot.py"
 
 
 def clean_env(extra: dict[str, str]) -> dict[str, str]:
-    """A minimal environment: no inherited tokens, proxies or OILFX_* settings; only `extra` on top.
-    OILFX_STREAM defaults to false here so a test sees the placeholder path unless it asks for Slack's streaming
-    (tests/test_bot_ai_e2e.py passes OILFX_STREAM=true; the bot's own default is true)."""
+    """A minimal environment: no inherited tokens, proxies or OILFX_* settings; only `extra` on top. Nothing else
+    is set, so a bot runs on the defaults a user gets (streaming on) unless a test asks for another path
+    (OILFX_STREAM=false: the placeholder path, e.g. tests/test_bot_e2e.py's placeholder run)."""
     base = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR"}}
-    return {**base, "PYTHONUNBUFFERED": "1", "OILFX_STREAM": "false", **extra}
+    return {**base, "PYTHONUNBUFFERED": "1", **extra}
 
 
 def free_port() -> int:
