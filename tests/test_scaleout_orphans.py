@@ -20,7 +20,7 @@ from tests.fakes.redis_server import RedisServer, _require_redis_server
 
 LEASE = 2.0
 TIMEOUT = 20.0
-START_SLACK = 8.0  # two python bot.py importing at once on 2 cores, then one answer turn
+START_SLACK = 12.0  # two bot.py start-ups at once and one turn: 3-4 s alone, more with the suite loading 2 cores
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,8 @@ from oilfx.guard import REMOVED, guard_answer
 from oilfx.slack import streaming
 from oilfx.slack.app import make_client
 from oilfx.slack.render import PROGRESS_TEXT, SlackMessage, answer_footer, neutralise, render_answer
-from oilfx.slack.streaming import SafeText, StreamingReply, task_result, task_title
+from oilfx.slack.stream_text import SafeText, task_result, task_title
+from oilfx.slack.streaming import StreamingReply
 from tests.fakes.openai_server import EVIL, INVENTED
 
 log = logging.getLogger("test")
