@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -16,20 +15,10 @@ from oilfx.market import format_krw
 from oilfx.store.open_replies import REDIS_REPLIES
 from oilfx.store.redis import PREFIX
 from tests.fakes.bot_process import BotProcess, kill_mid_turn, user_turns
-from tests.fakes.redis_server import RedisServer, _require_redis_server
 
 LEASE = 2.0
 TIMEOUT = 20.0
 START_SLACK = 12.0  # two bot.py start-ups at once and one turn: 3-4 s alone, more with the suite loading 2 cores
-
-
-@pytest.fixture(scope="module")
-def redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    _require_redis_server()
-    server = RedisServer(tmp_path_factory.mktemp("redis"))
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.mark.parametrize("stream", ["true", "false"], ids=["streaming", "placeholder"])

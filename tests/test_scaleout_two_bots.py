@@ -22,7 +22,7 @@ from oilfx.market import format_krw
 from tests.fakes.bot_process import BotProcess
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.pages import FRED_PATH, KNOC_PATH, NAVER_FX_PATH, NAVER_WORLD_PATH, PagesServer
-from tests.fakes.redis_server import RedisServer, _require_redis_server
+from tests.fakes.redis_server import RedisServer
 from tests.fakes.slack_server import FakeSlack
 
 BENCHMARKS = ("WTI", "Brent", "Dubai")
@@ -42,15 +42,6 @@ class Bots:
     conn_a: int
     conn_b: int
     env: dict[str, str]
-
-
-@pytest.fixture(scope="module")
-def redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    _require_redis_server()
-    server = RedisServer(tmp_path_factory.mktemp("redis"))
-    server.start()
-    yield server
-    server.stop()
 
 
 def start_bot(slack: FakeSlack, env: dict[str, str]) -> tuple[BotProcess, int]:

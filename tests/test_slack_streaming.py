@@ -72,13 +72,7 @@ def test_task_titles_and_results_come_from_our_words_and_the_step_data():
 
 def test_tasks_then_text_then_footer_in_one_streamed_message(slack_server, client, monkeypatch):
     monkeypatch.setattr(streaming, "STREAM_INTERVAL", 0.0)
-    reply = StreamingReply(client, "C1", "100.000001", "T1", "U1", log)
-    reply.start()
-    reply.tool_started("call_9", "oil_price_krw", KRW_STEP.arguments)
-    reply.tool_finished(KRW_STEP)
-    answer = Answer("WTI is ₩98,492 per barrel.", (KRW_STEP,), "conv", "responses")
-    for piece in ("WTI is ₩98,", "492 per barrel."):
-        reply.text_delta(piece)
+    reply, answer = streamed_turn(client, "100.000001", "WTI is ₩98,492 per barrel.")
     reply.finish_answer(answer.text, answer_footer(answer, "k1"), render_answer(answer), [])
     msg = slack_server.message("C1", reply.ts)
     assert msg.kind == "stream" and not msg.streaming
@@ -179,15 +173,24 @@ def test_feedback_since_accepts_minutes_to_weeks_and_names_the_forms_otherwise()
 
 # --- Slack refusing a stream's content: finished or replaced, never left open (issue 13, item 2) -----------------
 
-def streamed_turn(client, thread_ts: str) -> tuple[StreamingReply, Answer]:
+def streamed_turn(client, thread_ts: str, text: str = "WTI is ₩98,492 per barrel. <!here>"
+                  ) -> tuple[StreamingReply, Answer]:
+    """One tool task, then `text` streamed in two deltas split inside the won amount."""
     reply = StreamingReply(client, "C1", thread_ts, "T1", "U1", log)
     reply.start()
     reply.tool_started("call_9", "oil_price_krw", KRW_STEP.arguments)
     reply.tool_finished(KRW_STEP)
-    answer = Answer("WTI is ₩98,492 per barrel. <!here>", (KRW_STEP,), "conv", "responses")
-    for piece in ("WTI is ₩98,", "492 per barrel. <!here>"):
+    answer = Answer(text, (KRW_STEP,), "conv", "responses")
+    for piece in (text[:11], text[11:]):
         reply.text_delta(piece)
     return reply, answer
+
+
+def stream_and_finish(slack_server, client, thread_ts: str) -> list:
+    """A streamed turn ended with its answer (sources and feedback blocks under it); the thread afterwards."""
+    reply, answer = streamed_turn(client, thread_ts)
+    reply.finish_answer(answer.text, answer_footer(answer, "k"), render_answer(answer, feedback_key="k"), [])
+    return finished_thread(slack_server, thread_ts)
 
 
 def finished_thread(slack_server, thread_ts: str) -> list:
@@ -199,9 +202,7 @@ def finished_thread(slack_server, thread_ts: str) -> list:
 def test_append_refused_the_stream_is_stopped_and_replaced_by_the_answer(slack_server, client, monkeypatch):
     monkeypatch.setattr(streaming, "STREAM_INTERVAL", 0.0)
     slack_server.refuse_text("msg_too_long", methods=("chat.appendStream",))
-    reply, answer = streamed_turn(client, "200.000001")
-    reply.finish_answer(answer.text, answer_footer(answer, "k"), render_answer(answer, feedback_key="k"), [])
-    [msg] = finished_thread(slack_server, "200.000001")
+    [msg] = stream_and_finish(slack_server, client, "200.000001")
     assert "₩98,492" in msg.all_text and "<!here>" not in msg.all_text
     assert msg.blocks[-1]["type"] == "context_actions"
 
@@ -209,9 +210,7 @@ def test_append_refused_the_stream_is_stopped_and_replaced_by_the_answer(slack_s
 def test_stop_refusing_the_closing_blocks_stops_with_the_sources_as_plain_text(slack_server, client, monkeypatch):
     monkeypatch.setattr(streaming, "STREAM_INTERVAL", 0.0)
     slack_server.refuse_blocks("invalid_blocks", methods=("chat.stopStream",))
-    reply, answer = streamed_turn(client, "201.000001")
-    reply.finish_answer(answer.text, answer_footer(answer, "k"), render_answer(answer, feedback_key="k"), [])
-    [msg] = finished_thread(slack_server, "201.000001")
+    [msg] = stream_and_finish(slack_server, client, "201.000001")
     assert msg.kind == "stream" and "₩98,492 per barrel" in msg.text and "Sources: WTI: KNOC" in msg.text
     assert "<!here>" not in msg.text
 
@@ -234,9 +233,7 @@ def test_stream_and_answer_blocks_refused_the_answer_comes_as_plain_text(slack_s
     monkeypatch.setattr(streaming, "STREAM_INTERVAL", 0.0)
     slack_server.refuse_text("msg_too_long", methods=("chat.appendStream",))
     slack_server.refuse_blocks("invalid_blocks")
-    reply, answer = streamed_turn(client, "203.000001")
-    reply.finish_answer(answer.text, answer_footer(answer, "k"), render_answer(answer, feedback_key="k"), [])
-    [msg] = finished_thread(slack_server, "203.000001")
+    [msg] = stream_and_finish(slack_server, client, "203.000001")
     assert not msg.blocks and "₩98,492 per barrel" in msg.text and "<!here>" not in msg.text
 
 

@@ -65,29 +65,21 @@ class Delivery:
 
     def send(self, messages: list[SlackMessage], replace: str | None = None) -> str:
         """The first message's ts (a new thread's key when thread_ts is None)."""
-        first: str | None = None
-        for i, message in enumerate(messages):
-            try:
-                ts = self.put(message, replace if i == 0 else None, first)
-            except SlackCallFailed as e:
-                if not refused_content(e):
-                    raise
-                self.log.warning("Slack refused the answer's blocks (%s); sending it as plain text", e.error)
-                return self._plain(messages[i:], replace if i == 0 else None, first)
-            first = first or ts
-        assert first is not None
-        return first
+        return self._each(messages, replace, None, blocks=True)
 
-    def _plain(self, messages: list[SlackMessage], replace: str | None, first: str | None) -> str:
-        for i, message in enumerate(plain_messages(messages)):
+    def _each(self, messages: list[SlackMessage], replace: str | None, first: str | None, blocks: bool) -> str:
+        for i, message in enumerate(messages):
+            target = replace if i == 0 else None
             try:
-                ts = self.put(message, replace if i == 0 else None, first)
+                ts = self.put(message, target, first)
             except SlackCallFailed as e:
                 if not refused_content(e):
                     raise
+                if blocks:
+                    self.log.warning("Slack refused the answer's blocks (%s); sending it as plain text", e.error)
+                    return self._each(plain_messages(messages[i:]), target, first, blocks=False)
                 self.log.error("Slack refused the answer as plain text too (%s); apologising", e.error)
-                ts = self.put(render_apology(e.error), replace if i == 0 else None, first)
-                return first or ts
+                return first or self.put(render_apology(e.error), target, first)
             first = first or ts
         assert first is not None
         return first
