@@ -1,4 +1,4 @@
-"""End to end, Slack's AI-app surface: `python bot.py` (OILFX_STREAM=true) against the fake Slack, the fake OpenAI
+"""End to end, Slack's AI-app surface: `python bot.py` (streaming: the default) against the fake Slack, the fake OpenAI
 (streaming Responses) and the fixture pages. The assistant panel's greeting and prompts, a question streamed with its
 tool calls as tasks and feedback buttons at the end, the fallback when a workspace refuses streaming, a tool failure,
 a feedback click stored and listed by `python -m oilfx feedback`, and a 10,000-character answer in both paths.
@@ -34,7 +34,7 @@ DM = "D0AIPANEL"
 @pytest.fixture(scope="module")
 def bot_env(slack, openai_fake, pages, tmp_path_factory) -> dict[str, str]:
     db = tmp_path_factory.mktemp("ai") / "oilfx.db"
-    return {**slack.env(), **openai_fake.env(), **pages.env(), "OILFX_DB": str(db), "OILFX_STREAM": "true",
+    return {**slack.env(), **openai_fake.env(), **pages.env(), "OILFX_DB": str(db),
             "OILFX_OPENAI_MAX_RETRIES": "0", "OILFX_LOG_LEVEL": "INFO", "OILFX_CACHE_TTL": "0"}
 
 

@@ -1,7 +1,9 @@
 """End to end: `python bot.py` in its own process, driven through the fake Slack's Socket Mode, answering with
 the fake OpenAI (scripted model) and the fixture market pages. Nothing of oilfx is mocked.
 
-One bot process serves the whole module (start-up costs ~1 s); tests use distinct threads/channels.
+The module runs twice: on the defaults a user gets (mentions streamed: chat.startStream / appendStream /
+stopStream) and on the placeholder path (OILFX_STREAM=false: chat.postMessage, then chat.update), each with its own
+fake Slack and one bot process (start-up costs ~1 s); tests use distinct threads/channels.
 """
 
 from __future__ import annotations
@@ -13,9 +15,8 @@ from typing import Any
 
 import pytest
 
-from oilfx.config import load_settings
 from oilfx.market import Quote, format_krw, format_krw_litre, format_usd
-from oilfx.slack.turns import RECORD_TTL, SLACK_RETRY_WINDOW
+from oilfx.slack.turns import RECORD_TTL
 from tests.fakes.bot_process import BotProcess, start_connected
 from tests.fakes.openai_server import EVIL, FakeOpenAI
 from tests.fakes.pages import FRED_PATH, NAVER_WORLD_PATH, OPINET_PATH, PagesServer
@@ -24,12 +25,34 @@ from tests.fakes.slack_server import FakeSlack
 ANSWER_TIMEOUT = 20.0
 
 
+@pytest.fixture(scope="module", params=["streaming", "placeholder"])
+def path(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def bot_env(slack: FakeSlack, openai_fake: FakeOpenAI, pages: PagesServer,
+def slack(path: str) -> Iterator[FakeSlack]:
+    """A fake Slack per path (overrides tests/fakes/module_fakes.py's), so the two runs' calls never mix."""
+    fake = FakeSlack().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="module")
+def openai_fake(path: str) -> Iterator[FakeOpenAI]:
+    """A fake OpenAI per path too: tests count the requests that carried their question."""
+    fake = FakeOpenAI().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="module")
+def bot_env(slack: FakeSlack, openai_fake: FakeOpenAI, pages: PagesServer, path: str,
             tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     db = tmp_path_factory.mktemp("store") / "oilfx.db"
     return {**slack.env(), **openai_fake.env(), **pages.env(), "OILFX_DB": str(db),
             "OILFX_OPENAI_MAX_RETRIES": "0", "OILFX_LOG_LEVEL": "INFO",
+            **({"OILFX_STREAM": "false"} if path == "placeholder" else {}),
             "OILFX_CACHE_TTL": "0"}  # every turn reads the pages, so a test can take a source down
 
 
@@ -52,7 +75,17 @@ def mention(slack: FakeSlack, text: str, channel: str, thread_ts: str | None = N
 
 def answer_in(slack: FakeSlack, channel: str, thread_ts: str, contains: str, count: int = 1):
     return slack.wait_for_message(channel=channel, thread_ts=thread_ts, contains=contains, count=count,
-                                  timeout=ANSWER_TIMEOUT)
+                                  timeout=ANSWER_TIMEOUT, final=True)
+
+
+def first_post(path: str) -> str:
+    """The Web API call that puts a mention's reply up on this path."""
+    return "chat.startStream" if path == "streaming" else "chat.postMessage"
+
+
+def placeholder_only(path: str, why: str) -> None:
+    if path != "placeholder":
+        pytest.skip(why)
 
 
 def conversations_for(openai_fake: FakeOpenAI, question: str) -> set[str]:
@@ -72,19 +105,26 @@ def wti_barrel(quote: Quote) -> str:
 
 # --- tests ------------------------------------------------------------------------------------------------------
 
-def test_mention_is_acked_and_answered_in_its_thread_with_sources(bot, slack, quote):
+def test_mention_is_acked_and_answered_in_its_thread_with_sources(bot, slack, quote, path):
     payload, envelope = mention(slack, "현재 WTI 석유 가격을 원화로 알려줄래?", channel="C0MENTION")
     assert slack.acks[envelope].latency < 3.0
     ts = payload["event"]["ts"]
     reply = answer_in(slack, "C0MENTION", ts, wti_barrel(quote))
     assert reply.thread_ts == ts
-    assert reply.versions[0]["text"].startswith("Looking up crude prices")  # the placeholder came first
+    assert reply.versions[0]["method"] == first_post(path)
+    if path == "placeholder":
+        assert reply.versions[0]["text"].startswith("Looking up crude prices")  # the placeholder came first
+        assert any(b["type"] == "section" for b in reply.blocks)
+    else:  # one streamed message: tasks, then the text, then sources and feedback under it
+        assert reply.kind == "stream" and [b["type"] for b in reply.blocks] == ["context", "context_actions"]
+        assert [c["status"] for c in reply.chunks() if c["type"] == "task_update"].count("complete") >= 2
     assert quote.oil["WTI"].source in reply.all_text and quote.fx.source in reply.all_text
     assert quote.oil["WTI"].as_of.isoformat() in reply.all_text
-    assert any(b["type"] == "section" for b in reply.blocks) and reply.text
+    assert reply.text
 
 
-def test_a_slow_turn_shows_which_data_is_being_fetched(bot, slack, openai_fake, quote):
+def test_a_slow_turn_shows_which_data_is_being_fetched(bot, slack, openai_fake, quote, path):
+    placeholder_only(path, "streamed, each tool is a task the moment it starts (test_bot_ai_e2e.py)")
     openai_fake.latency = 0.6  # three model rounds: progress updates (at most one a second) get a chance
     try:
         payload, _ = mention(slack, "WTI in won? (slow)", channel="C0SLOW")
@@ -244,7 +284,8 @@ def test_two_messages_in_one_thread_are_answered_in_order(bot, slack, quote):
     assert format_krw(quote.krw_per_barrel("Dubai")) in texts[2]
 
 
-def test_show_steps_button_posts_the_breakdown(bot, slack):
+def test_show_steps_button_posts_the_breakdown(bot, slack, path):
+    placeholder_only(path, "streamed, the task timeline stands in for the Show steps button")
     payload, _ = mention(slack, "WTI per litre in won?", channel="C0STEPS")
     ts = payload["event"]["ts"]
     answer = answer_in(slack, "C0STEPS", ts, "₩")
@@ -259,10 +300,9 @@ def test_show_steps_button_posts_the_breakdown(bot, slack):
     assert " ms" in breakdown.all_text and "tokens" in breakdown.all_text
 
 
-def test_a_turns_meta_records_expire(bot, slack, bot_env):
-    """steps:/answer: records back an answer's buttons for RECORD_TTL; reply: (for a takeover) for the event lease
-    plus Slack's retry window; nothing a turn writes is kept for good."""
-    before = time.time()
+def test_a_turns_records_expire_or_end_with_it(bot, slack, bot_env):
+    """steps:/answer: records back an answer's buttons for RECORD_TTL; the open reply (for a takeover, or a
+    restarted bot's finishing of it) is dropped when the turn ends; nothing a turn writes is kept for good."""
     payload, _ = mention(slack, "Brent per barrel in won? (meta expiry)", channel="C0META")
     answer_in(slack, "C0META", payload["event"]["ts"], "₩")
     after = time.time()
@@ -270,16 +310,17 @@ def test_a_turns_meta_records_expire(bot, slack, bot_env):
     try:
         rows = db.execute("SELECT name, expires_at FROM meta WHERE name LIKE 'steps:%' OR name LIKE 'answer:%'"
                           " OR name LIKE 'reply:%'").fetchall()
+        deadline = time.monotonic() + 5  # the turn ends (finish_event) just after its answer is posted
+        while (open_replies := db.execute("SELECT event_id FROM replies").fetchall()) and time.monotonic() < deadline:
+            time.sleep(0.02)
     finally:
         db.close()
-    lease = load_settings(bot_env).event_lease
-    expected = {"steps": RECORD_TTL, "answer": RECORD_TTL, "reply": lease + SLACK_RETRY_WINDOW}
+    expected = {"steps": RECORD_TTL, "answer": RECORD_TTL}
     assert {name.split(":")[0] for name, _ in rows} == set(expected)
     for name, expires_at in rows:  # this module's earlier turns wrote some of them
         ttl = expected[name.split(":")[0]]
         assert expires_at is not None and expires_at <= after + ttl, f"{name}: expires at {expires_at}"
-    this_reply = dict(rows)["reply:" + payload["event_id"]]
-    assert before + lease + SLACK_RETRY_WINDOW <= this_reply
+    assert open_replies == []  # every turn of this module has ended
 
 
 def test_asking_for_steps_shows_them_with_the_answer(bot, slack, quote):
@@ -310,24 +351,26 @@ def test_a_model_failure_ends_in_a_message_in_the_thread(bot, slack):
     assert "Looking up" not in reply.all_text  # the placeholder was replaced, not left hanging
 
 
-def test_slack_errors_are_logged_and_other_threads_still_answered(bot, slack, quote):
-    slack.fail("chat.postMessage", "channel_not_found", times=None, when=lambda p: p.get("channel") == "C0GONE")
+def test_slack_errors_are_logged_and_other_threads_still_answered(bot, slack, quote, path):
+    for method in {first_post(path), "chat.postMessage"}:  # a refused stream falls back to a placeholder post
+        slack.fail(method, "channel_not_found", times=None, when=lambda p: p.get("channel") == "C0GONE")
     try:
         mention(slack, "WTI in won? (gone channel)", channel="C0GONE")
         payload, _ = mention(slack, "WTI in won? (healthy channel)", channel="C0HEALTHY")
         answer_in(slack, "C0HEALTHY", payload["event"]["ts"], wti_barrel(quote))
-        slack.wait_for(lambda: "chat.postMessage failed: channel_not_found" in bot.log(), 10,
+        slack.wait_for(lambda: f"{first_post(path)} failed: channel_not_found" in bot.log(), 10,
                        what="the Slack error in the bot's log")
     finally:
-        slack.clear_faults("chat.postMessage")
+        slack.clear_faults()
     assert slack.posted("C0GONE") == []
 
 
-def test_rate_limited_update_is_retried_after_retry_after(bot, slack, quote):
-    slack.fail("chat.update", "ratelimited", times=1, retry_after=1)
+def test_rate_limited_update_is_retried_after_retry_after(bot, slack, quote, path):
+    last = "chat.update" if path == "placeholder" else "chat.stopStream"  # the call that puts the answer up
+    slack.fail(last, "ratelimited", times=1, retry_after=1)
     payload, _ = mention(slack, "WTI in won? (rate limited)", channel="C0RATE")
     reply = answer_in(slack, "C0RATE", payload["event"]["ts"], wti_barrel(quote))
-    limited = [c for c in slack.calls_to("chat.update") if c.status == 429]
+    limited = [c for c in slack.calls_to(last) if c.status == 429]
     assert limited and reply.versions[-1]["time"] - limited[0].time >= 0.9
 
 

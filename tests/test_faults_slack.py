@@ -12,6 +12,7 @@ from oilfx.market import Quote, format_krw, format_krw_litre
 from tests.fakes.bot_process import BotProcess, start_connected
 
 ANSWER_TIMEOUT = 20.0
+FIRST_POST = "chat.startStream"  # a reply's first Web API call on the default (streaming) path
 # Each question names a different (benchmark, unit), so every answer's figure says which question it answers.
 QUESTIONS = [("WTI", "barrel"), ("Brent", "barrel"), ("Dubai", "barrel"), ("WTI", "litre"), ("Brent", "litre"),
              ("Dubai", "litre")]
@@ -20,8 +21,9 @@ QUESTIONS = [("WTI", "barrel"), ("Brent", "barrel"), ("Dubai", "barrel"), ("WTI"
 @pytest.fixture(scope="module")
 def bot(servers, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotProcess]:
     slack, openai_fake, pages = servers
-    # Placeholder replies (chat.postMessage/update), the path every workspace has; streaming has its own tests.
-    env = {**slack.env(), **openai_fake.env(), **pages.env(), "OILFX_OPENAI_MAX_RETRIES": "0", "OILFX_STREAM": "false",
+    # The defaults: a mention's answer is streamed (chat.startStream first); the placeholder path's own run of the
+    # same faults is tests/test_bot_e2e.py's placeholder module run and tests/test_faults_slack_refusals.py.
+    env = {**slack.env(), **openai_fake.env(), **pages.env(), "OILFX_OPENAI_MAX_RETRIES": "0",
            "OILFX_DB": str(tmp_path_factory.mktemp("slack") / "oilfx.db")}
     process = start_connected(env, slack)
     yield process
@@ -74,13 +76,13 @@ def test_ten_messages_into_one_thread_within_a_second_are_answered_in_order_in_o
 
 def test_rate_limited_post_is_posted_after_retry_after(bot, servers, quote):
     slack, _, _ = servers
-    slack.fail("chat.postMessage", "ratelimited", times=1, retry_after=1,
+    slack.fail(FIRST_POST, "ratelimited", times=1, retry_after=1,
                when=lambda p: p.get("channel") == "C0POSTRATE")
     payload = slack.app_mention("WTI in won? (post rate limited)", channel="C0POSTRATE")
     slack.wait_ack(slack.deliver("events_api", payload))
     reply = slack.wait_for_message(channel="C0POSTRATE", thread_ts=payload["event"]["ts"],
                                    contains=figure(quote, "WTI", "barrel"), timeout=ANSWER_TIMEOUT)
-    limited = [c for c in slack.calls_to("chat.postMessage") if c.status == 429
+    limited = [c for c in slack.calls_to(FIRST_POST) if c.status == 429
                and c.params.get("channel") == "C0POSTRATE"]
     assert len(limited) == 1 and reply.versions[0]["time"] - limited[0].time >= 0.9
     assert len(slack.posted("C0POSTRATE")) == 1
@@ -90,7 +92,8 @@ def test_rate_limited_post_is_posted_after_retry_after(bot, servers, quote):
 def test_hard_slack_errors_are_logged_and_other_threads_keep_being_served(bot, servers, quote, error):
     slack, _, _ = servers
     broken, healthy = f"C0{error.upper()[:6]}", f"C0OK{error.upper()[:4]}"
-    slack.fail("chat.postMessage", error, times=None, when=lambda p: p.get("channel") == broken)
+    for method in (FIRST_POST, "chat.postMessage"):  # a refused stream falls back to a placeholder post
+        slack.fail(method, error, times=None, when=lambda p: p.get("channel") == broken)
     try:
         slack.wait_ack(slack.deliver("events_api", slack.app_mention("WTI in won?", channel=broken)))
         payload = slack.app_mention("Brent in won?", channel=healthy)
@@ -100,7 +103,7 @@ def test_hard_slack_errors_are_logged_and_other_threads_keep_being_served(bot, s
         slack.wait_for(lambda: f"channel={broken}" in bot.log()
                        and f"chat.postMessage failed: {error}" in bot.log(), 10, what=f"{error} in the log")
     finally:
-        slack.clear_faults("chat.postMessage")
+        slack.clear_faults()
     assert slack.posted(broken) == [] and bot.alive
 
 
@@ -112,7 +115,7 @@ def test_socket_dropped_mid_turn_still_delivers_the_answer_and_reconnects_quickl
     try:
         payload = slack.app_mention("Dubai in won? (socket drop)", channel=channel)
         slack.wait_ack(slack.deliver("events_api", payload))
-        slack.wait_for_call("chat.postMessage", where=lambda c: c.params.get("channel") == channel)  # mid-turn
+        slack.wait_for_call(FIRST_POST, where=lambda c: c.params.get("channel") == channel)  # mid-turn
         old = slack.connections()
         dropped_at = time.monotonic()
         slack.drop(abrupt=abrupt)

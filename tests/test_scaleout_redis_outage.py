@@ -32,7 +32,7 @@ def test_redis_restarted_while_running_the_next_mention_is_answered(slack_server
                                                                    pages_server: PagesServer,
                                                                    redis_server: RedisServer):
     env = {**slack_server.env(), **fake_openai.env(), **pages_server.env(), "REDIS_URL": redis_server.url,
-           "OILFX_OPENAI_MAX_RETRIES": "0", "OILFX_STREAM": "false"}
+           "OILFX_OPENAI_MAX_RETRIES": "0"}
     wti = format_krw(Market(load_settings(pages_server.env())).quote().krw_per_barrel("WTI"))
     bot = BotProcess(env).start()
     try:

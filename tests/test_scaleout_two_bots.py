@@ -22,7 +22,7 @@ from oilfx.market import format_krw
 from tests.fakes.bot_process import BotProcess
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.pages import FRED_PATH, NAVER_FX_PATH, NAVER_WORLD_PATH, OPINET_PATH, PagesServer
-from tests.fakes.redis_server import RedisServer, _require_redis_server
+from tests.fakes.redis_server import RedisServer
 from tests.fakes.slack_server import FakeSlack
 
 BENCHMARKS = ("WTI", "Brent", "Dubai")
@@ -44,15 +44,6 @@ class Bots:
     env: dict[str, str]
 
 
-@pytest.fixture(scope="module")
-def redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    _require_redis_server()
-    server = RedisServer(tmp_path_factory.mktemp("redis"))
-    server.start()
-    yield server
-    server.stop()
-
-
 def start_bot(slack: FakeSlack, env: dict[str, str]) -> tuple[BotProcess, int]:
     process = BotProcess(env).start()
     assert process.proc is not None
@@ -72,7 +63,9 @@ def bots(slack: FakeSlack, openai_fake: FakeOpenAI, pages: PagesServer, redis: R
            "OILFX_DB": str(tmp_path_factory.mktemp("unused") / "never.db"),
            "OILFX_OPENAI_MAX_RETRIES": "0", "OILFX_LOG_LEVEL": "INFO", "OILFX_CACHE_TTL": "600",
            "OILFX_LOCK_TTL": str(LOCK_TTL), "OILFX_EVENT_LEASE": str(EVENT_LEASE),
-           "OILFX_STREAM": "false"}  # the placeholder path: a takeover must reuse the killed turn's message
+           # The placeholder path: on streaming (about twice the CPU a turn) the 200-event burst gave duplicates on
+           # 2 cores (232 answers; not investigated yet). Streamed orphans on Redis: tests/test_scaleout_orphans.py.
+           "OILFX_STREAM": "false"}
     with ThreadPoolExecutor(2) as pool:
         (a, conn_a), (b, conn_b) = pool.map(lambda _: start_bot(slack, env), range(2))
     bots = Bots(a, b, conn_a, conn_b, env)

@@ -15,7 +15,8 @@ from oilfx.guard import REMOVED, guard_answer
 from oilfx.slack import streaming
 from oilfx.slack.app import make_client
 from oilfx.slack.render import PROGRESS_TEXT, SlackMessage, answer_footer, neutralise, render_answer
-from oilfx.slack.streaming import SafeText, StreamingReply, task_result, task_title
+from oilfx.slack.stream_text import SafeText, task_result, task_title
+from oilfx.slack.streaming import StreamingReply
 from tests.fakes.openai_server import EVIL, INVENTED
 
 log = logging.getLogger("test")
@@ -71,13 +72,7 @@ def test_task_titles_and_results_come_from_our_words_and_the_step_data():
 
 def test_tasks_then_text_then_footer_in_one_streamed_message(slack_server, client, monkeypatch):
     monkeypatch.setattr(streaming, "STREAM_INTERVAL", 0.0)
-    reply = StreamingReply(client, "C1", "100.000001", "T1", "U1", log)
-    reply.start()
-    reply.tool_started("call_9", "oil_price_krw", KRW_STEP.arguments)
-    reply.tool_finished(KRW_STEP)
-    answer = Answer("WTI is ₩98,492 per barrel.", (KRW_STEP,), "conv", "responses")
-    for piece in ("WTI is ₩98,", "492 per barrel."):
-        reply.text_delta(piece)
+    reply, answer = streamed_turn(client, "100.000001", "WTI is ₩98,492 per barrel.")
     reply.finish_answer(answer.text, answer_footer(answer, "k1"), render_answer(answer), [])
     msg = slack_server.message("C1", reply.ts)
     assert msg.kind == "stream" and not msg.streaming
@@ -174,3 +169,95 @@ def test_feedback_since_accepts_minutes_to_weeks_and_names_the_forms_otherwise()
     assert parse_since("2w") == timedelta(weeks=2)
     with pytest.raises(ValueError, match="7d"):
         parse_since("yesterday")
+
+
+# --- Slack refusing a stream's content: finished or replaced, never left open (issue 13, item 2) -----------------
+
+def streamed_turn(client, thread_ts: str, text: str = "WTI is ₩98,492 per barrel. <!here>"
+                  ) -> tuple[StreamingReply, Answer]:
+    """One tool task, then `text` streamed in two deltas split inside the won amount."""
+    reply = StreamingReply(client, "C1", thread_ts, "T1", "U1", log)
+    reply.start()
+    reply.tool_started("call_9", "oil_price_krw", KRW_STEP.arguments)
+    reply.tool_finished(KRW_STEP)
+    answer = Answer(text, (KRW_STEP,), "conv", "responses")
+    for piece in (text[:11], text[11:]):
+        reply.text_delta(piece)
+    return reply, answer
+
+
+def stream_and_finish(slack_server, client, thread_ts: str) -> list:
+    """A streamed turn ended with its answer (sources and feedback blocks under it); the thread afterwards."""
+    reply, answer = streamed_turn(client, thread_ts)
+    reply.finish_answer(answer.text, answer_footer(answer, "k"), render_answer(answer, feedback_key="k"), [])
+    return finished_thread(slack_server, thread_ts)
+
+
+def finished_thread(slack_server, thread_ts: str) -> list:
+    posted = slack_server.posted("C1", thread_ts)
+    assert posted and not any(m.streaming for m in posted)  # nothing left open with only task cards
+    return posted
+
+
+def test_append_refused_the_stream_is_stopped_and_replaced_by_the_answer(slack_server, client, monkeypatch):
+    monkeypatch.setattr(streaming, "STREAM_INTERVAL", 0.0)
+    slack_server.refuse_text("msg_too_long", methods=("chat.appendStream",))
+    [msg] = stream_and_finish(slack_server, client, "200.000001")
+    assert "₩98,492" in msg.all_text and "<!here>" not in msg.all_text
+    assert msg.blocks[-1]["type"] == "context_actions"
+
+
+def test_stop_refusing_the_closing_blocks_stops_with_the_sources_as_plain_text(slack_server, client, monkeypatch):
+    monkeypatch.setattr(streaming, "STREAM_INTERVAL", 0.0)
+    slack_server.refuse_blocks("invalid_blocks", methods=("chat.stopStream",))
+    [msg] = stream_and_finish(slack_server, client, "201.000001")
+    assert msg.kind == "stream" and "₩98,492 per barrel" in msg.text and "Sources: WTI: KNOC" in msg.text
+    assert "<!here>" not in msg.text
+
+
+@pytest.mark.parametrize("append_refused", [False, True])
+def test_stop_refused_altogether_the_stream_is_deleted_and_the_answer_posted(slack_server, client, monkeypatch,
+                                                                             append_refused):
+    monkeypatch.setattr(streaming, "STREAM_INTERVAL", 0.0)
+    if append_refused:
+        slack_server.refuse_text("msg_too_long", methods=("chat.appendStream",))
+    slack_server.fail("chat.stopStream", "internal_error", times=None)
+    reply, answer = streamed_turn(client, "202.000001")
+    reply.finish_answer(answer.text, answer_footer(answer, "k"), render_answer(answer, feedback_key="k"), [])
+    [msg] = finished_thread(slack_server, "202.000001")
+    assert msg.kind == "message" and msg.ts == reply.ts and "₩98,492" in msg.all_text
+    assert [m.deleted for m in slack_server.posted("C1", "202.000001", include_deleted=True)] == [True, False]
+
+
+def test_stream_and_answer_blocks_refused_the_answer_comes_as_plain_text(slack_server, client, monkeypatch):
+    monkeypatch.setattr(streaming, "STREAM_INTERVAL", 0.0)
+    slack_server.refuse_text("msg_too_long", methods=("chat.appendStream",))
+    slack_server.refuse_blocks("invalid_blocks")
+    [msg] = stream_and_finish(slack_server, client, "203.000001")
+    assert not msg.blocks and "₩98,492 per barrel" in msg.text and "<!here>" not in msg.text
+
+
+def test_failure_with_the_stop_refused_still_says_why(slack_server, client, monkeypatch):
+    monkeypatch.setattr(streaming, "STREAM_INTERVAL", 0.0)
+    reply = StreamingReply(client, "C1", "204.000001", "T1", "U1", log)
+    reply.start()
+    reply.tool_started("call_1", "oil_price", "{}")
+    slack_server.fail("chat.stopStream", "internal_error", times=1)
+    reply.fail("OpenAI returned HTTP 500 twice; try again in a minute.")
+    [msg] = finished_thread(slack_server, "204.000001")
+    assert "HTTP 500 twice" in msg.all_text
+
+
+def test_an_adopted_stream_left_open_by_a_killed_process_is_stopped_and_replaced(slack_server, client):
+    dead = client.chat_startStream(channel="C1", thread_ts="205.000001", recipient_team_id="T1",
+                                   recipient_user_id="U1")["ts"]
+    client.chat_appendStream(channel="C1", ts=dead, chunks=[{"type": "task_update", "id": "task_1",
+                                                            "title": "Fetching", "status": "in_progress"}])
+    reply = StreamingReply(client, "C1", "205.000001", "T1", "U1", log)
+    reply.adopt(dead)
+    reply.tool_started("call_9", "oil_price_krw", KRW_STEP.arguments)  # the new turn streams nothing into it
+    answer = Answer("WTI is ₩98,492 per barrel.", (KRW_STEP,), "conv", "responses")
+    reply.finish_answer(answer.text, answer_footer(answer), render_answer(answer), [])
+    [msg] = finished_thread(slack_server, "205.000001")
+    assert msg.ts == dead and "₩98,492" in msg.all_text
+    assert len(slack_server.calls_to("chat.appendStream")) == 1  # only the dead process's

@@ -362,3 +362,47 @@ def test_quote_cache_single_flight(store):
         t.join(10)
     assert len(calls) == 1
     assert results == [{"rate": "1289.00"}] * 10
+
+
+def test_open_replies_are_listed_across_a_restart_and_dropped_with_their_event(open_instance):
+    from oilfx.store.base import OpenReply
+
+    first = open_instance()
+    now = time.time()
+    placeholder = OpenReply("Ev0ORPH1", "C1", "1700000000.000200", "1700000000.000100", False, '{"text": "WTI?"}',
+                            now)
+    stream = OpenReply("Ev0ORPH2", "D1", "1700000000.000400", "1700000000.000300", True, '{"text": "두바이유?"}',
+                       now + 1)
+    for reply in (placeholder, stream):
+        assert first.claim_event(reply.event_id, 60)
+        first.open_reply(reply)
+    first.finish_event("Ev0OTHER")  # another event finishing drops nothing
+    again = open_instance()  # a restarted process (or a second one) sees what the first left
+    assert again.open_replies() == [placeholder, stream]
+    assert again.get_open_reply("Ev0ORPH2") == stream and again.get_open_reply("Ev0NONE") is None
+    first.finish_event("Ev0ORPH1")
+    assert again.open_replies() == [stream]
+
+
+def test_a_dead_owners_open_reply_is_claimed_by_exactly_one_of_many(open_instance):
+    from oilfx.store.base import OpenReply
+
+    dead = open_instance()
+    assert dead.claim_event("Ev0DEAD", 0.3)
+    dead.open_reply(OpenReply("Ev0DEAD", "C1", "1.000002", "1.000001", False, "{}", time.time()))
+    others = [open_instance() for _ in range(4)]
+    assert not any(o.claim_event("Ev0DEAD", 5) for o in others)  # the lease still holds
+    time.sleep(0.4)
+    barrier = threading.Barrier(len(others))
+
+    def claim(store):
+        barrier.wait()
+        return store.claim_event("Ev0DEAD", 5)
+
+    results = []
+    threads = [threading.Thread(target=lambda s=s: results.append(claim(s))) for s in others]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [False, False, False, True]

@@ -50,7 +50,7 @@ class SlowFirstPickup(ThreadPoolExecutor):
 def services(request, slack_server: FakeSlack, fake_openai: FakeOpenAI, pages_server: PagesServer,
              tmp_path) -> Iterator[Services]:
     env = {**slack_server.env(), **fake_openai.env(), **pages_server.env(), "OILFX_DB": str(tmp_path / "oilfx.db"),
-           "OILFX_OPENAI_MAX_RETRIES": "0", "OILFX_STREAM": "false"}
+           "OILFX_OPENAI_MAX_RETRIES": "0"}
     if request.param == "redis":
         env["REDIS_URL"] = request.getfixturevalue("redis_url")
     built = build_services(load_settings(env))

@@ -14,6 +14,7 @@ from oilfx.config import Settings
 from oilfx.services import Services
 from oilfx.slack.deps import Deps
 from oilfx.slack.listeners import register_listeners
+from oilfx.slack.orphans import OrphanFinisher
 from oilfx.slack.turns import TurnRunner
 
 # Turns spend seconds waiting on OpenAI and market pages; size the pool for ~100 busy threads at once.
@@ -56,4 +57,5 @@ def build_app(settings: Settings, services: Services, client: WebClient | None =
     )
     runner = TurnRunner(services, client, executor)
     register_listeners(app, Deps(settings, services, client, executor, runner))
+    OrphanFinisher(services, client, runner).start()  # what a killed process left (listed once; usually nothing)
     return app

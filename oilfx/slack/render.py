@@ -172,6 +172,20 @@ def pack(mrkdwn: str, tail: Sequence[dict[str, Any]] = (), tail_text: str = "") 
     return messages
 
 
+# --- plain-text fallback (Slack refused the blocks) ------------------------------------------------------------
+
+def plain_messages(messages: Sequence[SlackMessage]) -> list[SlackMessage]:
+    """The same answer without blocks: each message's fallback text (already neutralised mrkdwn) joined and split
+    to MESSAGE_LIMIT. Sent when Slack refuses the blocks (invalid_blocks, msg_blocks_too_long, ...)."""
+    text = "\n\n".join(m.text.strip() for m in messages if m.text.strip())
+    return [SlackMessage(piece) for piece in split_text(text, MESSAGE_LIMIT)] or [SlackMessage(" ")]
+
+
+def render_apology(error: str) -> SlackMessage:
+    """One line where the answer would have been, when Slack refused it as blocks and as plain text."""
+    return SlackMessage(f":warning: Slack refused this answer ({escape(error)}); please ask again.")
+
+
 # --- answers --------------------------------------------------------------------------------------------------
 
 def answer_sources(answer: Answer) -> list[dict[str, str]]:

@@ -4,133 +4,30 @@ Each tool call is a task (`task_update` chunk, in_progress -> complete/error wit
 text streams as `markdown_text`, both batched to one appendStream per STREAM_INTERVAL. Model text is untrusted:
 `SafeText` releases only what can be made safe now (a `<...` that may become `<!channel>`, a number that may become
 a won amount are held back), scrubs won amounts no tool produced (the guard's rule) and neutralises the rest as
-render.py does. Where chat.startStream fails (no AI features, old workspace) the turn falls back to the placeholder.
+render.py does (stream_text.py). Where chat.startStream fails (no AI features, old workspace) the turn falls back
+to the placeholder.
 """
 
 from __future__ import annotations
 
 import contextlib
 import itertools
-import json
 import logging
-import re
 import threading
 import time
-from decimal import Decimal
 from typing import Any
 
 from slack_sdk import WebClient
 
 from oilfx.engines.base import Answer, ToolStep
-from oilfx.guard import REMOVED, WON_AMOUNT, sourced_amounts  # streamed text is scrubbed as the answer is
-from oilfx.market.quote import BENCHMARKS, UNITS
-from oilfx.slack.render import SlackMessage, escape, neutralise, render_error
-from oilfx.slack.replies import PlaceholderReply, SlackCallFailed, call
+from oilfx.guard import sourced_amounts
+from oilfx.slack.render import SlackMessage, render_error
+from oilfx.slack.replies import Delivery, PlaceholderReply, SlackCallFailed, call, refused_content
+from oilfx.slack.stream_text import SafeText, make_safe, task_result, task_title
 
 STREAM_INTERVAL = 0.5        # seconds between appendStream calls for one message (Slack rate-limits writes)
 STREAM_TEXT_LIMIT = 3500     # characters streamed into one message; the rest continues in a new one (msg_too_long)
 TASK_DISPLAY_MODE = "timeline"
-RESULT_LIMIT = 200           # characters of a task's one-line result
-
-_BARE_MENTION = re.compile(r"@(?=(?:channel|here|everyone)\b)", re.I)
-# A tail that may still grow into a won amount ("₩98,4", "KRW ", "98,492 " before "원") or a mention ("@cha").
-_NUMBER_TAIL = re.compile(r"(?:(?:[₩￦]|\bKRW|\bKR|\bK)\s?)?(?:\d[\d,.]*\s?)?$")
-_AT_TAIL = re.compile(r"@\w*$")
-
-
-def safe_cut(text: str) -> int:
-    """How much of `text` can be released now without splitting a Slack control sequence, a won amount or an
-    @word across two deltas."""
-    cut = len(text)
-    start = text.rfind("<")
-    if start != -1 and ">" not in text[start:] and "\n" not in text[start:] and cut - start <= 502:
-        cut = start
-    if (m := _NUMBER_TAIL.search(text, 0, cut)) and m.start() < cut:
-        cut = m.start()
-    if (m := _AT_TAIL.search(text, 0, cut)) and m.start() < cut:
-        cut = m.start()
-    return cut
-
-
-def make_safe(text: str) -> str:
-    """Untrusted text as streamed markdown: render.neutralise, and @channel/@here/@everyone broken too."""
-    return _BARE_MENTION.sub("@\u200b", neutralise(text))
-
-
-class SafeText:
-    """Model text deltas -> safe markdown pieces. `shown` is the scrubbed text released so far (before escaping)."""
-
-    def __init__(self) -> None:
-        self._pending = ""
-        self.shown = ""
-        self.allowed: set[Decimal] = set()
-
-    def feed(self, delta: str) -> str:
-        self._pending += delta
-        cut = safe_cut(self._pending)
-        ready, self._pending = self._pending[:cut], self._pending[cut:]
-        return self._release(ready)
-
-    def end(self) -> str:
-        ready, self._pending = self._pending, ""
-        return self._release(ready)
-
-    def _release(self, ready: str) -> str:
-        if not ready:
-            return ""
-
-        def scrub(match: re.Match[str]) -> str:
-            number = (match.group("pre") or match.group("post") or "").replace(",", "")
-            try:
-                ok = Decimal(number) in self.allowed
-            except ArithmeticError:
-                ok = False
-            return match.group(0) if ok else REMOVED
-
-        scrubbed = WON_AMOUNT.sub(scrub, ready)
-        self.shown += scrubbed
-        return make_safe(scrubbed)
-
-
-# --- tasks ------------------------------------------------------------------------------------------------------
-
-def task_title(name: str, arguments: str) -> str:
-    """What a tool call is doing, from our own words; the model's arguments only pick among known values."""
-    if name == "oil_price":
-        return "Fetching Dubai, WTI and Brent prices"
-    if name == "usd_krw":
-        return "Fetching the USD/KRW rate"
-    if name == "oil_price_krw":
-        try:
-            args = json.loads(arguments or "{}")
-        except ValueError:
-            args = {}
-        args = args if isinstance(args, dict) else {}
-        benchmark = next((b for b in BENCHMARKS if str(args.get("benchmark", "")).lower() == b.lower()), "crude")
-        unit = "litre" if str(args.get("unit", "")).lower() in {"litre", "liter", "l", "리터"} else UNITS[0]
-        return f"Converting {benchmark} to won per {unit}"
-    return f"Calling {escape(name[:40])}"
-
-
-def task_result(step: ToolStep) -> str:
-    """One line from the step's structured data: the figures with their sources, or the reason it failed."""
-    data = step.data or {}
-    if not step.ok:
-        line = str(data.get("error") or step.output)
-    elif data.get("formula"):
-        figures = data.get("figures") or []
-        line = f"{figures[0]} ({data['formula']})" if figures else str(data["formula"])
-    else:
-        sources = data.get("sources") or []
-        figures = data.get("figures") or []
-        if len(figures) == len(sources) and sources:
-            line = "; ".join(f"{s.get('label', '')} {f} ({s.get('source', '')}, {s.get('as_of', '')})".strip()
-                             for s, f in zip(sources, figures, strict=True))
-        else:
-            line = "; ".join(f"{s.get('source', '')} ({s.get('as_of', '')})" for s in sources) or "done"
-    line = " ".join(line.split())
-    return make_safe(line if len(line) <= RESULT_LIMIT else line[: RESULT_LIMIT - 1] + "…")
-
 
 # --- the reply --------------------------------------------------------------------------------------------------
 
@@ -143,6 +40,7 @@ class StreamingReply:
         self.team, self.user = team, user
         self.ts: str | None = None
         self.streams: list[str] = []          # ts of each streamed message (a long answer continues in a new one)
+        self._open: set[str] = set()          # streams started and not yet stopped
         self.fallback: PlaceholderReply | None = None
         self._lock = threading.RLock()
         self._pending: list[dict[str, Any]] = []
@@ -177,67 +75,69 @@ class StreamingReply:
             self.fallback.progress(running, done)
 
     def finish(self, messages: list[SlackMessage]) -> None:
-        """The answer replaces whatever was streamed (used when the streamed text cannot simply be completed)."""
-        if not self.streaming:
+        """The answer replaces whatever was streamed (used when the streamed text cannot simply be completed):
+        every open stream is stopped (or deleted if Slack will not stop it), then the answer goes into the first
+        streamed message, or anew."""
+        if not self.streams:
             self._placeholder().finish(messages)
             return
         with self._lock:
             self._cancel_timer()
             self._closed = True
-            if not self._broken:
-                with contextlib.suppress(SlackCallFailed):
-                    self._flush_now()
-                with contextlib.suppress(SlackCallFailed):
-                    self._stop()
-        first, *rest = messages
-        try:
-            call(self.log, "chat.update", self.client.chat_update, channel=self.channel, ts=self.streams[0],
-                 text=first.text, blocks=first.blocks)
-        except SlackCallFailed:
-            self._post(first)
+            self._pending = []
+            kept = self._end_streams()
         for extra in self.streams[1:]:
-            with contextlib.suppress(SlackCallFailed):
-                call(self.log, "chat.delete", self.client.chat_delete, channel=self.channel, ts=extra)
-        for message in rest:
-            self._post(message)
+            if extra in kept:
+                with contextlib.suppress(SlackCallFailed):
+                    call(self.log, "chat.delete", self.client.chat_delete, channel=self.channel, ts=extra)
+        first = self.streams[0] if self.streams[0] in kept else None
+        self.ts = Delivery(self.client, self.channel, self.thread_ts, self.log).send(messages, replace=first)
 
     def fail(self, reason: str) -> None:
-        if not self.streaming:
-            self._placeholder().fail(reason)
+        if not self.streaming or self._broken:
+            self.finish([render_error(reason)])
             return
         with self._lock:
             for task_id, title in self._tasks.items():  # tasks still running end with the turn
                 self._queue_chunk({"type": "task_update", "id": task_id, "title": title, "status": "error"})
             self._tasks.clear()
             self._queue_text(self._text.end() + "\n\n" + render_error(reason).text, force=True)
-        if self._broken or not self._close():
-            self._post(render_error(reason))
+        if not self._close():
+            self.finish([render_error(reason)])
 
     def finish_answer(self, final_text: str, tail: list[dict[str, Any]], messages: list[SlackMessage],
                       extra: list[SlackMessage]) -> None:
         """End the stream with the answer: complete the streamed text (the guard's notes, or all of it when the
-        engine did not stream), then stop with `tail` (sources, feedback) under it. If what was streamed is not a
-        prefix of the final text, or streaming broke, the rendered `messages` replace it. `extra` follow."""
-        if not self.streaming:
+        engine did not stream), then stop with `tail` (sources, feedback) under it. If Slack refuses `tail`, stop
+        with the sources as plain text instead. If what was streamed is not a prefix of the final text, or
+        streaming broke, the rendered `messages` replace it. `extra` follow."""
+        if not self.streams:
             self._placeholder().finish(messages + extra)
             return
         with self._lock:
             self._queue_text(self._text.end())
             shown = self._text.shown.rstrip()
-            consistent = final_text.startswith(shown) and not self._broken
+            consistent = self.streaming and final_text.startswith(shown) and not self._broken
             if consistent:
                 rest = final_text[len(shown):]
                 if rest.strip():
                     self._queue_text(make_safe(rest))
         if not consistent:
-            self.log.info("streamed text differs from the final answer; replacing it")
+            self.log.info("streamed text differs from the final answer (or streaming broke); replacing it")
             self.finish(messages + extra)
             return
-        if not self._close(blocks=tail):
+        if not self._close(blocks=tail, plain_tail=_tail_text(tail)):
             self.finish(messages + extra)
             return
         for message in extra:
-            self._post(message)
+            Delivery(self.client, self.channel, self.thread_ts, self.log).send([message])
+
+    def adopt(self, ts: str) -> None:
+        """Take over a stream a killed process left open: nothing more is streamed into it; the answer (or the
+        reason it failed) replaces it once stopped (see finish)."""
+        with self._lock:
+            self.streams, self.ts, self._broken = [ts], ts, True
+            self._open.add(ts)
 
     # -- the engine's listener -----------------------------------------------------------------------------
 
@@ -275,6 +175,7 @@ class StreamingReply:
                         thread_ts=self.thread_ts, recipient_team_id=self.team or None,
                         recipient_user_id=self.user or None, task_display_mode=TASK_DISPLAY_MODE)
         self.streams.append(response["ts"])
+        self._open.add(response["ts"])
         self.ts = self.ts or response["ts"]
         self._chars = 0
         self._last_send = 0.0  # the first task or text goes out at once; later ones wait their interval
@@ -355,13 +256,17 @@ class StreamingReply:
             self._broken = True
             raise
 
-    def _stop(self, blocks: list[dict[str, Any]] | None = None) -> None:
-        chunks, self._pending = self._pending, []
+    def _stop(self, blocks: list[dict[str, Any]] | None = None, chunks: list[dict[str, Any]] | None = None) -> None:
+        """Stop the current stream with what is pending (kept pending if Slack refuses, for a retry) and `blocks`."""
+        chunks = self._pending + (chunks or [])
         call(self.log, "chat.stopStream", self.client.chat_stopStream, channel=self.channel, ts=self.streams[-1],
              chunks=chunks or None, blocks=blocks)
+        self._pending = []
+        self._open.discard(self.streams[-1])
 
-    def _close(self, blocks: list[dict[str, Any]] | None = None) -> bool:
-        """Stop the stream with what is pending and `blocks` under it; False if Slack refused."""
+    def _close(self, blocks: list[dict[str, Any]] | None = None, plain_tail: str = "") -> bool:
+        """Stop the stream with what is pending and `blocks` under it; if Slack refuses the blocks, with
+        `plain_tail` as text instead. False if Slack refused that too (the stream is still open: see finish)."""
         with self._lock:
             self._cancel_timer()
             self._closed = True
@@ -369,15 +274,47 @@ class StreamingReply:
                 return False
             try:
                 self._stop(blocks=blocks)
+                return True
+            except SlackCallFailed as e:
+                if not (blocks and refused_content(e)):
+                    self._broken = True
+                    return False
+            self.log.warning("Slack refused the stream's closing blocks; stopping it with plain text")
+            try:
+                tail = [{"type": "markdown_text", "text": "\n\n" + plain_tail}] if plain_tail.strip() else None
+                self._stop(chunks=tail)
+                return True
             except SlackCallFailed:
                 self._broken = True
                 return False
-            return True
 
-    def _post(self, message: SlackMessage) -> str:
-        response = call(self.log, "chat.postMessage", self.client.chat_postMessage, channel=self.channel,
-                        thread_ts=self.thread_ts, text=message.text, blocks=message.blocks)
-        return response["ts"]
+    def _end_streams(self) -> set[str]:
+        """Stop every stream still open, deleting one Slack will not stop (never leave it open with only task
+        cards). Returns the streamed messages that still exist."""
+        gone: set[str] = set()
+        for ts in [t for t in self.streams if t in self._open]:
+            try:
+                call(self.log, "chat.stopStream", self.client.chat_stopStream, channel=self.channel, ts=ts)
+                self._open.discard(ts)
+                continue
+            except SlackCallFailed as e:
+                if e.error == "message_not_in_streaming_state":  # stopped already (e.g. by Slack itself)
+                    self._open.discard(ts)
+                    continue
+            try:
+                call(self.log, "chat.delete", self.client.chat_delete, channel=self.channel, ts=ts)
+                self._open.discard(ts)
+                gone.add(ts)
+            except SlackCallFailed as e:
+                self.log.error("streamed message %s could not be stopped or deleted (%s)", ts, e.error)
+                gone.add(ts)  # an open stream cannot take the answer: post it anew
+        return set(self.streams) - gone
+
+
+def _tail_text(tail: list[dict[str, Any]]) -> str:
+    """The mrkdwn of the closing blocks' context lines (the sources), to stop with if Slack refuses the blocks."""
+    return "\n".join(e["text"] for b in tail if b.get("type") == "context"
+                     for e in b.get("elements", []) if isinstance(e.get("text"), str))
 
 
 def _boundary(text: str, limit: int) -> int:

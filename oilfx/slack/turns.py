@@ -7,6 +7,7 @@ claim the event (Slack retries and redeliveries answer once) -> wait for the thr
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import secrets
@@ -24,7 +25,7 @@ from oilfx.services import Services
 from oilfx.slack.render import answer_footer, render_answer, render_steps, steps_breakdown, wants_steps
 from oilfx.slack.replies import PlaceholderReply, Reply, ResponseUrlReply, SlackCallFailed
 from oilfx.slack.streaming import StreamingReply
-from oilfx.store.base import ThreadKey, TurnTicket
+from oilfx.store.base import OpenReply, ThreadKey, TurnTicket
 
 logger = logging.getLogger(__name__)
 
@@ -34,10 +35,8 @@ logger = logging.getLogger(__name__)
 ORDER_SETTLE_SECONDS = 0.15
 STEPS_META_PREFIX = "steps:"
 ANSWER_META_PREFIX = "answer:"  # feedback key -> the question, answer and engine a thumbs up/down refers to
-REPLY_META_PREFIX = "reply:"   # event id -> the placeholder ts its turn posted (a takeover replaces it, no 2nd post)
 TURN_WAIT_SECONDS = 600.0
 RECORD_TTL = 30 * 86400.0     # steps/answer records behind an answer's buttons; a later click says they are gone
-SLACK_RETRY_WINDOW = 600.0    # Slack's last retry comes ~5 min after the first delivery
 
 
 @dataclass(frozen=True)
@@ -281,13 +280,12 @@ class TurnRunner:
 
     def _start(self, request: TurnRequest, log: logging.LoggerAdapter) -> Reply:
         reply = self._reply_for(request, log)
-        meta = REPLY_META_PREFIX + request.event_id
-        interrupted = self.services.store.get_meta(meta)
+        interrupted = self.services.store.get_open_reply(request.event_id)
         if interrupted:
-            # An earlier owner of this event died after posting its placeholder: answer there, not a second time.
-            log.warning("taking over an interrupted turn; its placeholder %s gets the answer", interrupted)
-            reply.ts = interrupted
-            return reply
+            # An earlier owner of this event died after posting its reply: answer there, not a second time.
+            log.warning("taking over an interrupted turn; its %s %s gets the answer",
+                        "stream" if interrupted.streamed else "placeholder", interrupted.ts)
+            return resume_reply(self.client, interrupted, request, reply, log)
         try:
             reply.start()
         except SlackCallFailed as e:
@@ -296,9 +294,28 @@ class TurnRunner:
                 return ResponseUrlReply(request.response_url, log)
             raise
         if reply.ts:
-            # Read only by a takeover of this event, which happens within its lease plus Slack's retries.
-            self.services.store.set_meta(meta, reply.ts, ttl=self.services.settings.event_lease + SLACK_RETRY_WINDOW)
+            # Until finish_event: a redelivery or a restarted bot (orphans.py) finishes it if this process dies.
+            streamed = isinstance(reply, StreamingReply) and reply.streaming
+            self.services.store.open_reply(OpenReply(
+                request.event_id, request.channel, reply.ts, request.reply_thread_ts, streamed,
+                json.dumps(dataclasses.asdict(request), ensure_ascii=False), time.time()))
         return reply
+
+    def take_over(self, request: TurnRequest) -> bool:
+        """Answer an event whose process died mid-turn (orphans.py), if its lease has run out: claimed like a
+        redelivery, so once across processes; the turn then answers in the reply the dead process left."""
+        store = self.services.store
+        if not store.claim_event(request.event_id, self.services.settings.event_lease):
+            return False
+        try:
+            ticket = (store.enter_turn(ThreadKey(request.team, request.channel, request.thread_ts), request.order)
+                      if request.thread_ts is not None else None)
+        except Exception:
+            store.finish_event(request.event_id)  # raise below; never leave it claimed and unanswered for good
+            raise
+        self._leases.hold(request.event_id)
+        self.executor.submit(self.run, request, _Arrival(ticket, time.monotonic()))
+        return True
 
     def _turn(self, request: TurnRequest, log: logging.LoggerAdapter) -> None:
         started = time.perf_counter()
@@ -363,6 +380,19 @@ class TurnRunner:
         """Keep the breakdown for the "Show steps" button; the button carries only this short key."""
         return keep_record(self.services, STEPS_META_PREFIX,
                            {"thread": str(key) if key else "", "breakdown": steps_breakdown(answer)})
+
+
+def resume_reply(client: WebClient, left: OpenReply, request: TurnRequest, reply: Reply,
+                 log: logging.LoggerAdapter) -> Reply:
+    """The reply a dead process left, to finish in place: a stream is adopted (stopped, then replaced), a
+    placeholder updated."""
+    if left.streamed:
+        stream = reply if isinstance(reply, StreamingReply) else StreamingReply(
+            client, left.channel, left.thread_ts or left.ts, request.team, request.user, log)
+        stream.adopt(left.ts)
+        return stream
+    reply.ts = left.ts
+    return reply
 
 
 def keep_record(services: Services, prefix: str, record: dict[str, str]) -> str:

@@ -60,6 +60,20 @@ class Feedback:
     at: datetime
 
 
+@dataclass(frozen=True)
+class OpenReply:
+    """A reply message a turn has posted (a placeholder or a stream) and not yet finished, kept from the post until
+    finish_event: if the turn's process dies, a restarted bot finds it here and finishes it (slack/orphans.py)."""
+
+    event_id: str
+    channel: str
+    ts: str                # the placeholder or stream message
+    thread_ts: str | None  # the thread it is in (None: top level)
+    streamed: bool         # a chat.startStream message: it must be stopped before it can show the answer
+    request: str           # the turn's question and routing, as the Slack layer wrote it (JSON)
+    opened_at: float       # epoch seconds
+
+
 class Store(Protocol):
     # Slack thread -> engine conversation reference. Keyed by engine too: a conv_ id means nothing to chat.
     def get_conversation(self, key: ThreadKey, engine: str) -> str | None: ...
@@ -73,11 +87,21 @@ class Store(Protocol):
     # Extends our lease while the event's turn waits or runs. False: not ours any more (finished or taken over).
     def renew_event(self, event_id: str, lease_seconds: float) -> bool: ...
 
+    # Marks the event answered and drops its open reply, in one step (a kill between the two would leave either
+    # a finished event with an open reply that is never finished, or an open reply answered twice).
     def finish_event(self, event_id: str) -> None: ...
 
     # Message dedupe (atomic across processes). True: the message is `event_id`'s (first seen now, or seen before
     # under this same event: a retry, which claim_event dedupes). False: another event has it (an edit re-sent).
     def claim_message(self, key: MessageKey, event_id: str, keep_seconds: float = MESSAGES_KEPT) -> bool: ...
+
+    # Open replies: what a dead process left unfinished. Listed by a restarted bot, which then claims the event
+    # (claim_event: once across processes) and finishes the reply.
+    def open_reply(self, reply: OpenReply) -> None: ...
+
+    def get_open_reply(self, event_id: str) -> OpenReply | None: ...
+
+    def open_replies(self) -> list[OpenReply]: ...
 
     # One turn at a time per thread, in `order` (the Slack message ts) among the turns waiting.
     # Raises TimeoutError if the turn could not start within `timeout` seconds.

@@ -6,6 +6,7 @@ Keys (all under `oilfx:`):
   message:<team>:<channel>:<ts> the event id that first carried the message (edits re-send it), EX 30 days
   meta                          hash  name -> value (kept for good)
   meta:<name>                   value, PX expiry (set_meta with a ttl)
+  replies                       hash  event id -> JSON open reply (open_replies.py), dropped by finish_event
   history:<conversation>        JSON list of chat messages
   feedback                      zset  JSON feedback, scored by its epoch time
   turn:{<thread>}:lock          owner token, PX expiry renewed by a daemon thread while the turn runs
@@ -39,6 +40,7 @@ from redis.retry import Retry
 
 from oilfx.store import StoreError, safe_redis_url, turn_order
 from oilfx.store.base import MESSAGES_KEPT, Feedback, MessageKey, ThreadKey, TurnTicket
+from oilfx.store.open_replies import REDIS_REPLIES, RedisOpenReplies
 from oilfx.store.redis_cache import RedisQuoteCache
 
 log = logging.getLogger(__name__)
@@ -150,7 +152,12 @@ def _order_member(order: str, token: str) -> str:
     return f"{int(whole):020d}.{frac:0<9}|{time.time_ns():020d}|{token}"
 
 
-class RedisStore:
+class RedisStore(RedisOpenReplies):
+    replies_key = PREFIX + REDIS_REPLIES
+    open_reply = _wrap_errors(RedisOpenReplies.open_reply)
+    get_open_reply = _wrap_errors(RedisOpenReplies.get_open_reply)
+    open_replies = _wrap_errors(RedisOpenReplies.open_replies)
+
     def __init__(self, url: str, *, lock_ttl: float = DEFAULT_LOCK_TTL, client: Redis | None = None) -> None:
         self.safe_url = safe_redis_url(url)
         self._password = _password(url)
@@ -229,7 +236,10 @@ class RedisStore:
 
     @_wrap_errors
     def finish_event(self, event_id: str) -> None:
-        self.client.set(PREFIX + "event:" + event_id, "done", ex=FINISHED_EVENTS_KEPT)
+        with self.client.pipeline(transaction=True) as pipe:  # one step: see Store.finish_event
+            pipe.set(PREFIX + "event:" + event_id, "done", ex=FINISHED_EVENTS_KEPT)
+            pipe.hdel(self.replies_key, event_id)
+            pipe.execute()
         self._owned_events.pop(event_id, None)
 
     # --- messages ----------------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from typing import Any
 
 from oilfx.store import StoreError, turn_order
 from oilfx.store.base import MESSAGES_KEPT, Feedback, MessageKey, ThreadKey, TurnTicket
+from oilfx.store.open_replies import REPLIES_TABLE, SqliteOpenReplies
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ class _ThreadQueue:
         self.running = False
 
 
-class SqliteStore:
+class SqliteStore(SqliteOpenReplies):
     def __init__(self, path: str | Path, *, busy_timeout: float = 10.0, clock=time.time) -> None:
         self.path = str(path)
         self._clock = clock
@@ -109,6 +110,7 @@ class SqliteStore:
                 self._db.execute("CREATE INDEX IF NOT EXISTS meta_expiry ON meta (expires_at)")
             for statement in filter(str.strip, _MESSAGES_SCHEMA.split(";")):
                 self._db.execute(statement)
+            self._db.execute(REPLIES_TABLE)  # open replies (open_replies.py); older oilfx ignores the table
             self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     @contextmanager
@@ -186,6 +188,7 @@ class SqliteStore:
         with self._tx() as db:
             db.execute("INSERT INTO events (event_id, lease_until, finished_at) VALUES (?, ?, ?)"
                        " ON CONFLICT DO UPDATE SET finished_at=excluded.finished_at", (event_id, now, now))
+            db.execute("DELETE FROM replies WHERE event_id=?", (event_id,))  # same transaction: see Store
 
     def export_finished_events(self) -> Iterator[tuple[str, float]]:
         """(event id, finished at epoch seconds) for events finished within the kept window."""

@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +24,11 @@ BOT = REPO / "bot.py"
 
 
 def clean_env(extra: dict[str, str]) -> dict[str, str]:
-    """A minimal environment: no inherited tokens, proxies or OILFX_* settings; only `extra` on top.
-    OILFX_STREAM defaults to false here so a test sees the placeholder path unless it asks for Slack's streaming
-    (tests/test_bot_ai_e2e.py passes OILFX_STREAM=true; the bot's own default is true)."""
+    """A minimal environment: no inherited tokens, proxies or OILFX_* settings; only `extra` on top. Nothing else
+    is set, so a bot runs on the defaults a user gets (streaming on) unless a test asks for another path
+    (OILFX_STREAM=false: the placeholder path, e.g. tests/test_bot_e2e.py's placeholder run)."""
     base = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR"}}
-    return {**base, "PYTHONUNBUFFERED": "1", "OILFX_STREAM": "false", **extra}
+    return {**base, "PYTHONUNBUFFERED": "1", **extra}
 
 
 def free_port() -> int:
@@ -89,3 +90,28 @@ def start_connected(env: dict[str, str], slack: Any, connections: int = 1) -> Bo
         process.stop()
         pytest.fail(f"bot did not connect; its log:\n{process.log()}")
     return process
+
+
+def user_turns(openai_fake: Any, question: str) -> int:
+    """How many Responses requests carried `question` as the user's input (one per turn that asked it)."""
+    return sum(1 for r in openai_fake.requests if r["path"] == "/v1/responses" and any(
+        isinstance(i, dict) and i.get("content") == question for i in (r["body"] or {}).get("input") or []))
+
+
+def kill_mid_turn(slack: Any, openai_fake: Any, env: dict[str, str], question: str, channel: str,
+                  registered: Callable[[], Any], timeout: float = 20.0) -> dict[str, Any]:
+    """Start a bot, ask `question` in `channel`, and kill it -9 once `registered()` (its reply is in the store)
+    and its first model round was asked (each round takes 1 s). Returns the mention's payload."""
+    bot = start_connected(env, slack)
+    openai_fake.latency = 1.0
+    try:
+        payload = slack.app_mention(question, channel=channel)
+        slack.wait_ack(slack.deliver("events_api", payload))
+        slack.wait_for(lambda: registered() and user_turns(openai_fake, question), timeout,
+                       what="the turn's reply registered and its first model round asked")
+        old = slack.connections()
+        bot.kill()
+        slack.wait_for(lambda: not set(old) & set(slack.connections()), 10, what="the killed bot's connection closed")
+    finally:
+        openai_fake.latency = 0.0
+    return payload

@@ -56,6 +56,10 @@ AI_METHODS = (
 )
 
 
+# Methods that carry a message's content (see refuse_blocks / refuse_text).
+CONTENT_METHODS = ("chat.postMessage", "chat.update", "chat.startStream", "chat.appendStream", "chat.stopStream")
+
+
 class FakeSlackError(AssertionError):
     """A wait timed out or the fake was misused; the message says what was expected and what was seen."""
 
@@ -329,6 +333,27 @@ class FakeSlack:
         for m in AI_METHODS:
             self.fail(m, (stream_error or error) if "Stream" in m else error, times=None)
 
+    # -- content refusals (what Slack answers a message it will not take) ----------------------------------------
+
+    def refuse_blocks(self, error: str = "invalid_blocks", methods: tuple[str, ...] = CONTENT_METHODS,
+                      times: int | None = None) -> None:
+        """Refuse every call of `methods` that carries blocks as real Slack refuses content it will not take:
+        HTTP 200, {"ok": false, "error": error} (invalid_blocks also with Slack's `errors` and
+        response_metadata.messages). The same call without blocks (plain text) goes through."""
+        for method in methods:
+            self.fail(method, error, times=times, when=lambda p: bool(p.get("blocks")))
+
+    def refuse_text(self, error: str = "msg_too_long", methods: tuple[str, ...] = CONTENT_METHODS,
+                    times: int | None = None, longer_than: int = 0) -> None:
+        """Refuse every call of `methods` whose text (text, markdown_text and markdown_text chunks) is longer than
+        `longer_than` characters (Slack's msg_too_long shows up near 4,000 in practice, see SLACK_FACTS.md)."""
+        def has_text(p: dict[str, Any]) -> bool:
+            chunks = "".join(c.get("text", "") for c in p.get("chunks") or [] if c.get("type") == "markdown_text")
+            return len((p.get("text") or "") + (p.get("markdown_text") or "") + chunks) > longer_than
+
+        for method in methods:
+            self.fail(method, error, times=times, when=has_text)
+
     def set_latency(self, seconds: float, method: str = "*") -> None:
         """Delay every response of `method` ("*": all methods) by `seconds` (for benchmarks)."""
         with self._cond:
@@ -368,7 +393,7 @@ class FakeSlack:
         fault = self._take_fault(method, params)
         if fault:
             headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
-            return fault.status, headers, {"ok": False, "error": fault.error}
+            return fault.status, headers, _refusal(fault.error, params.get("blocks"))
         if refusal := _missing_argument(method, params):
             return 200, {}, refusal
         handler = _API.get(method)
@@ -397,7 +422,7 @@ class FakeSlack:
         if not text and not blocks and not p.get("attachments"):
             return {"ok": False, "error": "no_text"}
         if error := self._check_content(text, blocks):
-            return {"ok": False, "error": error}
+            return _refusal(error, blocks)
         ts = self.next_ts()
         msg = Message(channel, ts, p.get("thread_ts") or None, text, blocks, params=p)
         msg.versions.append({"text": text, "blocks": blocks, "time": time.time(), "method": "chat.postMessage"})
@@ -432,7 +457,7 @@ class FakeSlack:
         text = p.get("text") if "text" in p else msg.text
         blocks = p.get("blocks") if "blocks" in p else msg.blocks
         if error := self._check_content(text or "", blocks):
-            return {"ok": False, "error": error}
+            return _refusal(error, blocks)
         msg.text, msg.blocks = text or "", blocks
         msg.versions.append({"text": msg.text, "blocks": blocks, "time": time.time(), "method": "chat.update"})
         return {"ok": True, "channel": msg.channel, "ts": msg.ts, "text": msg.text,
@@ -536,7 +561,7 @@ class FakeSlack:
             return msg
         if p.get("blocks") is not None:
             if error := self._check_content("", p["blocks"]):
-                return {"ok": False, "error": error}
+                return _refusal(error, p["blocks"])
             msg.blocks = p["blocks"]
         self._stream_event(msg, "chat.stopStream", p)
         msg.streaming = False
@@ -819,6 +844,28 @@ def _missing_argument(method: str, params: dict[str, Any]) -> dict[str, Any] | N
                 refusal["response_metadata"] = {"messages": [f"[ERROR] missing required field: {name}"]}
             return refusal
     return None
+
+
+def _refusal(error: str, blocks: Any = None) -> dict[str, Any]:
+    """Slack's answer to a refused call: HTTP 200, ok false, the error code; invalid_blocks also lists what was
+    wrong, as `errors` and as response_metadata.messages ("[ERROR] ... [json-pointer:/blocks...]")."""
+    body: dict[str, Any] = {"ok": False, "error": error}
+    if error == "invalid_blocks":
+        problems = _block_problems(blocks) or ["failed to match all allowed schemas [json-pointer:/blocks/0]"]
+        body["errors"] = problems
+        body["response_metadata"] = {"messages": [f"[ERROR] {m}" for m in problems]}
+    return body
+
+
+def _block_problems(blocks: Any) -> list[str]:
+    if not isinstance(blocks, list):
+        return []
+    found = [f"no more than {MAX_BLOCKS} items allowed [json-pointer:/blocks]"] if len(blocks) > MAX_BLOCKS else []
+    for i, b in enumerate(blocks):
+        text = b.get("text") if isinstance(b, dict) and b.get("type") == "section" else None
+        if isinstance(text, dict) and len(text.get("text", "")) > MAX_SECTION_TEXT:
+            found.append(f"must be less than {MAX_SECTION_TEXT + 1} characters [json-pointer:/blocks/{i}/text/text]")
+    return found
 
 
 def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
