@@ -83,8 +83,10 @@ def test_tools_of_one_round_run_concurrently(pages_server: PagesServer, fake_ope
     settings = _settings(pages_server, fake_openai, engine_name)
     answer = make_engine(settings, _registry(settings)).ask(SEED_QUESTION, listener=Clock())
     assert EXPECTED in answer.text
-    round_ms = (max(times["finish"]) - min(times["start"][:2])) * 1000
-    assert round_ms < 1.6 * 300, f"round 1 tools took {round_ms:.0f} ms for two 300 ms tools"
+    # Overlap, not elapsed time (a loaded 2-core CI machine stretched a timed bound): run one after another, the
+    # second 300 ms tool would start only after the first finished.
+    assert len(times["start"]) >= 2 and len(times["finish"]) == 2
+    assert max(times["start"][:2]) < min(times["finish"]), "round 1's tools ran one after another"
 
 
 def test_second_question_continues_the_conversation(pages_server: PagesServer, fake_openai: FakeOpenAI,

@@ -40,7 +40,11 @@ def test_two_new_bots_finish_a_killed_bots_reply_exactly_once(servers, quote, re
         bots = list(pool.map(lambda _: BotProcess(env).start(), range(2)))
     try:
         brent = format_krw(quote.krw_per_barrel("Brent"))
-        answer = slack.wait_for_message(channel=channel, thread_ts=ts, contains=brent, final=True, timeout=TIMEOUT)
+        try:
+            answer = slack.wait_for_message(channel=channel, thread_ts=ts, contains=brent, final=True,
+                                            timeout=TIMEOUT)
+        except AssertionError:
+            pytest.fail("the orphan was not finished; the new bots' logs:\n" + "\n---\n".join(b.log() for b in bots))
         finished = answer.versions[-1]["time"]
         time.sleep(LEASE + 0.5)  # past the scan window: a second finisher would have shown
         logs = [bot.log() for bot in bots]
