@@ -31,8 +31,10 @@ QUESTIONS = {"WTI": "WTI in won per barrel?", "Brent": "And Brent per barrel in 
 # Short enough for the kill test, long enough that a live process loaded by the burst (2 cores, other test runs)
 # renews its lock in time. The event lease is renewed from the claim until the turn ends, so it can be shorter
 # than a turn (test_a_turn_longer_than_the_event_lease...).
-LOCK_TTL = 3.0      # OILFX_LOCK_TTL: a killed process holds its thread this long
-EVENT_LEASE = 2.0   # OILFX_EVENT_LEASE: a killed process's unfinished event is taken over after this
+# With 3 s / 2 s, a burst that starves both processes and the fakes on 2 cores for ~2 s let renewals miss: locks
+# and leases ran out under live turns, which is what a real deployment's 30 s / 60 s defaults never see.
+LOCK_TTL = 6.0      # OILFX_LOCK_TTL: a killed process holds its thread this long
+EVENT_LEASE = 4.0   # OILFX_EVENT_LEASE: a killed process's unfinished event is taken over after this
 
 
 @dataclass
