@@ -60,6 +60,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps(as_json(answer), ensure_ascii=False, indent=2))
         return 0
     print(answer.text)
+    for notice in answer.notices:
+        print(f"\nNote: {notice}")
     if args.steps:
         print()
         print("\n".join(step_lines(answer)))
@@ -98,4 +100,4 @@ def as_json(answer: Answer) -> dict[str, Any]:
             item["output"] = json.loads(step.output)
         steps.append(item)
     return {"answer": answer.text, "engine": answer.engine, "model": answer.model,
-            "conversation": answer.conversation, "steps": steps}
+            "conversation": answer.conversation, "notices": list(answer.notices), "steps": steps}

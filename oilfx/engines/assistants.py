@@ -22,7 +22,7 @@ import openai
 
 from oilfx.config import Settings
 from oilfx.engines.base import EngineError, EngineState, TurnListener
-from oilfx.engines.client import make_client, openai_errors
+from oilfx.engines.client import is_gone, make_client, openai_errors
 from oilfx.engines.instructions import INSTRUCTIONS
 from oilfx.engines.items import Finish, FunctionCall, FunctionOutput, InputItem, ModelResponse, Usage, UserMessage
 from oilfx.engines.memory import MemoryState
@@ -85,7 +85,7 @@ class AssistantsThread:
         """Cancel runs left waiting for outputs or still active: submitting late outputs would only make an
         answer nobody reads, and a cancelled run's calls no longer block the thread."""
         closed = 0
-        with openai_errors(self.settings):
+        with openai_errors(self.settings, self.ref):
             for run in self.m.runs.list(self.ref, limit=5, order="desc").data:
                 if run.status in (*ACTIVE, "requires_action"):
                     log.info("cancelling run %s left %s on %s", run.id, run.status, self.ref)
@@ -102,7 +102,7 @@ class AssistantsThread:
 
     def send(self, items: Sequence[InputItem], last: bool, listener: TurnListener) -> ModelResponse:
         started = time.perf_counter()
-        with openai_errors(self.settings):
+        with openai_errors(self.settings, self.ref):
             first = items[0]
             if isinstance(first, UserMessage):
                 stateful(self.settings, lambda: self.m.once.messages.create(self.ref, role="user", content=first.text),
@@ -149,8 +149,8 @@ class AssistantsThread:
         cap = self.settings.max_output_tokens
         try:
             return self._parsed(create(self.ref, assistant_id=self.m.assistant_id(), max_completion_tokens=cap))
-        except openai.NotFoundError:
-            if self.settings.assistant_id:
+        except openai.NotFoundError as e:
+            if self.settings.assistant_id or is_gone(e, self.ref):
                 raise
             # The stored assistant was deleted on the server: make a new one once.
             return self._parsed(create(self.ref, assistant_id=self.m.assistant_id(fresh=True),
@@ -195,14 +195,14 @@ class AssistantsThread:
         pass   # the thread already holds the turn
 
     def discard(self) -> None:
-        with openai_errors(self.settings):
+        with openai_errors(self.settings, self.ref):
             self.m.client.beta.threads.delete(self.ref)
 
     def round_usage(self) -> list[Usage] | None:
         """One entry per run step (each is one model round), with the step's token usage."""
         if self.run is None:
             return None
-        with openai_errors(self.settings):
+        with openai_errors(self.settings, self.ref):
             steps = self.m.runs.steps.list(self.run.id, thread_id=self.ref, order="asc", limit=100).data
         return [Usage(s.usage.prompt_tokens, s.usage.completion_tokens) if s.usage else Usage() for s in steps]
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from oilfx.tool_types import ToolListener, ToolStep
 
 __all__ = ["Answer", "Engine", "EngineError", "EngineState", "ModelStep", "NullListener", "Step", "ToolStep",
-           "TurnListener"]
+           "TurnListener", "with_notices"]
 
 
 class EngineError(Exception):
@@ -39,6 +39,8 @@ class Answer:
     conversation: str          # the reference that continues this conversation (conv_..., thread_..., chat_...)
     engine: str
     model: str = ""
+    # What the user must be told beside the answer, in our words (e.g. the thread's earlier context was lost).
+    notices: tuple[str, ...] = ()
 
     @property
     def tool_steps(self) -> tuple[ToolStep, ...]:
@@ -47,6 +49,14 @@ class Answer:
     @property
     def model_steps(self) -> tuple[ModelStep, ...]:
         return tuple(s for s in self.steps if isinstance(s, ModelStep))
+
+
+def with_notices(answer: Answer) -> Answer:
+    """The answer with its notices appended to the text: after it, so a streamed answer stays a prefix of the
+    final text and both Slack paths (and the CLI) show them the same way."""
+    if not answer.notices:
+        return answer
+    return replace(answer, text=answer.text.rstrip() + "\n\n" + "\n".join(f"ℹ️ {n}" for n in answer.notices))
 
 
 class TurnListener(ToolListener, Protocol):

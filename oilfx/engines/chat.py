@@ -1,13 +1,13 @@
 """The Chat Completions adapter, for any OpenAI-compatible server (Ollama, vLLM, llama.cpp, LiteLLM).
 
-The server keeps nothing: oilfx keeps the history (EngineState.load/save_history), trimmed to a budget, and saves
-a turn only once it is answered, so a failed turn leaves no call without its output. Requests hold no server
-state, so the SDK's own retry may resend them.
+The server keeps nothing: oilfx keeps the history (EngineState.load/save_history), trimmed to a token budget
+(history.py), and saves a turn only once it is answered, so a failed turn leaves no call without its output.
+Requests hold no server state, so the SDK's own retry may resend them. A continued conversation whose stored
+history is missing or unreadable is ConversationGone: the loop starts a new one and tells the user.
 """
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,13 +18,23 @@ import openai
 from oilfx.config import Settings
 from oilfx.engines.base import EngineError, EngineState, TurnListener
 from oilfx.engines.client import make_client, openai_errors
+from oilfx.engines.history import HISTORY_BUDGET_TOKENS, is_history, trim_history
 from oilfx.engines.instructions import INSTRUCTIONS
-from oilfx.engines.items import Finish, FunctionCall, FunctionOutput, InputItem, ModelResponse, Usage, UserMessage
+from oilfx.engines.items import (
+    ConversationGone,
+    Finish,
+    FunctionCall,
+    FunctionOutput,
+    InputItem,
+    ModelResponse,
+    Usage,
+    UserMessage,
+)
 from oilfx.engines.memory import MemoryState
 from oilfx.tools import ToolRegistry
 
-# Roughly 6k tokens of earlier turns; whole turns are dropped, oldest first, so tool calls keep their results.
-HISTORY_BUDGET_CHARS = 24_000
+HISTORY_LOST = ("oilfx no longer has the earlier messages of this thread (its stored history is missing or "
+                "unreadable), so this answer starts a new conversation without what was said before.")
 
 
 @dataclass
@@ -35,28 +45,30 @@ class _Reply:
     usage: Usage = field(default_factory=Usage)
 
 
-def trim_history(messages: list[dict[str, Any]], budget: int = HISTORY_BUDGET_CHARS) -> list[dict[str, Any]]:
-    starts = [i for i, m in enumerate(messages) if m.get("role") == "user"]
-    for start in starts:
-        kept = messages[start:]
-        if len(json.dumps(kept, ensure_ascii=False)) <= budget:
-            return kept
-    return []
-
-
 class ChatModel:
     name = "chat"
 
     def __init__(self, settings: Settings, registry: ToolRegistry, state: EngineState | None = None,
-                 client: openai.OpenAI | None = None, stream: bool = False) -> None:
-        self.settings, self.stream = settings, stream
+                 client: openai.OpenAI | None = None, stream: bool = False,
+                 history_tokens: int = HISTORY_BUDGET_TOKENS) -> None:
+        self.settings, self.stream, self.history_tokens = settings, stream, history_tokens
         self.state = state if state is not None else MemoryState()
         self.client = client or make_client(settings)
         self.tools = registry.chat_tools()  # sent as extra_body: see ResponsesModel (the SDK's deep walk)
 
     def open(self, conversation: str | None) -> ChatConversation:
-        ref = conversation or f"chat_{uuid.uuid4().hex}"
-        return ChatConversation(self, ref, conversation is None, trim_history(self.state.load_history(ref)))
+        if conversation is None:
+            return ChatConversation(self, f"chat_{uuid.uuid4().hex}", True, [])
+        try:
+            stored: Any = self.state.load_history(conversation)
+        except ValueError as e:   # a record the store could not parse (JSON)
+            raise ConversationGone(conversation, f"the stored history of {conversation} is unreadable ({e})",
+                                   HISTORY_LOST) from e
+        # Every answered turn is saved with its question and answer: nothing usable means the history was lost.
+        history = trim_history(stored, self.history_tokens) if is_history(stored) else []
+        if not history:
+            raise ConversationGone(conversation, f"no usable stored history for {conversation}", HISTORY_LOST)
+        return ChatConversation(self, conversation, False, history)
 
 
 class ChatConversation:
@@ -94,7 +106,7 @@ class ChatConversation:
 
     def commit(self, answer: str) -> None:
         self.turn.append({"role": "assistant", "content": answer})
-        self.m.state.save_history(self.ref, trim_history(self.history + self.turn))
+        self.m.state.save_history(self.ref, trim_history(self.history + self.turn, self.m.history_tokens))
 
     def discard(self) -> None:
         pass   # nothing was saved

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -10,6 +11,7 @@ import openai
 
 from oilfx.config import Settings
 from oilfx.engines.base import EngineError
+from oilfx.engines.items import ConversationGone
 
 log = logging.getLogger(__name__)
 
@@ -52,12 +54,36 @@ def describe(e: openai.OpenAIError, settings: Settings) -> str:
     return f"OpenAI client error: {e}"
 
 
+# The API's 404 for the conversation itself (type invalid_request_error, param and code null), as api.openai.com
+# words it: "Conversation with id 'conv_…' not found." (Conversations, and Responses given `conversation`) and
+# "No thread found with id 'thread_…'." (Assistants). A server without the endpoint answers 404 too, but names
+# no id ("File Not Found", "Invalid URL (POST /v1/conversations)"): that is not a lost conversation.
+_GONE = ("Conversation with id '{ref}' not found", "No thread found with id '{ref}'")
+LOST_CONTEXT = ("The earlier conversation in this thread no longer exists on the OpenAI server (deleted, expired, "
+                "or made with another API key), so this answer starts a new one without what was said before.")
+
+
+def is_gone(e: BaseException, ref: str) -> bool:
+    """`e` is the API saying that conversation/thread `ref` does not exist (for this key)."""
+    if not isinstance(e, openai.NotFoundError) or not ref:
+        return False
+    body = e.body if isinstance(e.body, dict) else {}
+    message = str(body.get("message") or e.message)
+    return any(re.search(re.escape(pattern.format(ref=ref)), message, re.IGNORECASE) for pattern in _GONE)
+
+
 @contextmanager
-def openai_errors(settings: Settings) -> Iterator[None]:
-    """Every SDK exception leaves as an EngineError with a short, specific sentence."""
+def openai_errors(settings: Settings, conversation: str | None = None) -> Iterator[None]:
+    """Every SDK exception leaves as an EngineError with a short, specific sentence; the API's 404 on
+    `conversation` itself as ConversationGone."""
     try:
         yield
     except openai.OpenAIError as e:
+        if conversation and isinstance(e, openai.NotFoundError) and is_gone(e, conversation):
+            said = detail(e)
+            log.warning("conversation %s is gone (%s)", conversation, said)
+            raise ConversationGone(conversation, f"OpenAI answered HTTP 404 for {conversation} ({said}).",
+                                   LOST_CONTEXT) from e
         message = describe(e, settings)
         log.info("engine call failed: %s (request id %s)", message, getattr(e, "request_id", None))
         raise EngineError(message) from e

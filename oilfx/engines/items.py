@@ -12,12 +12,22 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Protocol
 
-from oilfx.engines.base import TurnListener
+from oilfx.engines.base import EngineError, TurnListener
 
 # What a call left without an output gets: the API refuses every later request until each call has one.
 INTERRUPTED = json.dumps({"error": "interrupted: this tool call was cut off by a failure before its result "
                                    "arrived; call the tool again if you still need it"})
 STOPPED = json.dumps({"error": "stopped: too many tool rounds in one turn"})
+
+
+class ConversationGone(EngineError):
+    """The conversation itself no longer exists for us: deleted, expired, made under another API key (the API's
+    404 on that very conversation), or its stored history is missing or unreadable. Raised by an adapter; the
+    loop then answers in a fresh conversation and tells the user (`notice`) that the earlier context is lost."""
+
+    def __init__(self, ref: str, message: str, notice: str) -> None:
+        super().__init__(message)
+        self.ref, self.notice = ref, notice
 
 
 class Finish(Enum):
@@ -101,5 +111,6 @@ class Model(Protocol):
     name: str
 
     def open(self, conversation: str | None) -> Conversation:
-        """Continue `conversation`, or start one (None). Raises EngineError."""
+        """Continue `conversation`, or start one (None). Raises EngineError; ConversationGone (here or from any
+        Conversation method) when `conversation` no longer exists."""
         ...

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 
 from oilfx.config import Settings
 from oilfx.engines.base import Answer, EngineError, ModelStep, NullListener, Step, TurnListener
 from oilfx.engines.items import (
     STOPPED,
     Conversation,
+    ConversationGone,
     Finish,
     FunctionOutput,
     InputItem,
@@ -31,6 +33,18 @@ class LoopEngine:
         self.name = model.name
 
     def ask(self, text: str, conversation: str | None = None, listener: TurnListener | None = None) -> Answer:
+        try:
+            return self._ask(text, conversation, listener)
+        except ConversationGone as gone:
+            if conversation is None or gone.ref != conversation:
+                raise   # one this turn made vanished under it: say so rather than loop
+            # Every later turn would meet the same 404: the thread would be broken for good. Answer in a new
+            # conversation (its ref replaces the old one in the caller's store) and tell the user what was lost.
+            log.info("conversation %s is gone (%s); answering in a new one", conversation, gone)
+            answer = self._ask(text, None, listener)
+            return replace(answer, notices=(*answer.notices, gone.notice))
+
+    def _ask(self, text: str, conversation: str | None, listener: TurnListener | None) -> Answer:
         conv = self.model.open(conversation)
         # Outputs the tools produced that the API has not yet received: if the turn fails, they close its calls.
         undelivered: list[FunctionOutput] = []
@@ -40,6 +54,8 @@ class LoopEngine:
             if not conv.created and (closed := conv.repair()):
                 log.info("closed %d dangling tool call(s) in %s before the turn", closed, conv.ref)
             return self._turn(conv, text, listener or NullListener(), undelivered)
+        except ConversationGone:
+            raise   # nothing left to tidy
         except EngineError:
             self._clean_up(conv, undelivered)
             raise

@@ -81,7 +81,7 @@ class ResponsesConversation:
 
     def repair(self, known: Sequence[FunctionOutput] = ()) -> int:
         outputs = {o.call_id: o.output for o in known}
-        with openai_errors(self.settings):
+        with openai_errors(self.settings, self.ref):
             dangling = self._dangling()
             for start in range(0, len(dangling), ITEMS_PER_CREATE):
                 batch = dangling[start:start + ITEMS_PER_CREATE]
@@ -104,7 +104,7 @@ class ResponsesConversation:
                    "parallel_tool_calls": True, "tool_choice": "none" if last else "auto",
                    "max_output_tokens": self.settings.max_output_tokens,
                    "truncation": "auto"}   # a Conversation past the context window drops its oldest items
-        with openai_errors(self.settings):
+        with openai_errors(self.settings, self.ref):
             return stateful(self.settings, lambda: self._create(listener, request), lambda: self._landed(items))
 
     def _create(self, listener: TurnListener, request: dict[str, Any]) -> ModelResponse:
@@ -159,7 +159,7 @@ class ResponsesConversation:
         pass   # the Conversation already holds the turn
 
     def discard(self) -> None:
-        with openai_errors(self.settings):
+        with openai_errors(self.settings, self.ref):
             self.m.client.conversations.delete(self.ref)
 
     def round_usage(self) -> list[Usage] | None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from slack_sdk import WebClient
 
-from oilfx.engines.base import Answer, EngineError, ToolStep
+from oilfx.engines.base import Answer, EngineError, ToolStep, with_notices
 from oilfx.guard import guard_answer
 from oilfx.services import Services
 from oilfx.slack.render import answer_footer, render_answer, render_steps, steps_breakdown, wants_steps
@@ -351,6 +351,7 @@ class TurnRunner:
         answer, removed = guard_answer(answer)
         if removed:
             log.warning("removed %d won amount(s) no tool produced: %s", len(removed), ", ".join(removed))
+        answer = with_notices(answer)   # e.g. the earlier context was lost: after the text, on both paths
         show_steps = services.settings.show_steps or wants_steps(request.text)
         steps_key = None if show_steps else self._save_steps(key, answer)
         feedback_key = self._save_answer(key, request, answer)

@@ -1,5 +1,7 @@
 """The fake's Chat Completions with tools, as a mixin of FakeOpenAI (openai_server.py): stateless, the history
-comes in `messages`; honours tool_choice "none" and `max_completion_tokens` (finish_reason "length")."""
+comes in `messages`; honours tool_choice "none" and `max_completion_tokens` (finish_reason "length"). Like the real
+API it refuses a tool_calls message not followed by an output for each call, and a tool message without its call
+(check_tool_pairs)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,29 @@ from typing import TYPE_CHECKING, Any
 
 from tests.fakes.openai_script import capped, script, tokens
 from tests.fakes.openai_wire import FakeError, chat_sse, server_error
+
+
+def check_tool_pairs(messages: list[dict[str, Any]]) -> None:
+    """The real API's 400s for broken pairs (wording as api.openai.com answers, quoted in many public reports)."""
+    pending: list[str] = []
+    for index, m in enumerate(messages):
+        role = m.get("role")
+        if role == "tool":
+            if m.get("tool_call_id") not in pending:
+                raise FakeError(400, "Invalid parameter: messages with role 'tool' must be a response to a preceeding "
+                                "message with 'tool_calls'.", param=f"messages.[{index}].role")
+            pending.remove(m["tool_call_id"])
+            continue
+        if pending:
+            raise FakeError(400, "An assistant message with 'tool_calls' must be followed by tool messages "
+                            "responding to each 'tool_call_id'. The following tool_call_ids did not have response "
+                            f"messages: {', '.join(pending)}", param=f"messages.[{index - 1}].role")
+        if role == "assistant":
+            pending = [c["id"] for c in m.get("tool_calls") or []]
+    if pending:
+        raise FakeError(400, "An assistant message with 'tool_calls' must be followed by tool messages responding "
+                        "to each 'tool_call_id'. The following tool_call_ids did not have response messages: "
+                        f"{', '.join(pending)}", param=f"messages.[{len(messages) - 1}].role")
 
 
 class ChatFake:
@@ -24,6 +49,7 @@ class ChatFake:
         messages = body.get("messages")
         if not isinstance(messages, list) or not messages:
             raise FakeError(400, "Missing required parameter: 'messages'.", param="messages")
+        check_tool_pairs(messages)
         events: list[dict[str, Any]] = []
         for m in messages:
             role, content = m.get("role"), m.get("content")

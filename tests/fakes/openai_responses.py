@@ -110,7 +110,8 @@ class ResponsesFake:
         with self._lock:
             if conv_id:
                 if conv_id not in self.conversations:
-                    raise FakeError(404, f"Conversation with id '{conv_id}' not found.", param="conversation")
+                    # api.openai.com's answer, param and code null (a live probe's record, found via search)
+                    raise FakeError(404, f"Conversation with id '{conv_id}' not found.")
                 conv = self.conversations[conv_id]
                 if conv["busy"]:
                     raise conversation_locked()

@@ -30,6 +30,8 @@ cancels answer 500 (an outage starting after the model asked for tools); `conver
 /v1/conversations (404 "File Not Found", llama.cpp); `keeps_conversations = False`: `conversation` is ignored
 and the response names none (LiteLLM's /v1/responses); `context_window` (tokens): a longer Conversation is
 refused with context_length_exceeded unless the request says `truncation: "auto"`.
+`forget_all()`: a new API key (another project): every conversation, thread and assistant made so far answers
+404 as the real API does for one it never made or deleted (DELETE /v1/conversations/{id} deletes one).
 `fake.latency` (seconds) is added to every model round (benchmarks). `fake.requests` records every request (a
 refused one with its error under "refused").
 `fake.async_runs = True`: an Assistants run spends `latency` queued/in_progress, as the real API does (runs.create
@@ -163,6 +165,11 @@ class FakeOpenAI(ResponsesFake, AssistantsFake, ChatFake):
 
     def env(self) -> dict[str, str]:
         return {"OPENAI_API_KEY": "sk-fake-test-key-0000", "OPENAI_BASE_URL": self.base_url}
+
+    def forget_all(self) -> None:
+        with self._lock:
+            for made in (self.conversations, self.threads, self.assistants):
+                made.clear()
 
     def paths(self, method: str | None = None) -> list[str]:
         return [r["path"] for r in self.requests if method is None or r["method"] == method]
