@@ -223,9 +223,7 @@ def hold_from(text: str) -> int:
         m = pattern.search(norm, max(0, len(norm) - 200))
         if m and m.start() < cut:
             cut = m.start()
-    if cut == len(norm):
-        return len(text)
-    start = origin[cut]
-    while start > 0 and text[start - 1] in _DROPPED:   # emphasis before the figure goes with it
+    start = origin[cut] if cut < len(norm) else len(text)
+    while start > 0 and text[start - 1] in _DROPPED:   # emphasis before a figure (or one to come) goes with it
         start -= 1
     return start
