@@ -251,7 +251,7 @@ def steps_breakdown(answer: Answer) -> str:
             mark = "ok" if t.ok else "error"
             lines.append(f"• `{safe_name(t.name)}({safe_name(_clip(t.arguments, 200))})` {mark}, "
                          f"{t.duration_ms:.0f} ms")
-            lines.append(f"    → `{escape(_clip(t.output, 400))}`")
+            lines.append(f"    → `{safe_name(_clip(t.output, 400))}`")
     if len(lines) == 1:
         lines.append("No model rounds or tool calls were recorded.")
     return "\n".join(lines)
