@@ -29,27 +29,30 @@ _EMPHASIS = re.compile(r"[*_~]+")
 
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d{1,3}(?: \d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _UNIT = r"[십백천]?[만억조]|[십백천]"
-_TERM = rf"(?:{_NUM})\s?(?:{_UNIT})"
-AMOUNT = re.compile(rf"(?<![\d.,])(?:{_TERM}(?:\s?{_TERM})*(?:\s?(?:{_NUM}))?|(?:{_NUM}))(?!\d)")
-_PARTS = re.compile(rf"({_NUM})\s?({_UNIT})?")
+_TERM = rf"(?:{_NUM}) ?(?:{_UNIT})"
+# not a date or a time ("2023-11-29", "11/29", "16:33")
+AMOUNT = re.compile(rf"(?<![\d.,])(?:{_TERM}(?: ?{_TERM})*(?: ?(?:{_NUM}))?|(?:{_NUM}))(?!\d|[-/:]\d)")
+_PARTS = re.compile(rf"({_NUM}) ?({_UNIT})?")
 _SMALL = {"십": 10, "백": 100, "천": 1000}
 _BIG = {"만": 10**4, "억": 10**8, "조": 10**12}
 
 # A currency marker right before the number (W only when touching it: "W97,310").
-_PREFIX = re.compile(r"(?:(?P<krw>₩|(?<![A-Za-z])KRW|(?P<w>(?<![A-Za-z])W))|(?P<usd>(?<![A-Za-z])US\s?\$|\$|"
-                     r"(?<![A-Za-z])USD))\s?$", re.I)
-# ... or right after it (원 but not 원유 crude, 원칙, 원색).
-_SUFFIX = re.compile(r"\s?(?:(?P<krw>원(?![유칙색])|₩|KRW\b|(?:South\s)?(?:Korean\s)?won\b)|"
-                     r"(?P<usd>달러|USD\b|(?:US\s)?dollars?\b))", re.I)
-_PER_DOLLAR = re.compile(r"\s?(?:(?:/|per\s)\s?(?:US\s?)?(?:달러|USD\b|dollars?\b|\$)|(?:exchange\s)?rate\b|환율)",
+_PREFIX = re.compile(r"(?:(?P<krw>₩|(?<![A-Za-z])KRW|(?P<w>(?<![A-Za-z])W))|(?P<usd>(?<![A-Za-z])US ?\$|\$|"
+                     r"(?<![A-Za-z])USD)) ?\Z", re.I)
+# ... or right after it (원 but not 원유 crude, 원칙, 원색; a sign or code followed by a number is that one's prefix).
+_SUFFIX = re.compile(r" ?(?:(?P<krw>원(?![유칙색])|₩(?! ?\d)|KRW\b(?! ?\d)|(?:South )?(?:Korean )?won\b)|"
+                     r"(?P<usd>달러|USD\b(?! ?\d)|(?:US )?dollars?\b))", re.I)
+_PER_DOLLAR = re.compile(r" ?(?:(?:/|per ) ?(?:US ?)?(?:달러|USD\b|dollars?\b|\$)|(?:exchange )?rate\b|환율)",
                          re.I)
+# A bare number after a rate label is a rate only if it looks like one (not "환율은 2일 전", "환율 1.5%", "2026년").
+_NOT_A_RATE = re.compile(r" ?(?:%|년|월|일|시|분|초)")
 # "1 USD =", "$1:", "1달러당": the dollar a rate is quoted against, not a USD price
-_ANCHOR = re.compile(r"\s?(?:=|:|→|당|에|is\b|equals\b|buys\b)", re.I)
+_ANCHOR = re.compile(r" ?(?:=|:|→|당|에|is\b|equals\b|buys\b)", re.I)
 _RATE_LABEL = re.compile(
-    r"(?:USD\s?/\s?KRW|KRW\s?/\s?USD|원\s?/\s?달러|달러\s?/\s?원|환율|exchange\srate|FX\srate|(?:US\s?)?\$\s?1(?![\d.,])|"
-    r"(?<![\d.,])1\s?(?:USD|US\s?dollars?|dollars?|달러))"
-    r"(?:\s?(?:=|:|→|\(|\)|,|is\b|was\b|of\b|at\b|rate\b|now\b|currently\b|today\b|stands\b|은|는|이|가|당|에|약|"
-    r"대략|about\b|around\b|approximately\b|roughly\b))*\s?$", re.I)
+    r"(?:USD ?/ ?KRW|KRW ?/ ?USD|원 ?/ ?달러|달러 ?/ ?원|환율|exchange rate|FX rate|(?:US ?)?\$ ?1(?![\d.,])|"
+    r"(?<![\d.,])1 ?(?:USD|US ?dollars?|dollars?|달러)|×|(?<![A-Za-z])x)"
+    r"(?: ?(?:=|:|→|\(|\)|,|is\b|was\b|of\b|at\b|rate\b|now\b|currently\b|today\b|stands\b|은|는|이|가|당|에|약|"
+    r"대략|about\b|around\b|approximately\b|roughly\b))* ?\Z", re.I)
 
 _CURRENCY_WORDS = ["원", "₩", "krw", "won", "korean won", "south korean won", "달러", "usd", "dollar", "dollars",
                    "us dollar", "us dollars"]
@@ -69,24 +72,32 @@ def _seq_prefix(parts: list[list[str]]) -> str:
     if not parts:
         return ""
     full = "(?:" + "|".join(re.escape(w) for w in parts[0]) + ")"
-    return rf"(?:{_prefixes(parts[0])}|{full}?\s?{_seq_prefix(parts[1:])})"
+    return rf"(?:{_prefixes(parts[0])}|{full}? ?{_seq_prefix(parts[1:])})"
 
 
-# What may still follow a number and change how it is read: more digits or units, a currency word, "per dollar",
-# an anchor ("1 USD ="). A stream holds a number back while what follows it could still be one of these.
-_GROWING = re.compile(rf"(?:(?:₩|US\s?\$|\$|(?<![A-Za-z])(?:USD|KRW|W))\s?)?\d[\d,. 만억조천백십]*"
-                      rf"\s?{_seq_prefix([_CURRENCY_WORDS, _RATE_WORDS, _ANCHOR_WORDS])}\s?$", re.I)
+# What may still follow a number and change how it is read: more digits or units (or a date's "-"), a currency
+# word, "per dollar", an anchor ("1 USD ="). A stream holds a number back while what follows could still be one.
+_GROWING = re.compile(rf"(?:(?:₩|US ?\$|\$|(?<![A-Za-z])(?:USD|KRW|W)) ?)?\d[\d,. 만억조천백십:/-]*"
+                      rf" ?{_seq_prefix([_CURRENCY_WORDS, _RATE_WORDS, _ANCHOR_WORDS])} ?\Z", re.I)
 # A currency marker (or the start of one) waiting for its number.
-_OPEN_PREFIX = re.compile(r"(?:₩|\$|(?<![A-Za-z])(?:U|US|USD|US\s?\$|K|KR|KRW|W))\s?$", re.I)
+_OPEN_PREFIX = re.compile(r"(?:₩|\$|(?<![A-Za-z])(?:U|US|USD|US ?\$|K|KR|KRW|W)) ?\Z", re.I)
 
 
 @dataclass(frozen=True)
 class Amount:
-    start: int          # span in the original text (currency markers and emphasis around the number included)
+    start: int          # span in the original text, from its first character to its last (markers included)
     end: int
     kind: str           # WON, USD or RATE
     value: Decimal
     text: str           # as written
+    number: int         # where its number starts
+
+    def replacement(self) -> str:
+        """REMOVED, keeping the emphasis markers written inside the span on their side of the number, so the
+        text around stays balanced: `₩**97,310**` -> `**[…]**` (the span is `₩**97,310`)."""
+        cut = self.number - self.start
+        return ("".join(_EMPHASIS.findall(self.text[:cut])) + REMOVED
+                + "".join(_EMPHASIS.findall(self.text[cut:])))
 
 
 @dataclass(frozen=True)
@@ -149,15 +160,19 @@ def _value(number: str) -> Decimal | None:
     return total + small
 
 
-def find(text: str, before: str = "") -> list[Amount]:
-    """Every currency amount in `text`. `before`: the text released earlier in the same answer (a stream's
-    pieces), read only as context (a rate label), never matched."""
-    norm, origin = normalise(before + text)
-    offset = len(before)
+def find(text: str, before: str = "", after: str = "") -> list[Amount]:
+    """Every currency amount in `text`. A stream's piece is read between `before` (the text released earlier: a
+    rate label) and `after` (the text held back: what follows the piece's last number); neither is matched."""
+    whole = before + text + after
+    norm, origin = normalise(whole)
+    offset, limit = len(before), len(before) + len(text)
     found: list[Amount] = []
+    last = 0                                  # where the previous amount ended: its marker is not this one's
     for m in AMOUNT.finditer(norm):
         if origin[m.start()] < offset:
             continue
+        if origin[m.start()] >= limit:
+            break
         start, end = m.start(), m.end()
         kind = None
         pre = _PREFIX.search(norm, max(0, start - 6), start)
@@ -165,7 +180,7 @@ def find(text: str, before: str = "") -> list[Amount]:
         label = _RATE_LABEL.search(norm, max(0, start - 60), start)
         if pre and pre.group("w") and pre.end() > pre.start() + 1:
             pre = None  # "W 97" is not won; only "W97,310" is
-        if pre and not label and origin[pre.start()] >= offset:
+        if pre and not label and origin[pre.start()] >= offset and pre.start() >= last:
             kind, start = (WON if pre.group("krw") else USD), pre.start()
             label = _RATE_LABEL.search(norm, max(0, start - 60), start)
         suf = _SUFFIX.match(norm, end)
@@ -178,37 +193,29 @@ def find(text: str, before: str = "") -> list[Amount]:
         if kind == USD and value == 1 and _ANCHOR.match(norm, end):
             continue  # "1 USD = ₩1,289": the rate follows
         per = _PER_DOLLAR.match(norm, end)
+        if label and kind is None and (value < 100 or _NOT_A_RATE.match(norm, end)):
+            label = None
         if per or label:
             kind, end = RATE, per.end() if per else end
         if kind is None:
             continue
-        a, b = _widen(before + text, origin[start], origin[end - 1] + 1, offset)
-        found.append(Amount(a - offset, b - offset, kind, value, (before + text)[a:b]))
+        last = end
+        a, b = origin[start], min(origin[end - 1] + 1, limit)
+        found.append(Amount(a - offset, b - offset, kind, value, whole[a:b], origin[m.start()] - offset))
     return found
 
 
-def _widen(text: str, a: int, b: int, floor: int) -> tuple[int, int]:
-    """A span holding one emphasis marker of a pair (`₩**97,310` of `₩**97,310**`) takes its partner too."""
-    if len(_EMPHASIS.findall(text, a, b)) % 2:
-        after = _EMPHASIS.match(text, b)
-        before = re.search(r"[*_~]+$", text[floor:a])
-        if after:
-            b = after.end()
-        elif before:
-            a = floor + before.start()
-    return a, b
-
-
-def scrub(text: str, sourced: Allowed, before: str = "") -> tuple[str, list[str]]:
-    """(`text` with every amount no tool produced replaced by REMOVED, the amounts removed as written)."""
+def scrub(text: str, sourced: Allowed, before: str = "", after: str = "") -> tuple[str, list[str]]:
+    """(`text` with every amount no tool produced replaced by REMOVED, the amounts removed as written); `before`
+    and `after`: see find."""
     out: list[str] = []
     removed: list[str] = []
     last = 0
-    for amount in find(text, before):
+    for amount in find(text, before, after):
         if amount in sourced:
             continue
         out.append(text[last:amount.start])
-        out.append(REMOVED)
+        out.append(amount.replacement())
         removed.append(amount.text)
         last = amount.end
     out.append(text[last:])
@@ -217,6 +224,10 @@ def scrub(text: str, sourced: Allowed, before: str = "") -> tuple[str, list[str]
 
 def hold_from(text: str) -> int:
     """Where the tail of a stream that could still grow into (or change) an amount begins: len(text) if none."""
+    if text and text[-1] in _DROPPED:
+        # emphasis at the very end may open a figure, and is invisible to what comes before it: "9won**" + "98"
+        # reads as "9won98", so hold it, and whatever the text without it would hold
+        return hold_from(text.rstrip("".join(_DROPPED)))
     norm, origin = normalise(text)
     cut = len(norm)
     for pattern in (_GROWING, _OPEN_PREFIX):
@@ -224,6 +235,6 @@ def hold_from(text: str) -> int:
         if m and m.start() < cut:
             cut = m.start()
     start = origin[cut] if cut < len(norm) else len(text)
-    while start > 0 and text[start - 1] in _DROPPED:   # emphasis before a figure (or one to come) goes with it
+    while start > 0 and text[start - 1] in _DROPPED:   # emphasis before a figure goes with it
         start -= 1
     return start

@@ -68,7 +68,7 @@ def test_invented_figures_in_natural_spellings_are_removed_whole_on_both_paths(b
     real, usd = format_krw(quote.krw_per_barrel("WTI")), format_usd(quote.oil["WTI"].usd)
     fake = invented_won(quote)
     round_fake = fake // 1000 * 1000
-    invented = [f"{round_fake // 10000}만 {round_fake % 10000 // 1000}천원", f"W{fake:,}", f"₩**{fake:,}**",
+    invented = [f"{round_fake // 10000}만 {round_fake % 10000 // 1000}천원", f"W{fake:,}", f"₩\u200b{fake:,}",
                 f"{fake:,} Korean won", f"₩{round_won(quote.fx.rate):,}", f"{quote.oil['WTI'].usd}원",
                 f"${round_won(quote.oil['WTI'].usd) + 1}.00"]
     answer = f"WTI is {real} per barrel ({usd}). Earlier quotes: " + "; ".join(invented) + "."

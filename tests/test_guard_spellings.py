@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from oilfx.engines.base import Answer, ToolStep
 from oilfx.figures import REMOVED
@@ -99,7 +101,9 @@ def wrong_rate(f: Figures) -> Decimal:
     return round_won(f.rate) + 61
 
 
-KEPT, REMOVED_WHOLE = "kept", "removed"
+# The verdict: KEPT, or what replaces the figure (REMOVED; with emphasis written inside the figure kept on its
+# side of the number, so `₩**97,310**` reads `**[…]**`).
+KEPT, REMOVED_WHOLE = "kept", REMOVED
 
 # (id, text before, figure as written (a function of the fixture figures), text after, verdict)
 CASES = [
@@ -142,8 +146,8 @@ CASES = [
     ("won-word", "WTI is ", lambda f: f"{grouped(invented(f))} won", " a barrel.", REMOVED_WHOLE),
     ("korean-won-word", "WTI is ", lambda f: f"{grouped(invented(f))} Korean won", ".", REMOVED_WHOLE),
     ("south-korean-won", "WTI is ", lambda f: f"{grouped(invented(f))} South Korean won", ".", REMOVED_WHOLE),
-    ("bold-after-sign", "WTI is ", lambda f: f"₩**{grouped(invented(f))}**", " a barrel.", REMOVED_WHOLE),
-    ("bold-before-suffix", "WTI는 ", lambda f: f"**{grouped(invented(f))}**원", "입니다.", REMOVED_WHOLE),
+    ("bold-after-sign", "WTI is ", lambda f: f"₩**{grouped(invented(f))}", "** a barrel.", "**" + REMOVED),
+    ("bold-before-suffix", "WTI는 **", lambda f: f"{grouped(invented(f))}**원", "입니다.", REMOVED + "**"),
     ("strike", "WTI was ~~", lambda f: f"{grouped(invented(f))}원", "~~ earlier.", REMOVED_WHOLE),
     ("w-prefix", "WTI is ", lambda f: f"W{grouped(invented(f))}", " a barrel.", REMOVED_WHOLE),
     ("trailing-won-sign", "WTI is ", lambda f: f"{grouped(invented(f))}₩", " a barrel.", REMOVED_WHOLE),
@@ -184,7 +188,7 @@ ALL = [(f"tools-{c[4]}-{c[0]}", *c[1:], True) for c in CASES] + [(f"no-tools-{c[
 
 
 def expected(before: str, figure: str, after: str, verdict: str) -> str:
-    return before + (figure if verdict == KEPT else REMOVED) + after
+    return before + (figure if verdict == KEPT else verdict) + after
 
 
 def test_the_table_covers_the_issue():
@@ -230,3 +234,34 @@ def test_one_answer_with_many_figures_streams_exactly_what_the_guard_keeps(figur
             safe.feed(text[i:i + size])
         safe.end()
         assert guarded.text == safe.shown + "\n\n" + WARNING.format(n=len(removed))
+
+
+# Fragments that change how a neighbouring number reads, for the property below.
+FRAGMENTS = ["USD/KRW ", "환율은 ", "1 USD = ", "1달러당 ", "약 ", "about ", "₩", "$", "US$", "W", "KRW ", "원", "won",
+             " Korean won", "달러", " dollars", "/달러", " per dollar", "만", "천", "억", " ", ",", ".", "**", "~~",
+             "_", "\u200b", "１", "９", "，", "￦", "(2023-11-29 16:33 KST)", "1.5%", "2026년", "×", "x", "입니다.",
+             "\n", "[KNOC](https://evil.example)", "@here", "<!channel>"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_streamed_text_is_always_what_the_guard_keeps(figures, data):
+    """Any mix of figures and fragments, cut into any deltas: the stream shows exactly the guarded text (so a
+    figure is never split and scrubbed in part, and the stream ends by appending only the guard's note)."""
+    digits = st.sampled_from([grouped(figures.won), str(figures.usd), grouped(figures.rate), grouped(figures.litre),
+                              grouped(invented(figures)), "9", "7", "310", "1", "100"])
+    parts = data.draw(st.lists(st.one_of(st.sampled_from(FRAGMENTS), digits), min_size=1, max_size=14))
+    text = "".join(parts)
+    tools = data.draw(st.booleans())
+    answer = Answer(text, figures.steps if tools else (), "conv_1", "responses")
+    guarded, removed = guard_answer(answer)
+    safe = SafeText()
+    safe.allowed = sourced_figures(answer)
+    i = 0
+    while i < len(text):
+        size = data.draw(st.integers(1, 6))
+        safe.feed(text[i:i + size])
+        i += size
+    safe.end()
+    notes = "\n\n" + WARNING.format(n=len(removed)) if removed else ""
+    assert (safe.shown.rstrip() + notes if removed else safe.shown) == (guarded.text if removed else text)

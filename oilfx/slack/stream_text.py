@@ -16,8 +16,8 @@ RESULT_LIMIT = 200           # characters of a task's one-line result
 
 CONTEXT = 80                 # characters of released text a piece's amounts are read against ("USD/KRW " + rate)
 # A tail that may still grow into a mention ("@cha") or a Markdown link ("[KNOC](https://ev").
-_AT_TAIL = re.compile(r"@\w*$")
-_LINK_TAIL = re.compile(r"!?\[[^\]\n]{0,300}(?:\]\([^()\s]{0,500})?$|!?\[[^\]\n]{0,300}\]$")
+_AT_TAIL = re.compile(r"@\w*\Z")
+_LINK_TAIL = re.compile(r"!?\[[^\]\n]{0,300}(?:\]\([^()\s]{0,500})?\Z|!?\[[^\]\n]{0,300}\]\Z")
 
 
 def safe_cut(text: str) -> int:
@@ -63,7 +63,7 @@ class SafeText:
     def _release(self, ready: str) -> str:
         if not ready:
             return ""
-        scrubbed, _ = scrub(ready, self.allowed, before=self.released[-CONTEXT:])
+        scrubbed, _ = scrub(ready, self.allowed, before=self.released[-CONTEXT:], after=self._pending)
         self.released = (self.released + ready)[-CONTEXT:]
         self.shown += scrubbed
         return make_safe(scrubbed)
