@@ -115,14 +115,14 @@ def _round(value: Decimal, step: str) -> Decimal:
 
 
 def allowed(figures: Iterable[Figure]) -> Allowed:
-    """Exact figures -> what prose may show: the exact value, or as displayed (whole won per barrel, two decimals
-    per litre, for USD and for the rate). Both won kinds count as won: the model may quote either."""
+    """Exact figures -> what prose may show: the exact value, or as a tool displays it (whole won per barrel, or two
+    decimals as in its formula; two decimals per litre, for USD and for the rate). Both won kinds count as won."""
     by_kind: dict[str, set[Decimal]] = {WON: set(), USD: set(), RATE: set()}
     for kind, value in figures:
         if not isinstance(value, Decimal) or not value.is_finite():
             continue
-        if kind == KRW:
-            by_kind[WON] |= {value, _round(value, "1")}
+        if kind == KRW:   # whole won as displayed, two decimals as the formula prints its result
+            by_kind[WON] |= {value, _round(value, "1"), _round(value, "0.01")}
         elif kind == KRW_PER_LITRE:
             by_kind[WON] |= {value, _round(value, "0.01")}
         elif kind in (USD, RATE):

@@ -265,3 +265,18 @@ def test_streamed_text_is_always_what_the_guard_keeps(figures, data):
     safe.end()
     notes = "\n\n" + WARNING.format(n=len(removed)) if removed else ""
     assert (safe.shown.rstrip() + notes if removed else safe.shown) == (guarded.text if removed else text)
+
+
+def test_a_figure_is_kept_as_the_tools_display_it_and_not_otherwise(quote, pages):
+    """With a rate whose product has more than two decimals: the per-barrel figure is kept exact, in whole won
+    (its display) and to the cent (its formula's result); per litre only exact or to the cent (its display)."""
+    from dataclasses import replace
+
+    odd = replace(quote, fx=replace(quote.fx, rate=quote.fx.rate + Decimal("0.37")))
+    step = default_registry(_FixedMarket(odd, [])).call("c1", "oil_price_krw", '{"benchmark":"WTI","unit":"barrel"}')
+    barrel, litre = odd.krw_per_barrel("WTI"), odd.krw_per_litre("WTI")
+    assert round_cents(barrel) != barrel and step.data["formula"].endswith(grouped(round_cents(barrel)))
+    kept = [f"₩{grouped(round_won(barrel))}", f"{grouped(round_cents(barrel))}원", f"₩{grouped(round_cents(litre))}"]
+    dropped = [f"₩{grouped(round_won(litre))}", f"{grouped(round_won(barrel) + 1)}원"]
+    answer = Answer(" / ".join(kept + dropped), (step,), "conv_1", "responses")
+    assert guard_answer(answer)[1] == dropped
