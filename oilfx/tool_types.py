@@ -4,7 +4,16 @@ and the engines (one layer up) pass them on, so tools never import engines."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Protocol
+
+# The kinds of figure a tool reports in `data["values"]` as (kind, exact Decimal): what the no-invented-figures
+# guard compares the model's prose against, by kind (a rate is never a won amount, a USD price never a rate).
+KRW = "krw"                        # won per barrel, displayed in whole won
+KRW_PER_LITRE = "krw_per_litre"    # won per litre, displayed with two decimals
+USD = "usd"                        # a USD price, two decimals
+RATE = "rate"                      # USD/KRW, two decimals
+Figure = tuple[str, Decimal]
 
 
 @dataclass(frozen=True)

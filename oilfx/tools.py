@@ -1,7 +1,8 @@
 """The tool registry: every tool the model may call, declared once, validated, dispatched by name lookup only.
 
 A tool returns a ToolResult: `payload` becomes the compact JSON the model reads, `data` is the structured
-result the Slack renderer uses ("sources", "figures"). Nothing a tool does can raise out of `call`.
+result the Slack renderer uses ("sources", "figures") and the guard checks ("values": exact typed figures).
+Nothing a tool does can raise out of `call`.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from oilfx.market.quote import (
     krw_per_litre,
     round_cents,
 )
-from oilfx.tool_types import ToolListener, ToolStep
+from oilfx.tool_types import KRW, KRW_PER_LITRE, RATE, USD, ToolListener, ToolStep
 
 log = logging.getLogger(__name__)
 
@@ -210,7 +211,8 @@ def domestic_fuel_price_tool(market: MarketData) -> Tool:
         payload["note"] = ("National average retail prices at Korean filling stations (taxes included), "
                            "not crude oil; quote the `display` figures as given.")
         data = {"sources": [{"label": p.product, "source": p.source, "as_of": p.as_of.isoformat()} for p in prices],
-                "figures": [format_krw_litre(p.krw_per_litre) for p in prices]}
+                "figures": [format_krw_litre(p.krw_per_litre) for p in prices],
+                "values": [(KRW_PER_LITRE, p.krw_per_litre) for p in prices]}
         return ToolResult(payload, data)
 
     return Tool("domestic_fuel_price",
@@ -234,7 +236,8 @@ def default_registry(market: MarketData) -> ToolRegistry:
             payload["unavailable"] = missing
         payload["note"] = SETTLEMENT_NOTE
         data = {"sources": [_oil_source(p) for p in prices.values()],
-                "figures": [format_usd(p.usd) for p in prices.values()]}
+                "figures": [format_usd(p.usd) for p in prices.values()],
+                "values": [(USD, p.usd) for p in prices.values()]}
         return ToolResult(payload, data)
 
     def usd_krw() -> ToolResult:
@@ -243,7 +246,8 @@ def default_registry(market: MarketData) -> ToolRegistry:
                                    "as_of": format_kst(fx.as_of), "source": fx.source}
         if fx.stale:
             payload["stale"] = True
-        return ToolResult(payload, {"sources": [_fx_source(fx)], "figures": [format_rate(fx.rate)]})
+        return ToolResult(payload, {"sources": [_fx_source(fx)], "figures": [format_rate(fx.rate)],
+                                    "values": [(RATE, fx.rate)]})
 
     def oil_price_krw(benchmark: str, unit: str = "barrel") -> ToolResult:
         quote = market.quote()  # oil and fx fetched concurrently when the cache is cold
@@ -271,7 +275,8 @@ def default_registry(market: MarketData) -> ToolRegistry:
             payload["stale"] = True
         other = format_krw(per_barrel) if unit == "litre" else format_krw_litre(per_litre)
         figures = [display, other, format_usd(price.usd), rate_text]
-        return ToolResult(payload, {"sources": sources, "figures": figures, "formula": formula})
+        values = [(KRW, per_barrel), (KRW_PER_LITRE, per_litre), (USD, price.usd), (RATE, fx.rate)]
+        return ToolResult(payload, {"sources": sources, "figures": figures, "formula": formula, "values": values})
 
     return ToolRegistry([
         Tool("oil_price",

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from oilfx.config import load_settings
 from oilfx.engines.base import Answer, ToolStep
-from oilfx.guard import REMOVED, guard_answer, unsourced_won
+from oilfx.guard import REMOVED, guard_answer, unsourced
 from oilfx.market import Market, Quote, format_krw, format_krw_litre, now_utc
 from oilfx.market.errors import SourceError
 from oilfx.market.sources import frankfurter, fred, knoc, naver_fx, naver_mobile, naver_oil, opinet
@@ -73,7 +73,7 @@ def test_sourced_won_figures_pass_in_every_spelling(quote):
     exact = f"{per_barrel.quantize(Decimal('0.01')):,}"  # 98,492.49, the formula's result
     text = f"WTI is {shown} ({digits}원, {digits} 원, KRW {digits}, {exact}원). USD/KRW {step.data['figures'][3]}원."
     answer = Answer(text, (step,), "conv_1", "responses")
-    assert unsourced_won(answer) == []
+    assert unsourced(answer) == []
     assert guard_answer(answer) == (answer, [])
 
 
@@ -90,9 +90,9 @@ def test_an_invented_won_figure_is_removed_and_flagged(quote):
 
 
 def test_figures_of_failed_tool_steps_do_not_count():
-    failed = _step({"error": "down", "figures": ["₩98,492"]}, ok=False)
+    failed = _step({"error": "down", "figures": ["₩98,492"], "values": [("krw", Decimal("98492"))]}, ok=False)
     answer = Answer("WTI is ₩98,492.", (failed,), "conv_1", "responses")
-    assert unsourced_won(answer) == ["₩98,492"]
+    assert unsourced(answer) == ["₩98,492"]
 
 
 def test_no_tool_steps_means_no_won_figure_survives():

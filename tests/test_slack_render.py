@@ -64,7 +64,7 @@ def test_markdown_becomes_mrkdwn():
     md = "# Today\n**WTI** is *up*.\n- one\n* two\n[KNOC](https://www.knoc.co.kr/) ~~old~~ `**kept**`"
     out = to_mrkdwn(md)
     assert out.splitlines() == ["*Today*", "*WTI* is _up_.", "• one", "• two",
-                                "<https://www.knoc.co.kr/|KNOC> ~old~ `**kept**`"]
+                                "KNOC (https://www.knoc.co.kr/) ~old~ `**kept**`"]  # a label never hides a link
 
 
 def test_code_blocks_are_left_alone():

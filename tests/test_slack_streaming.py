@@ -6,24 +6,30 @@ from __future__ import annotations
 import json
 import logging
 import time
+from decimal import Decimal
 
 import pytest
 
 from oilfx.config import load_settings
 from oilfx.engines.base import Answer, ToolStep
-from oilfx.guard import REMOVED, guard_answer
+from oilfx.guard import REMOVED, guard_answer, sourced_figures
+from oilfx.market.quote import krw_per_barrel, krw_per_litre
 from oilfx.slack import streaming
 from oilfx.slack.app import make_client
 from oilfx.slack.render import PROGRESS_TEXT, SlackMessage, answer_footer, neutralise, render_answer
 from oilfx.slack.stream_text import SafeText, task_result, task_title
 from oilfx.slack.streaming import StreamingReply
+from oilfx.tool_types import KRW, KRW_PER_LITRE, RATE, USD
 from tests.fakes.openai_server import EVIL, INVENTED
 
 log = logging.getLogger("test")
+USD_WTI, RATE_WTI = Decimal("76.41"), Decimal("1289.00")   # the figures KRW_STEP's display strings show
 KRW_STEP = ToolStep(1, "call_9", "oil_price_krw", '{"benchmark":"WTI","unit":"barrel"}', "{}", True, 3.0,
                     {"sources": [{"label": "WTI", "source": "KNOC", "as_of": "2026-11-24 settlement"}],
                      "figures": ["₩98,492", "₩619.50", "$76.41", "1,289.00"],
-                     "formula": "76.41 × 1,289.00 = 98,492.49"})
+                     "formula": "76.41 × 1,289.00 = 98,492.49",
+                     "values": [(KRW, krw_per_barrel(USD_WTI, RATE_WTI)),
+                                (KRW_PER_LITRE, krw_per_litre(USD_WTI, RATE_WTI)), (USD, USD_WTI), (RATE, RATE_WTI)]})
 
 
 @pytest.fixture
@@ -33,14 +39,9 @@ def client(slack_server):
 
 def feed_all(text: str, sizes: int, allowed_steps: tuple[ToolStep, ...] = ()) -> tuple[str, SafeText]:
     safe = SafeText()
-    safe.allowed = set(Answer("", allowed_steps, "", "").tool_steps and _allowed(allowed_steps))
+    safe.allowed = sourced_figures(Answer("", allowed_steps, "", ""))
     out = "".join(safe.feed(text[i:i + sizes]) for i in range(0, len(text), sizes)) + safe.end()
     return out, safe
-
-
-def _allowed(steps: tuple[ToolStep, ...]):
-    from oilfx.guard import sourced_amounts
-    return sourced_amounts(Answer("", steps, "", ""))
 
 
 @pytest.mark.parametrize("size", [1, 2, 3, 7, 1000])
@@ -63,7 +64,7 @@ def test_streamed_won_amounts_no_tool_produced_are_scrubbed_like_the_guard(size)
 
 def test_task_titles_and_results_come_from_our_words_and_the_step_data():
     assert task_title("oil_price_krw", '{"benchmark":"wti","unit":"liter"}') == "Converting WTI to won per litre"
-    assert task_title("get_<!channel>", "{}") == "Calling get_&lt;!channel&gt;"
+    assert task_title("get_<!channel>", "{}") == "Calling get_@\u200bchannel"  # escaped as answers are
     assert task_result(KRW_STEP) == "₩98,492 (76.41 × 1,289.00 = 98,492.49)"
     failed = ToolStep(1, "c", "oil_price", "{}", '{"error":"x"}', False, 1.0,
                       {"error": "oil_price failed: KNOC: HTTP 503 <@U1>", "sources": []})

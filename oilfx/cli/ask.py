@@ -57,7 +57,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if store is not None:
             store.close()
     if args.json:
-        print(json.dumps(as_json(answer), ensure_ascii=False, indent=2))
+        print(json.dumps(as_json(answer), ensure_ascii=False, indent=2, default=str))  # Decimal figures
         return 0
     print(answer.text)
     for notice in answer.notices:

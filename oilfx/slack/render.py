@@ -51,7 +51,8 @@ class SlackMessage:
 _SLACK_SEQUENCE = re.compile(r"<((?:[!@#]|[A-Za-z][A-Za-z0-9+.-]*:)[^<>\n]{0,500})>")
 _FENCE = re.compile(r"(```.*?```)", re.S)
 _INLINE_CODE = re.compile(r"(`[^`\n]+`)")
-_MD_LINK = re.compile(r"\[([^\]\n]+)\]\((https?://[^\s)]+)\)")
+_MD_LINK = re.compile(r"\[([^\]\n]+)\]\(([^()\s]+)\)")
+_BARE_MENTION = re.compile(r"@(?=(?:channel|here|everyone)\b)", re.I)
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", re.M)
 _BULLET = re.compile(r"^(\s*)[-*+]\s+", re.M)
 _BOLD = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
@@ -86,12 +87,28 @@ def neutralise(text: str) -> str:
     return escape(_SLACK_SEQUENCE.sub(_inert, text))
 
 
+def safe_name(text: str) -> str:
+    """Untrusted text shown as is (an answer, a model-chosen tool name): neutralised, and bare
+    @channel/@here/@everyone broken so no client reads them as mentions."""
+    return _BARE_MENTION.sub("@" + ZWSP, neutralise(text))
+
+
+def _link_text(label: str, url: str) -> str:
+    """A Markdown link as `label (url)`: a label never hides where a link goes."""
+    return url if label.strip() == url else f"{label} ({url})"
+
+
+def unlink(text: str) -> str:
+    """Every Markdown link `[label](url)` in `text` as `label (url)`."""
+    return _MD_LINK.sub(lambda m: _link_text(m.group(1), m.group(2)), text)
+
+
 def _convert_prose(text: str) -> str:
     links: list[str] = []
 
     def keep_link(m: re.Match[str]) -> str:
-        # label and URL are already escaped; "|" and ">" cannot occur in them any more
-        links.append(f"<{m.group(2)}|{m.group(1).replace('|', '¦')}>")
+        # label and URL are already escaped; kept out of the emphasis rules below, shown as `label (url)`
+        links.append(_link_text(m.group(1), m.group(2)))
         return f"\x02{len(links) - 1}\x02"
 
     text = _MD_LINK.sub(keep_link, text)
@@ -232,8 +249,9 @@ def steps_breakdown(answer: Answer) -> str:
             lines.append(f"Round {number}: model {m.duration_ms:.0f} ms{tokens}, {m.tool_calls} tool call(s)")
         for t in rounds.get(number, []):
             mark = "ok" if t.ok else "error"
-            lines.append(f"• `{escape(t.name)}({escape(_clip(t.arguments, 200))})` {mark}, {t.duration_ms:.0f} ms")
-            lines.append(f"    → `{escape(_clip(t.output, 400))}`")
+            lines.append(f"• `{safe_name(t.name)}({safe_name(_clip(t.arguments, 200))})` {mark}, "
+                         f"{t.duration_ms:.0f} ms")
+            lines.append(f"    → `{safe_name(_clip(t.output, 400))}`")
     if len(lines) == 1:
         lines.append("No model rounds or tool calls were recorded.")
     return "\n".join(lines)
@@ -286,8 +304,8 @@ def render_answer(answer: Answer, *, steps_key: str | None = None, show_steps: b
 def render_progress(running: Iterable[str] = (), done: Iterable[str] = ()) -> SlackMessage:
     """The placeholder while a turn runs: which tools are running and which finished."""
     lines = [PROGRESS_TEXT]
-    lines += [f"✓ {TOOL_TITLES.get(n, escape(n))}" for n in done]
-    lines += [f"⏳ Fetching {TOOL_TITLES.get(n, escape(n))}…" for n in running]
+    lines += [f"✓ {TOOL_TITLES.get(n) or safe_name(n)}" for n in done]
+    lines += [f"⏳ Fetching {TOOL_TITLES.get(n) or safe_name(n)}…" for n in running]
     text = "\n".join(lines)
     return SlackMessage(text, [_context(text)])
 

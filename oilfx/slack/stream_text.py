@@ -6,29 +6,29 @@ from __future__ import annotations
 
 import json
 import re
-from decimal import Decimal
 
 from oilfx.engines.base import ToolStep
-from oilfx.guard import REMOVED, WON_AMOUNT  # streamed text is scrubbed as the answer is
+from oilfx.figures import Allowed, hold_from, scrub  # streamed text is scrubbed as the answer is, by one function
 from oilfx.market.quote import BENCHMARKS, UNITS
-from oilfx.slack.render import escape, neutralise
+from oilfx.slack.render import safe_name, unlink
 
 RESULT_LIMIT = 200           # characters of a task's one-line result
 
-_BARE_MENTION = re.compile(r"@(?=(?:channel|here|everyone)\b)", re.I)
-# A tail that may still grow into a won amount ("₩98,4", "KRW ", "98,492 " before "원") or a mention ("@cha").
-_NUMBER_TAIL = re.compile(r"(?:(?:[₩￦]|\bKRW|\bKR|\bK)\s?)?(?:\d[\d,.]*\s?)?$")
-_AT_TAIL = re.compile(r"@\w*$")
+CONTEXT = 80                 # characters of released text a piece's amounts are read against ("USD/KRW " + rate)
+# A tail that may still grow into a mention ("@cha") or a Markdown link ("[KNOC](https://ev").
+_AT_TAIL = re.compile(r"@\w*\Z")
+_LINK_TAIL = re.compile(r"!?\[[^\]\n]{0,300}(?:\]\([^()\s]{0,500})?\Z|!?\[[^\]\n]{0,300}\]\Z")
 
 
 def safe_cut(text: str) -> int:
-    """How much of `text` can be released now without splitting a Slack control sequence, a won amount or an
-    @word across two deltas."""
+    """How much of `text` can be released now without splitting a Slack control sequence, an amount of money
+    (figures.hold_from), a Markdown link or an @word across two deltas."""
     cut = len(text)
     start = text.rfind("<")
     if start != -1 and ">" not in text[start:] and "\n" not in text[start:] and cut - start <= 502:
         cut = start
-    if (m := _NUMBER_TAIL.search(text, 0, cut)) and m.start() < cut:
+    cut = min(cut, hold_from(text[:cut]))
+    if (m := _LINK_TAIL.search(text, 0, cut)) and m.start() < cut:
         cut = m.start()
     if (m := _AT_TAIL.search(text, 0, cut)) and m.start() < cut:
         cut = m.start()
@@ -36,8 +36,9 @@ def safe_cut(text: str) -> int:
 
 
 def make_safe(text: str) -> str:
-    """Untrusted text as streamed markdown: render.neutralise, and @channel/@here/@everyone broken too."""
-    return _BARE_MENTION.sub("@\u200b", neutralise(text))
+    """Untrusted text as streamed markdown: render.safe_name (neutralised, @channel/@here/@everyone broken) and
+    every Markdown link shown as `label (url)`, since markdown_text would render it as a labelled link."""
+    return unlink(safe_name(text))
 
 
 class SafeText:
@@ -46,7 +47,8 @@ class SafeText:
     def __init__(self) -> None:
         self._pending = ""
         self.shown = ""
-        self.allowed: set[Decimal] = set()
+        self.released = ""                # the tail of the raw text released so far (context for the next piece)
+        self.allowed = Allowed()          # the turn's tool figures so far (guard.sourced_figures)
 
     def feed(self, delta: str) -> str:
         self._pending += delta
@@ -61,16 +63,8 @@ class SafeText:
     def _release(self, ready: str) -> str:
         if not ready:
             return ""
-
-        def scrub(match: re.Match[str]) -> str:
-            number = (match.group("pre") or match.group("post") or "").replace(",", "")
-            try:
-                ok = Decimal(number) in self.allowed
-            except ArithmeticError:
-                ok = False
-            return match.group(0) if ok else REMOVED
-
-        scrubbed = WON_AMOUNT.sub(scrub, ready)
+        scrubbed, _ = scrub(ready, self.allowed, before=self.released[-CONTEXT:], after=self._pending)
+        self.released = (self.released + ready)[-CONTEXT:]
         self.shown += scrubbed
         return make_safe(scrubbed)
 
@@ -92,7 +86,7 @@ def task_title(name: str, arguments: str) -> str:
         benchmark = next((b for b in BENCHMARKS if str(args.get("benchmark", "")).lower() == b.lower()), "crude")
         unit = "litre" if str(args.get("unit", "")).lower() in {"litre", "liter", "l", "리터"} else UNITS[0]
         return f"Converting {benchmark} to won per {unit}"
-    return f"Calling {escape(name[:40])}"
+    return f"Calling {safe_name(name[:40])}"
 
 
 def task_result(step: ToolStep) -> str:

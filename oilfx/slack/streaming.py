@@ -3,9 +3,9 @@
 Each tool call is a task (`task_update` chunk, in_progress -> complete/error with a one-line result) and the model's
 text streams as `markdown_text`, both batched to one appendStream per STREAM_INTERVAL. Model text is untrusted:
 `SafeText` releases only what can be made safe now (a `<...` that may become `<!channel>`, a number that may become
-a won amount are held back), scrubs won amounts no tool produced (the guard's rule) and neutralises the rest as
-render.py does (stream_text.py). Where chat.startStream fails (no AI features, old workspace) the turn falls back
-to the placeholder.
+an amount of money are held back), scrubs amounts no tool produced (figures.scrub, as the guard does) and
+neutralises the rest as render.py does (stream_text.py). Where chat.startStream fails (no AI features, old
+workspace) the turn falls back to the placeholder.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 from slack_sdk import WebClient
 
 from oilfx.engines.base import Answer, ToolStep
-from oilfx.guard import sourced_amounts
+from oilfx.guard import sourced_figures
 from oilfx.slack.render import SlackMessage, render_error
 from oilfx.slack.replies import Delivery, PlaceholderReply, SlackCallFailed, call, refused_content
 from oilfx.slack.stream_text import SafeText, make_safe, task_result, task_title
@@ -152,7 +152,7 @@ class StreamingReply:
     def tool_finished(self, step: ToolStep) -> None:
         with self._lock:
             self._steps.append(step)
-            self._text.allowed = sourced_amounts(Answer("", tuple(self._steps), "", ""))
+            self._text.allowed = sourced_figures(Answer("", tuple(self._steps), "", ""))
             task_id = self._ids.get(step.call_id) or f"task_{next(self._task_ids)}"
             title = self._tasks.pop(step.call_id, None) or task_title(step.name, step.arguments)
             self._queue_chunk({"type": "task_update", "id": task_id, "title": title,

@@ -350,7 +350,7 @@ class TurnRunner:
             services.store.set_conversation(key, engine.name, answer.conversation)
         answer, removed = guard_answer(answer)
         if removed:
-            log.warning("removed %d won amount(s) no tool produced: %s", len(removed), ", ".join(removed))
+            log.warning("removed %d amount(s) no tool produced: %s", len(removed), ", ".join(removed))
         answer = with_notices(answer)   # e.g. the earlier context was lost: after the text, on both paths
         show_steps = services.settings.show_steps or wants_steps(request.text)
         steps_key = None if show_steps else self._save_steps(key, answer)

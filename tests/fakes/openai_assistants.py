@@ -206,7 +206,7 @@ class AssistantsFake:
                 obj["cancelled_at"] = now
             return
         declared = {t.get("function", {}).get("name") for t in obj["tools"]}
-        kind, decision = script(thread["events"], mode, declared)
+        kind, decision = script(thread["events"], mode, declared, self.answers)
         usage = {"prompt_tokens": tokens(thread["events"]), "completion_tokens": 20,
                  "total_tokens": tokens(thread["events"]) + 20}
         base = {"object": "thread.run.step", "created_at": now, "assistant_id": obj["assistant_id"],

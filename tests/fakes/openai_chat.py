@@ -74,7 +74,8 @@ class ChatFake:
             finish, message["content"] = "length", ""
         else:
             declared = {t.get("function", {}).get("name") for t in body.get("tools") or []}
-            kind, decision = script(events, mode, set() if body.get("tool_choice") == "none" else declared)
+            kind, decision = script(events, mode, set() if body.get("tool_choice") == "none" else declared,
+                                    self.answers)
             if kind == "calls":
                 finish = "tool_calls"
                 message["tool_calls"] = [{"id": self._id("call"), "type": "function",

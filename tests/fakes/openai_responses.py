@@ -159,7 +159,8 @@ class ResponsesFake:
             status, incomplete = "incomplete", {"reason": "max_output_tokens"}
         else:
             declared = {t.get("name") for t in body.get("tools") or []}
-            kind, decision = script(events, mode, set() if body.get("tool_choice") == "none" else declared)
+            kind, decision = script(events, mode, set() if body.get("tool_choice") == "none" else declared,
+                                    self.answers)
             if mode == "commentary":
                 output.append(self._message_item(COMMENTARY, "commentary"))
             if kind == "calls":

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import deque
 from collections.abc import Collection
 from typing import Any
 
@@ -35,16 +36,35 @@ def question_params(question: str) -> tuple[str, str]:
 
 
 def script(events: list[dict[str, Any]], mode: str | None,
-           allowed: Collection[str] | None = None) -> tuple[str, Any]:
+           allowed: Collection[str] | None = None, answers: deque[Any] | None = None) -> tuple[str, Any]:
     """("calls", [(name, arguments)]) or ("text", answer) for the turn that starts at the last user message.
 
-    `allowed`: the tools the request declared (empty under tool_choice "none"); None: any."""
+    `allowed`: the tools the request declared (empty under tool_choice "none"); None: any.
+    `answers`: the fake's queue of scripted answers (FakeOpenAI.answers), the next one used by this turn."""
     kind, decision = _decide(events, mode)
+    if answers and (scripted := _scripted(events, answers, kind)) is not None:
+        return scripted
     if kind == "calls" and allowed is not None:
         decision = [(name, arguments) for name, arguments in decision if name in allowed]
         if not decision:
             return "text", NO_TOOLS_ANSWER
     return kind, decision
+
+
+def _scripted(events: list[dict[str, Any]], answers: deque[Any], kind: str) -> tuple[str, Any] | None:
+    """A test's answer text instead of the script's, after the script's real tool calls (None: make those calls
+    first); an entry `(calls, text)` first calls `calls` instead (any names, declared or not, as a model that
+    invents a tool does; () for no call at all)."""
+    entry = answers[0]
+    calls, text = entry if isinstance(entry, tuple) else (None, entry)
+    users = [i for i, e in enumerate(events) if e["kind"] == "user"]
+    started = any(e["kind"] == "call" for e in events[users[-1] if users else 0:])
+    if calls is None and kind == "calls":
+        return None
+    if calls and not started:
+        return "calls", list(calls)
+    answers.popleft()
+    return "text", text
 
 
 def _decide(events: list[dict[str, Any]], mode: str | None) -> tuple[str, Any]:

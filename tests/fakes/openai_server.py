@@ -47,6 +47,7 @@ import struct
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -78,6 +79,9 @@ class FakeOpenAI(ResponsesFake, AssistantsFake, ChatFake):
         self.keeps_conversations = True
         self.context_window = 400_000   # tokens (as the fake counts them) a round may see
         self.requests: list[dict[str, Any]] = []
+        # Scripted answers, one per turn, taken in order (openai_script._scripted): a text replaces the script's
+        # answer after its real tool calls; `(calls, text)` makes those calls (any names) first.
+        self.answers: deque[Any] = deque()
         self.conversations: dict[str, dict[str, Any]] = {}
         self.responses: dict[str, dict[str, Any]] = {}
         self.assistants: dict[str, dict[str, Any]] = {}
