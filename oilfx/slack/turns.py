@@ -200,7 +200,7 @@ class TurnRunner:
 
     def _arrive(self, request: TurnRequest, log: logging.LoggerAdapter) -> _Arrival | None:
         store = self.services.store
-        ticket = None
+        ticket, failure = None, None
         try:
             # Queued before the claim: whichever delivery of an event wins the claim has its entry queued already,
             # so the thread's next message, arriving after any delivery of this one, is queued behind it.
@@ -208,17 +208,20 @@ class TurnRunner:
                 ticket = store.enter_turn(ThreadKey(request.team, request.channel, request.thread_ts), request.order)
             # A process killed mid-turn leaves its lease; once it runs out, a redelivery takes the event over.
             claimed = store.claim_event(request.event_id, self.services.settings.event_lease)
-        except Exception:
+        except Exception as e:
             log.exception("store failed to claim the event")
-            claimed = None
+            claimed, failure = None, e
         if not claimed and ticket is not None:
             try:
                 store.leave_turn(ticket)
             except Exception:
                 log.exception("store failed to drop the turn's queue entry")
         if claimed is None:
+            # A store that will not come back by itself (e.g. StoreGone: its file was deleted) says why.
+            why = getattr(failure, "for_users", None)
             self.executor.submit(self._report, self._reply_for(request, log),
-                                 "oilfx's store is unavailable; try again shortly.", log)
+                                 f"oilfx's store is unavailable: {why}." if why
+                                 else "oilfx's store is unavailable; try again shortly.", log)
             return None
         if not claimed:
             log.info("event already handled or in progress; not answering again")
