@@ -4,6 +4,7 @@ stops `python bot.py` and the CLI with exit 2 and no traceback (issue 21, findin
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -174,3 +175,18 @@ def test_cli_with_a_bad_setting_exits_2_with_one_message(tmp_path: Path, env, sa
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr
     assert done.stderr.startswith("oilfx: configuration error: ") and says in done.stderr
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "192.0.2.1"], ids=["port-taken", "host-not-ours"])
+def test_http_bot_that_cannot_listen_exits_2_naming_port(slack_server, pages_server, tmp_path: Path, host: str):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**slack_server.env(socket_mode=False), **pages_server.env(), "OPENAI_API_KEY": "sk-config",
+               "PORT": str(port),
+               "OILFX_HTTP_HOST": host, "OILFX_DB": str(tmp_path / "oilfx.db")}
+        done = BotProcess(env).run()
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr
+    assert f"cannot listen on {host}:{port}" in done.stderr and "set PORT" in done.stderr
