@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from oilfx.market import format_krw
-from tests.fakes.bot_process import REPO, BotProcess, start_connected
+from tests.fakes.bot_process import REPO, BotProcess, start_connected, user_turns
 from tests.fakes.redis_server import free_port
 from tests.fakes.slack_server import FakeSlack, Message
 
@@ -40,9 +40,9 @@ def bot(servers, env) -> Iterator[BotProcess]:
     process.stop()
 
 
-def ask(slack: FakeSlack, question: str, channel: str, contains: str) -> Message:
+def ask(slack: FakeSlack, question: str, channel: str, contains: str, connection: int | None = None) -> Message:
     payload = slack.app_mention(question, channel=channel)
-    slack.wait_ack(slack.deliver("events_api", payload))
+    slack.wait_ack(slack.deliver("events_api", payload, connection))
     return slack.wait_for_message(channel=channel, thread_ts=payload["event"]["ts"], contains=contains,
                                   timeout=ANSWER_TIMEOUT)
 
@@ -100,19 +100,36 @@ def test_a_database_deleted_under_a_running_bot_is_logged_and_told_where_the_ans
     slack, openai_fake, pages = servers
     folder = tmp_path / "state"
     db = str(folder / "oilfx.db")
+    others = set(slack.connections())  # the module's bot, when it runs: the events here go to this bot only
     process = start_connected({**slack.env(), **openai_fake.env(), **pages.env(), "OILFX_OPENAI_MAX_RETRIES": "0",
-                               "OILFX_DB": db}, slack, connections=len(slack.connections()) + 1)
+                               "OILFX_DB": db}, slack, connections=len(others) + 1)
+    [mine] = set(slack.connections()) - others
     try:
-        ask(slack, "WTI in won? (before the delete)", "C0GONE", format_krw(quote.krw_per_barrel("WTI")))
-        shutil.rmtree(folder)
+        ask(slack, "WTI in won? (before the delete)", "C0GONE", format_krw(quote.krw_per_barrel("WTI")), mine)
+        # Deleted mid-turn: the turn cannot keep its conversation, and says why instead of "something went wrong".
+        question = "Dubai in won? (deleted mid-turn)"
+        openai_fake.latency = 1.0  # three model rounds: ~3 s
+        try:
+            payload = slack.app_mention(question, channel="C0GONE")
+            slack.wait_ack(slack.deliver("events_api", payload, mine))
+            slack.wait_for(lambda: user_turns(openai_fake, question), ANSWER_TIMEOUT, what="the turn under way")
+            shutil.rmtree(folder)
+            cut = slack.wait_for_message(channel="C0GONE", thread_ts=payload["event"]["ts"], final=True,
+                                         contains="store is unavailable", timeout=ANSWER_TIMEOUT)
+        finally:
+            openai_fake.latency = 0.0
+        print(f"\nmid-turn the reply says: {cut.all_text!r}")
+        assert "database file was deleted" in cut.all_text and "Something went wrong" not in cut.all_text
+        assert slack.posted("C0GONE", payload["event"]["ts"]) == [cut]  # in the turn's reply: none left open
+        # The next message is refused at once, before the model is asked.
         asked_before = len(openai_fake.requests)
-        told = ask(slack, "Brent in won? (after the delete)", "C0GONE", "store is unavailable")
+        told = ask(slack, "Brent in won? (after the delete)", "C0GONE", "store is unavailable", mine)
         print(f"\nafter the delete the thread says: {told.text!r}")
         assert "database file was deleted" in told.all_text and "restart" in told.all_text
         assert len(slack.posted("C0GONE", told.thread)) == 1
         assert len(openai_fake.requests) == asked_before  # not answered into a store that loses everything
         errors = [line for line in process.log().splitlines() if " ERROR " in line and f"OILFX_DB={db}" in line]
-        assert errors and "was deleted with its directory" in errors[0]
+        assert len(errors) == 1 and "was deleted with its directory" in errors[0]
         assert process.alive
     finally:
         process.stop()
