@@ -109,7 +109,8 @@ class Bounds:
     why: str = ""             # said with the range: why the bounds are what they are
 
 
-# By variable; a numeric setting not listed here must be finite and not negative. Seconds for floats.
+# By variable. A new numeric setting goes in load_settings' `numbers` and its bounds here; one not listed
+# must only be finite and not negative. Floats are seconds (the messages say so).
 RANGES: dict[str, Bounds] = {
     "PORT": Bounds(1, 65535),
     "OILFX_CACHE_TTL": Bounds(0, 86400, why="0: never reuse"),
