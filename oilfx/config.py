@@ -150,12 +150,13 @@ def _number(value: str, var: str, kind: type = float) -> float | int:
     return n
 
 
-_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)?[^/@]*@")
-
-
 def _shown(url: str) -> str:
-    """`url` for an error message, without a user or password."""
-    return _USERINFO.sub(r"\1***@", url)
+    """`url` for an error message, without a user or password: everything before the last @ but the scheme."""
+    if "@" not in url:
+        return url
+    head, _, tail = url.rpartition("@")
+    scheme = re.match(r"[A-Za-z][A-Za-z0-9+.-]*:/*", head)
+    return (scheme.group(0) if scheme else "") + "***@" + tail
 
 
 def _http_url(value: str, var: str) -> str:
