@@ -45,16 +45,23 @@ class _QuietHandler(WSGIRequestHandler):
         logger.debug("http: " + format, *args)
 
 
-def run_http(app, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+def http_server(app, settings: Settings) -> WSGIServer:  # type: ignore[no-untyped-def]
+    """Bound before anything else starts: a port that cannot be had is a setting to fix (ConfigError, exit 2)."""
     from slack_bolt.adapter.wsgi import SlackRequestHandler
 
     from oilfx.slack.http_guard import RequestGuard
 
     handler = RequestGuard(SlackRequestHandler(app, path=HTTP_PATH), settings.slack_signing_secret or "")
-    host = settings.http_host
-    server = make_server(host, settings.port, handler, server_class=_ThreadingWSGIServer,
-                         handler_class=_QuietHandler)
-    logger.info("listening for Slack requests on http://%s:%d%s", host, server.server_port, HTTP_PATH)
+    try:
+        return make_server(settings.http_host, settings.port, handler, server_class=_ThreadingWSGIServer,
+                           handler_class=_QuietHandler)
+    except OSError as e:  # the port is taken (or privileged), or the host is no address of this machine
+        raise ConfigError(f"cannot listen on {settings.http_host}:{settings.port} ({e.strerror or e}); "
+                          "set PORT (and OILFX_HTTP_HOST) to a free port on this machine") from None
+
+
+def run_http(server: WSGIServer, settings: Settings) -> None:
+    logger.info("listening for Slack requests on http://%s:%d%s", settings.http_host, server.server_port, HTTP_PATH)
     server.serve_forever()
 
 
@@ -106,6 +113,11 @@ def main() -> int:
         services.close()
         return fail([f"Slack refused the bot token ({e}); check SLACK_BOT_TOKEN: "
                      "api.slack.com/apps -> your app -> OAuth & Permissions -> Bot User OAuth Token"])
+    try:
+        server = None if settings.socket_mode else http_server(app, settings)
+    except ConfigError as e:
+        services.close()
+        return fail([str(e)])
     threading.Thread(target=log_market_check, args=(settings,), name="oilfx-market-check", daemon=True).start()
     mode = "socket mode" if settings.socket_mode else f"HTTP mode on port {settings.port}"
     logger.info("oilfx starting: %s, engine %s (model %s), store %r, Slack API %s",
@@ -114,7 +126,8 @@ def main() -> int:
         if settings.socket_mode:
             run_socket_mode(app, settings)
         else:
-            run_http(app, settings)
+            assert server is not None
+            run_http(server, settings)
     except KeyboardInterrupt:
         pass
     finally:

@@ -5,9 +5,13 @@ The variable names are a contract with operators and tests: see ../shared/DESIGN
 
 from __future__ import annotations
 
+import logging
+import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 OIL_SOURCES = ("opinet", "naver", "fred")
 FX_SOURCES = ("naver", "naver_mobile", "frankfurter")
@@ -95,14 +99,96 @@ def _sources(value: str, allowed: tuple[str, ...], var: str) -> tuple[str, ...]:
     return names
 
 
+@dataclass(frozen=True)
+class Bounds:
+    """The values a numeric setting may take. Every value must be finite (`inf`, `nan` are refused)."""
+
+    low: float                # smallest value allowed
+    high: float               # largest value allowed
+    above_low: bool = False   # `low` itself is refused too (a timeout of 0 s fails every call)
+    why: str = ""             # said with the range: why the bounds are what they are
+
+
+# By variable. A new numeric setting goes in load_settings' `numbers` and its bounds here; one not listed
+# must only be finite and not negative. Floats are seconds (the messages say so).
+RANGES: dict[str, Bounds] = {
+    "PORT": Bounds(1, 65535),
+    "OILFX_CACHE_TTL": Bounds(0, 86400, why="0: never reuse"),
+    "OILFX_HTTP_CONNECT_TIMEOUT": Bounds(0, 300, above_low=True),
+    "OILFX_HTTP_READ_TIMEOUT": Bounds(0, 300, above_low=True),
+    "OILFX_OPENAI_TIMEOUT": Bounds(0, 3600, above_low=True),
+    "OILFX_OPENAI_MAX_RETRIES": Bounds(0, 10),
+    "OILFX_MAX_TOOL_ROUNDS": Bounds(1, 50),
+    "OILFX_MAX_OUTPUT_TOKENS": Bounds(MIN_OUTPUT_TOKENS, 1_000_000, why=f"{MIN_OUTPUT_TOKENS} is the API's minimum"),
+    # Both are renewed every third of their length by a live process: below 1 s a busy process loses its own
+    # locks and events (0 ran one event four times), and a killed one holds them for the whole length.
+    "OILFX_LOCK_TTL": Bounds(1, 3600, why="renewed every third of it"),
+    "OILFX_EVENT_LEASE": Bounds(1, 3600, why="renewed every third of it"),
+}
+
+
+def _amount(x: float) -> str:
+    return f"{x:,.0f}" if x == int(x) else f"{x:g}"
+
+
 def _number(value: str, var: str, kind: type = float) -> float | int:
+    bounds = RANGES.get(var, Bounds(0, math.inf))
+    what = "a whole number" if kind is int else "a number of seconds"
+    if bounds.above_low:
+        span = f"> {_amount(bounds.low)}" + ("" if math.isinf(bounds.high) else f" and <= {_amount(bounds.high)}")
+    else:
+        span = (f">= {_amount(bounds.low)}" if math.isinf(bounds.high)
+                else f"from {_amount(bounds.low)} to {_amount(bounds.high)}")
+    expected = f"{var}: expected {what} {span}" + (f" ({bounds.why})" if bounds.why else "")
     try:
         n = kind(value)
     except ValueError:
-        raise ConfigError(f"{var}: expected a number, got {value!r}") from None
-    if n < 0:
-        raise ConfigError(f"{var}: must not be negative, got {value!r}")
+        raise ConfigError(f"{expected}, got {value!r}") from None
+    too_low = n <= bounds.low if bounds.above_low else n < bounds.low
+    if not math.isfinite(n) or too_low or n > bounds.high:
+        raise ConfigError(f"{expected}, got {value!r}")
     return n
+
+
+def _shown(url: str) -> str:
+    """`url` for an error message, without a user or password: everything before the last @ but the scheme."""
+    if "@" not in url:
+        return url
+    head, _, tail = url.rpartition("@")
+    scheme = re.match(r"[A-Za-z][A-Za-z0-9+.-]*:/*", head)
+    return (scheme.group(0) if scheme else "") + "***@" + tail
+
+
+def _http_url(value: str, var: str) -> str:
+    """An absolute http(s) URL with a host: anything else fails on the first request, far from the setting."""
+    try:
+        parts = urlsplit(value)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+    except ValueError:  # a port that is not a number or out of range
+        ok = False
+    if not ok or re.search(r"\s", value):
+        raise ConfigError(f"{var}: expected an absolute http(s) URL like https://host/path, got {_shown(value)!r}")
+    return value
+
+
+def _redis_url(value: str) -> str:
+    """What redis-py's from_url accepts, checked here so a typo exits 2 instead of a traceback."""
+    expected = "REDIS_URL: expected redis://host:port/db, rediss://host:port/db or unix:///path/to.sock"
+    try:
+        parts = urlsplit(value)
+        if parts.scheme == "unix":
+            ok = bool(parts.path)
+        else:
+            ok = (parts.scheme in ("redis", "rediss") and parts.port != 0
+                  and re.fullmatch(r"/?\d*", parts.path) is not None)
+    except ValueError:
+        ok = False
+    if not ok or re.search(r"\s", value):
+        raise ConfigError(f"{expected}, got {_shown(value)!r}")
+    return value
+
+
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -136,6 +222,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     for var, attr in simple.items():
         if (value := get(var)) is not None:
             kw[attr] = value
+    for var, attr in simple.items():
+        if var.endswith("_URL") and var != "REDIS_URL" and attr in kw:
+            _http_url(kw[attr], var)
+    if kw.get("redis_url"):
+        _redis_url(kw["redis_url"])
     if kw.get("slack_api_url") and not kw["slack_api_url"].endswith("/"):
         kw["slack_api_url"] += "/"
 
@@ -163,9 +254,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     for var, (attr, kind) in numbers.items():
         if (value := get(var)) is not None:
             kw[attr] = _number(value, var, kind)
-    if kw.get("max_output_tokens", MIN_OUTPUT_TOKENS) < MIN_OUTPUT_TOKENS:
-        raise ConfigError(f"OILFX_MAX_OUTPUT_TOKENS: at least {MIN_OUTPUT_TOKENS} (the API's minimum), "
-                          f"got {kw['max_output_tokens']}")
     for var, attr in (("OILFX_SHOW_STEPS", "show_steps"), ("OILFX_STREAM", "stream")):
         if (value := get(var)) is not None:
             try:
@@ -173,5 +261,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             except ConfigError as e:
                 raise ConfigError(f"{var}: {e}") from None
     if (value := get("OILFX_LOG_LEVEL")) is not None:
+        if value.upper() not in logging.getLevelNamesMapping():
+            raise ConfigError(f"OILFX_LOG_LEVEL: expected one of {', '.join(_LOG_LEVELS)}, got {value!r}")
         kw["log_level"] = value.upper()
     return Settings(**kw)

@@ -31,8 +31,9 @@ class Services:
 
 
 def build_services(settings: Settings) -> Services:
-    """Raises StoreError (store unusable) or EngineError (e.g. no OPENAI_API_KEY); both say what to fix."""
-    store = open_store(settings)
+    """Raises StoreError (store unusable, or its SQLite file in use by another bot) or EngineError (e.g. no
+    OPENAI_API_KEY); both say what to fix."""
+    store = open_store(settings, exclusive=True)  # the running bot: one process per SQLite file
     try:
         market = Market(settings, cache=store.quote_cache())
         registry = default_registry(market)

@@ -3,7 +3,8 @@
 migrate copies the SQLite store (OILFX_DB, or --from) into Redis: thread -> conversation mappings, meta, chat
 histories, feedback and the events finished in the last day (so a Slack retry right after the switch is not
 answered twice). It overwrites the same keys with the same values, so running it twice is harmless.
-Stop the bot first, so nothing is written to SQLite while it is copied.
+Stop the bot first, so nothing is written to SQLite while it is copied: migrate refuses while a bot has the file
+(and a bot refuses to start while migrate runs).
 """
 
 from __future__ import annotations
@@ -74,13 +75,17 @@ def migrate(source, target) -> dict[str, int]:
 def run_migrate(args: argparse.Namespace, settings: Settings) -> int:
     from oilfx.store.redis import RedisStore
     from oilfx.store.sqlite import SqliteStore
+    from oilfx.store.sqlite_file import StoreBusy
 
     path = args.source or settings.db_path
     if not Path(path).is_file():
         print(f"oilfx: no SQLite store at {path} (set OILFX_DB or pass --from)", file=sys.stderr)
         return 1
     try:
-        source = SqliteStore(path)
+        source = SqliteStore(path, exclusive=True)  # a bot writing meanwhile would lose what it writes
+    except StoreBusy as e:
+        print(f"oilfx: stop the bot before migrating: {e}", file=sys.stderr)
+        return 1
     except StoreError as e:
         print(f"oilfx: {e}", file=sys.stderr)
         return 1

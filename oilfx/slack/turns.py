@@ -200,7 +200,7 @@ class TurnRunner:
 
     def _arrive(self, request: TurnRequest, log: logging.LoggerAdapter) -> _Arrival | None:
         store = self.services.store
-        ticket = None
+        ticket, failure = None, None
         try:
             # Queued before the claim: whichever delivery of an event wins the claim has its entry queued already,
             # so the thread's next message, arriving after any delivery of this one, is queued behind it.
@@ -208,9 +208,9 @@ class TurnRunner:
                 ticket = store.enter_turn(ThreadKey(request.team, request.channel, request.thread_ts), request.order)
             # A process killed mid-turn leaves its lease; once it runs out, a redelivery takes the event over.
             claimed = store.claim_event(request.event_id, self.services.settings.event_lease)
-        except Exception:
+        except Exception as e:
             log.exception("store failed to claim the event")
-            claimed = None
+            claimed, failure = None, e
         if not claimed and ticket is not None:
             try:
                 store.leave_turn(ticket)
@@ -218,7 +218,7 @@ class TurnRunner:
                 log.exception("store failed to drop the turn's queue entry")
         if claimed is None:
             self.executor.submit(self._report, self._reply_for(request, log),
-                                 "oilfx's store is unavailable; try again shortly.", log)
+                                 _store_gone(failure) or "oilfx's store is unavailable; try again shortly.", log)
             return None
         if not claimed:
             log.info("event already handled or in progress; not answering again")
@@ -244,8 +244,8 @@ class TurnRunner:
                          "This thread is still busy with earlier questions; please ask again in a minute.", log)
         except Exception as e:
             log.exception("turn failed")
-            self._report(self._reply_for(request, log),
-                         f"Something went wrong on oilfx's side ({type(e).__name__}); please try again.", log)
+            self._report(self._reply_for(request, log), _store_gone(e)
+                         or f"Something went wrong on oilfx's side ({type(e).__name__}); please try again.", log)
         finally:
             self._leases.release(request.event_id)  # first: a renewal racing finish_event would report a lost lease
             try:
@@ -296,9 +296,15 @@ class TurnRunner:
         if reply.ts:
             # Until finish_event: a redelivery or a restarted bot (orphans.py) finishes it if this process dies.
             streamed = isinstance(reply, StreamingReply) and reply.streaming
-            self.services.store.open_reply(OpenReply(
-                request.event_id, request.channel, reply.ts, request.reply_thread_ts, streamed,
-                json.dumps(dataclasses.asdict(request), ensure_ascii=False), time.time()))
+            try:
+                self.services.store.open_reply(OpenReply(
+                    request.event_id, request.channel, reply.ts, request.reply_thread_ts, streamed,
+                    json.dumps(dataclasses.asdict(request), ensure_ascii=False), time.time()))
+            except Exception:
+                # The reply is posted: the turn goes on in it (a store that is gone fails it later, saying why,
+                # here) rather than leave it open and post the failure in another. Only a restart could not
+                # finish this turn if the process died now.
+                log.exception("store failed to register the open reply")
         return reply
 
     def take_over(self, request: TurnRequest) -> bool:
@@ -330,7 +336,8 @@ class TurnRunner:
                 log.error("turn abandoned: cannot post in the channel (%s)", failed)
                 return
             log.exception("turn failed")
-            self._report(reply, f"Something went wrong on oilfx's side ({type(e).__name__}); please try again.", log)
+            self._report(reply, _store_gone(e)
+                         or f"Something went wrong on oilfx's side ({type(e).__name__}); please try again.", log)
 
     def _answer(self, request: TurnRequest, start: _ReplyStart, log: logging.LoggerAdapter, started: float) -> None:
         services, engine = self.services, self.services.engine
@@ -381,6 +388,13 @@ class TurnRunner:
         """Keep the breakdown for the "Show steps" button; the button carries only this short key."""
         return keep_record(self.services, STEPS_META_PREFIX,
                            {"thread": str(key) if key else "", "breakdown": steps_breakdown(answer)})
+
+
+def _store_gone(e: BaseException | None) -> str | None:
+    """What users are told about a store that will not come back by itself (StoreGone: its file was deleted),
+    where the answer would have gone; None for other failures."""
+    why = getattr(e, "for_users", None)
+    return f"oilfx's store is unavailable: {why}." if why else None
 
 
 def resume_reply(client: WebClient, left: OpenReply, request: TurnRequest, reply: Reply,

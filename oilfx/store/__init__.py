@@ -43,16 +43,17 @@ def turn_order(order: str) -> Decimal:
     return value
 
 
-def open_store(settings: Settings) -> Store:
+def open_store(settings: Settings, *, exclusive: bool = False) -> Store:
     """Redis when settings.redis_url is set (turn locks expire after settings.lock_ttl when their process dies), else
-    SQLite at settings.db_path. Raises StoreError if unusable."""
+    SQLite at settings.db_path. Raises StoreError if unusable. `exclusive` (the bot): SQLite refuses a second
+    process (a lock file beside it); readers such as `store stats` open it without."""
     if settings.redis_url:
         from oilfx.store.redis import RedisStore
 
         return RedisStore(settings.redis_url, lock_ttl=settings.lock_ttl)
     from oilfx.store.sqlite import SqliteStore
 
-    return SqliteStore(settings.db_path)
+    return SqliteStore(settings.db_path, exclusive=exclusive)
 
 
 __all__ = ["StoreError", "open_store", "safe_redis_url", "turn_order"]

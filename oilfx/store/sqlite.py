@@ -24,6 +24,7 @@ from typing import Any
 from oilfx.store import StoreError, turn_order
 from oilfx.store.base import MESSAGES_KEPT, Feedback, MessageKey, ThreadKey, TurnTicket
 from oilfx.store.open_replies import REPLIES_TABLE, SqliteOpenReplies
+from oilfx.store.sqlite_file import FileWatch, OwnerLock
 
 log = logging.getLogger(__name__)
 
@@ -74,21 +75,32 @@ class _ThreadQueue:
 
 
 class SqliteStore(SqliteOpenReplies):
-    def __init__(self, path: str | Path, *, busy_timeout: float = 10.0, clock=time.time) -> None:
+    def __init__(self, path: str | Path, *, busy_timeout: float = 10.0, clock=time.time,
+                 exclusive: bool = False) -> None:
+        """`exclusive`: the bot's store; refuses (StoreError) if another process has the file exclusively."""
         self.path = str(path)
         self._clock = clock
         self._lock = threading.RLock()
+        self._owner: OwnerLock | None = None
+        self._watch: FileWatch | None = None
         try:
             if self.path != ":memory:":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+                self._owner = OwnerLock(self.path) if exclusive else None
             self._db = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None,
                                        check_same_thread=False)
             self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = NORMAL")
             self._migrate()
-        except sqlite3.Error as e:
+            if self.path != ":memory:":
+                self._watch = FileWatch(self.path, self._owner)
+        except (sqlite3.Error, OSError) as e:  # OSError: a directory that cannot be created, or not writable
+            self._release()
             raise StoreError(f"cannot open the SQLite store at OILFX_DB={self.path} ({e})") from e
+        except StoreError:
+            self._release()
+            raise
         self._last_prune = 0.0
         self._last_message_prune = 0.0
         self._turns_lock = threading.Lock()
@@ -117,6 +129,8 @@ class SqliteStore(SqliteOpenReplies):
     def _tx(self) -> Iterator[sqlite3.Connection]:
         """One write transaction; IMMEDIATE takes the write lock up front so read-then-write is atomic."""
         with self._lock:
+            if self._watch is not None:
+                self._watch.check()
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
@@ -128,6 +142,8 @@ class SqliteStore(SqliteOpenReplies):
 
     def _read(self, sql: str, params: tuple = ()) -> list[tuple]:
         with self._lock:
+            if self._watch is not None:
+                self._watch.check()
             return self._db.execute(sql, params).fetchall()
 
     # --- conversations -------------------------------------------------------------------------------------------
@@ -371,6 +387,11 @@ class SqliteStore(SqliteOpenReplies):
     def close(self) -> None:
         with self._lock:
             self._db.close()
+            self._release()
+
+    def _release(self) -> None:
+        if self._owner is not None:
+            self._owner.release()
 
     def __repr__(self) -> str:
         return f"SqliteStore({self.path!r})"
