@@ -31,6 +31,7 @@ class Settings:
     port: int = 3000
     http_host: str = "0.0.0.0"
     stream: bool = True             # use Slack's native streaming where the workspace has it
+    slack_timeout: float = 10.0     # seconds per Slack Web API call (progress updates: at most 3 s)
     # OpenAI (the SDK reads the same variables; we pass them explicitly so one object is the truth)
     openai_api_key: str | None = field(default=None, repr=False)
     openai_base_url: str | None = None
@@ -159,10 +160,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         "OILFX_MAX_OUTPUT_TOKENS": ("max_output_tokens", int),
         "OILFX_LOCK_TTL": ("lock_ttl", float),
         "OILFX_EVENT_LEASE": ("event_lease", float),
+        "OILFX_SLACK_TIMEOUT": ("slack_timeout", float),
     }
     for var, (attr, kind) in numbers.items():
         if (value := get(var)) is not None:
             kw[attr] = _number(value, var, kind)
+    if not 0.5 <= kw.get("slack_timeout", 10.0) <= 300:  # also refuses nan and inf
+        raise ConfigError(f"OILFX_SLACK_TIMEOUT: seconds from 0.5 to 300, got {get('OILFX_SLACK_TIMEOUT')!r}")
     if kw.get("max_output_tokens", MIN_OUTPUT_TOKENS) < MIN_OUTPUT_TOKENS:
         raise ConfigError(f"OILFX_MAX_OUTPUT_TOKENS: at least {MIN_OUTPUT_TOKENS} (the API's minimum), "
                           f"got {kw['max_output_tokens']}")

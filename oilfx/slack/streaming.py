@@ -35,8 +35,9 @@ class StreamingReply:
     """Streams one turn into a thread. Also the engine's listener (tasks and text), through turns._Progress."""
 
     def __init__(self, client: WebClient, channel: str, thread_ts: str, team: str, user: str,
-                 log: logging.LoggerAdapter | logging.Logger) -> None:
+                 log: logging.LoggerAdapter | logging.Logger, key: str | None = None) -> None:
         self.client, self.channel, self.thread_ts, self.log = client, channel, thread_ts, log
+        self.key = key  # the event id: tags our posts (writes.post_once)
         self.team, self.user = team, user
         self.ts: str | None = None
         self.streams: list[str] = []          # ts of each streamed message (a long answer continues in a new one)
@@ -66,7 +67,7 @@ class StreamingReply:
             self._start_stream()
         except SlackCallFailed as e:
             self.log.info("streaming unavailable (%s); answering with a placeholder message", e.error)
-            self.fallback = PlaceholderReply(self.client, self.channel, self.thread_ts, self.log)
+            self.fallback = PlaceholderReply(self.client, self.channel, self.thread_ts, self.log, self.key)
             self.fallback.start()
             self.ts = self.fallback.ts
 
@@ -91,7 +92,7 @@ class StreamingReply:
                 with contextlib.suppress(SlackCallFailed):
                     call(self.log, "chat.delete", self.client.chat_delete, channel=self.channel, ts=extra)
         first = self.streams[0] if self.streams[0] in kept else None
-        self.ts = Delivery(self.client, self.channel, self.thread_ts, self.log).send(messages, replace=first)
+        self.ts = Delivery(self.client, self.channel, self.thread_ts, self.log, self.key).send(messages, replace=first)
 
     def fail(self, reason: str) -> None:
         if not self.streaming or self._broken:
@@ -130,7 +131,7 @@ class StreamingReply:
             self.finish(messages + extra)
             return
         for message in extra:
-            Delivery(self.client, self.channel, self.thread_ts, self.log).send([message])
+            Delivery(self.client, self.channel, self.thread_ts, self.log, self.key).send([message])
 
     def adopt(self, ts: str) -> None:
         """Take over a stream a killed process left open: nothing more is streamed into it; the answer (or the
@@ -166,7 +167,7 @@ class StreamingReply:
 
     def _placeholder(self) -> PlaceholderReply:
         if self.fallback is None:  # never started (a takeover of an interrupted turn): update its message
-            self.fallback = PlaceholderReply(self.client, self.channel, self.thread_ts, self.log)
+            self.fallback = PlaceholderReply(self.client, self.channel, self.thread_ts, self.log, self.key)
             self.fallback.ts = self.ts
         return self.fallback
 
