@@ -8,6 +8,7 @@ Slack timeout is short here (OILFX_SLACK_TIMEOUT) so that "answered too late" ta
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -70,7 +71,17 @@ def settled(slack: FakeSlack, channel: str, ts: str, figure: str) -> list[Messag
     return slack.posted(channel, ts)
 
 
-def assert_answered_once(slack: FakeSlack, channel: str, ts: str, figure: str) -> Message:
+def turn_over(bot: BotProcess, channel: str) -> None:
+    """Wait for the bot to log the end of the turn in `channel` (its last Slack call may follow the answer's)."""
+    deadline = time.monotonic() + TIMEOUT
+    while not any(f"channel={channel} " in line and ("turn answered" in line or "not delivered" in line)
+                  for line in bot.log().splitlines()):
+        assert time.monotonic() < deadline, f"the turn in {channel} did not end; log:\n{bot.log()[-4000:]}"
+        time.sleep(0.1)
+
+
+def assert_answered_once(bot: BotProcess, slack: FakeSlack, channel: str, ts: str, figure: str) -> Message:
+    turn_over(bot, channel)
     messages = settled(slack, channel, ts, figure)
     assert len(messages) == 1, [m.all_text[:120] for m in messages]
     assert figure in messages[0].all_text and PROGRESS_TEXT not in messages[0].all_text
@@ -86,21 +97,25 @@ def test_a_5xx_on_the_first_post_never_costs_the_answer(bot, slack, quote, path,
         slack.server_error("chat.startStream", times=1, when=in_channel(channel))
     slack.server_error("chat.postMessage", times=failures, when=in_channel(channel))
     ts = ask(slack, "WTI in won? (5xx on the first post)", channel)
-    assert_answered_once(slack, channel, ts, wti(quote))
+    assert_answered_once(bot, slack, channel, ts, wti(quote))
     failed = [c for c in slack.calls_to("chat.postMessage") if c.params.get("channel") == channel and c.status == 500]
     assert len(failed) == failures
 
 
 def test_a_post_applied_but_answered_late_is_found_and_becomes_the_answer(bot, slack, quote, path):
-    """The placeholder post is applied but answered after the client's timeout: the bot finds it by its metadata
-    and puts the answer there; it neither posts a second copy nor leaves "Looking up crude prices…"."""
+    """The first post (placeholder, or chat.startStream) is applied but answered after the client's timeout: the
+    bot finds it (our metadata; for a stream, the thread's newest empty bot message) and answers there; it neither
+    posts a second message nor leaves "Looking up crude prices…" or an empty open stream."""
+    channel = "C0LATEPOST" + path[0].upper()
+    method = "chat.startStream" if path == "true" else "chat.postMessage"
+    slack.answer_late(method, LATE, times=1, when=in_channel(channel))
+    ts = ask(slack, "WTI in won? (first post answered late)", channel)
+    answer = assert_answered_once(bot, slack, channel, ts, wti(quote))
+    assert [c.method for c in slack.calls if getattr(c, "hitch", "") and c.params.get("channel") == channel] == [method]
     if path == "true":
-        pytest.skip("chat.startStream applied late: not handled (a stream carries no metadata to find it by)")
-    channel = "C0LATEPOST"
-    slack.answer_late("chat.postMessage", LATE, times=1, when=in_channel(channel))
-    ts = ask(slack, "WTI in won? (placeholder answered late)", channel)
-    answer = assert_answered_once(slack, channel, ts, wti(quote))
-    assert answer.versions[0]["text"].startswith(PROGRESS_TEXT)  # the late placeholder, updated in place
+        assert answer.kind == "stream"  # the late stream carried the answer
+    else:
+        assert answer.versions[0]["text"].startswith(PROGRESS_TEXT)  # the late placeholder, updated in place
     assert any(c.method == "conversations.replies" and c.params.get("channel") == channel for c in slack.calls)
 
 
@@ -123,7 +138,7 @@ def test_a_hung_progress_update_neither_stalls_nor_overwrites_the_answer(bot, sl
                                              for v in answer.versions), TIMEOUT,
                                  what="the answer applied again after the late progress update")
     assert overwritten
-    assert_answered_once(slack, channel, ts, wti(quote))
+    assert_answered_once(bot, slack, channel, ts, wti(quote))
 
 
 def test_an_update_applied_but_reported_failed_shows_the_answer_once(bot, slack, quote, path):
@@ -134,6 +149,6 @@ def test_an_update_applied_but_reported_failed_shows_the_answer_once(bot, slack,
     slack.apply_then_fail(method, times=1,
                           when=lambda p: p.get("channel") == channel and PROGRESS_TEXT not in (p.get("text") or ""))
     ts = ask(slack, "WTI in won? (update applied, reported failed)", channel)
-    assert_answered_once(slack, channel, ts, wti(quote))
+    assert_answered_once(bot, slack, channel, ts, wti(quote))
     assert any(getattr(c, "hitch", "") == "apply_then_fail" for c in slack.calls_to(method)
                if c.params.get("channel") == channel)

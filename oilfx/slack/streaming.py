@@ -24,6 +24,7 @@ from oilfx.guard import sourced_amounts
 from oilfx.slack.render import SlackMessage, render_error
 from oilfx.slack.replies import Delivery, PlaceholderReply, SlackCallFailed, call, refused_content
 from oilfx.slack.stream_text import SafeText, make_safe, task_result, task_title
+from oilfx.slack.writes import find_stream, unsure
 
 STREAM_INTERVAL = 0.5        # seconds between appendStream calls for one message (Slack rate-limits writes)
 STREAM_TEXT_LIMIT = 3500     # characters streamed into one message; the rest continues in a new one (msg_too_long)
@@ -66,6 +67,10 @@ class StreamingReply:
         try:
             self._start_stream()
         except SlackCallFailed as e:
+            if unsure(e) and (ts := find_stream(self.client, self.log, self.channel, self.thread_ts)):
+                self.log.info("chat.startStream failed (%s) but Slack started the stream: using %s", e.error, ts)
+                self._started(ts)
+                return
             self.log.info("streaming unavailable (%s); answering with a placeholder message", e.error)
             self.fallback = PlaceholderReply(self.client, self.channel, self.thread_ts, self.log, self.key)
             self.fallback.start()
@@ -175,9 +180,12 @@ class StreamingReply:
         response = call(self.log, "chat.startStream", self.client.chat_startStream, channel=self.channel,
                         thread_ts=self.thread_ts, recipient_team_id=self.team or None,
                         recipient_user_id=self.user or None, task_display_mode=TASK_DISPLAY_MODE)
-        self.streams.append(response["ts"])
-        self._open.add(response["ts"])
-        self.ts = self.ts or response["ts"]
+        self._started(response["ts"])
+
+    def _started(self, ts: str) -> None:
+        self.streams.append(ts)
+        self._open.add(ts)
+        self.ts = self.ts or ts
         self._chars = 0
         self._last_send = 0.0  # the first task or text goes out at once; later ones wait their interval
 

@@ -117,6 +117,22 @@ def find_posted(client: WebClient, log: Log, channel: str, thread_ts: str | None
     return found
 
 
+def find_stream(client: WebClient, log: Log, channel: str, thread_ts: str) -> str | None:
+    """A stream Slack started for us although chat.startStream failed (e.g. answered after the timeout). It
+    carries no metadata (chat.startStream takes none), so: the thread's newest bot message, if it is still empty
+    (nothing streamed, no blocks) and untagged (every message we finish carries metadata or text)."""
+    try:
+        response = call(log, "conversations.replies", client.conversations_replies, channel=channel, ts=thread_ts,
+                        include_all_metadata=True, limit=LOOKUP_LIMIT)
+    except SlackCallFailed:
+        return None
+    ours = [m for m in response.get("messages") or [] if m.get("bot_id") and m.get("ts") != thread_ts]
+    newest = max(ours, key=lambda m: float(m.get("ts") or 0), default=None)
+    if newest and not newest.get("metadata") and not (newest.get("text") or "").strip() and not newest.get("blocks"):
+        return newest["ts"]
+    return None
+
+
 def post_once(client: WebClient, log: Log, channel: str, thread_ts: str | None, text: str,
               blocks: list[dict[str, Any]] | None, key: str | None, part: int = 0, look_first: bool = False) -> str:
     """Post a message exactly once and return its ts. With a key: tagged with metadata; after a failure whose
