@@ -17,7 +17,7 @@ import weakref
 from slack_sdk import WebClient
 
 from oilfx.slack.render import SlackMessage
-from oilfx.slack.writes import SlackCallFailed, call, find_posted, unsure
+from oilfx.slack.writes import SlackCallFailed, call, empty_messages, find_posted, unsure
 
 Log = logging.LoggerAdapter | logging.Logger
 
@@ -86,10 +86,13 @@ class ProgressSender:
 
 
 def settle_later(client: WebClient, log: Log, channel: str, thread_ts: str | None, key: str | None,
-                 answer: dict[int, str], first: SlackMessage | None, reapply: bool, sweep: bool) -> None:
-    """In the background: `reapply` the answer's first message over a progress update Slack applied late, and
-    `sweep` copies of our posts (tagged with `key`) that are not the answer's messages `answer` (part -> ts)."""
-    if not (reapply and first is not None and 0 in answer) and not (sweep and key):
+                 answer: dict[int, str], first: SlackMessage | None, reapply: bool, sweep: bool,
+                 streams: bool = False) -> None:
+    """In the background: `reapply` the answer's first message over a progress update Slack applied late,
+    `sweep` copies of our posts (tagged with `key`) that are not the answer's messages `answer` (part -> ts), and
+    delete empty `streams` a failed chat.startStream may have left open in the thread."""
+    streams = streams and thread_ts is not None
+    if not (reapply and first is not None and 0 in answer) and not (sweep and key) and not streams:
         return
 
     def run() -> None:
@@ -102,6 +105,10 @@ def settle_later(client: WebClient, log: Log, channel: str, thread_ts: str | Non
                 if reapply and first is not None and 0 in answer:
                     call(log, "chat.update", client.chat_update, channel=channel, ts=answer[0], text=first.text,
                          blocks=first.blocks or [])
+                if streams and thread_ts is not None:
+                    for ts in empty_messages(client, log, channel, thread_ts)[0]:
+                        log.warning("deleting an empty stream Slack started late: %s", ts)
+                        call(log, "chat.delete", client.chat_delete, channel=channel, ts=ts)
                 if sweep and key:
                     keep = set(answer.values())
                     for copies in find_posted(client, log, channel, thread_ts, key).values():

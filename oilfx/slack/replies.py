@@ -58,7 +58,7 @@ class Delivery:
         for i, message in enumerate(messages):
             target = replace if i == 0 else None
             try:
-                ts = self.put(message, target, first, part=offset + i, look_first=look_first)
+                ts = self.put(message, target, first, part=offset + i, look_first=look_first and offset + i == 0)
             except SlackCallFailed as e:
                 if not refused_content(e):
                     raise
@@ -87,11 +87,12 @@ class Delivery:
                     raise
                 # e.g. the placeholder was deleted: post the answer anew
         try:
-            ts = post_once(self.client, self.log, self.channel, self.thread_ts or thread_of, message.text,
-                           message.blocks, self.key, part, look_first)
+            ts, was_unsure = post_once(self.client, self.log, self.channel, self.thread_ts or thread_of,
+                                       message.text, message.blocks, self.key, part, look_first)
         except SlackCallFailed as e:
             self.unsure = self.unsure or unsure(e)
             raise
+        self.unsure = self.unsure or was_unsure
         return self._sent(part, ts, message)
 
     def _sent(self, part: int, ts: str, message: SlackMessage) -> str:
@@ -128,24 +129,25 @@ class PlaceholderReply:
         self._last_progress = 0.0
         self._unsure = False  # the placeholder post failed transiently: Slack may have applied it all the same
         self._progress = ProgressSender(client, channel, log)
+        self.stray_stream = False  # a failed chat.startStream (see streaming.py) may yet open a stream here
 
     def _delivery(self) -> Delivery:
         return Delivery(self.client, self.channel, self.thread_ts, self.log, self.key)
 
     def start(self) -> None:
-        first = render_progress()
+        first, delivery = render_progress(), self._delivery()
         try:
             try:
-                self.ts = self._delivery().put(first)
+                self.ts = delivery.put(first)
             except SlackCallFailed as e:
                 if not refused_content(e):
                     raise
-                self.ts = self._delivery().put(SlackMessage(first.text))
+                self.ts = delivery.put(SlackMessage(first.text))
         except SlackCallFailed as e:
             if not unsure(e):
                 raise  # e.g. channel_not_found: nowhere to answer
             self.log.warning("placeholder not posted (%s); the answer will be posted when it is ready", e.error)
-            self._unsure = True
+        self._unsure = delivery.unsure  # a copy of the placeholder may yet appear: look first, sweep after
         self._last_progress = time.monotonic()
 
     def progress(self, running: list[str], done: list[str]) -> None:
@@ -163,10 +165,11 @@ class PlaceholderReply:
         late_progress = self._progress.close()  # the answer never races a progress update in flight
         delivery = self._delivery()
         try:
-            self.ts = delivery.send(messages, replace=self.ts, look_first=self._unsure)
+            self.ts = delivery.send(messages, replace=self.ts, look_first=self._unsure and self.ts is None)
         finally:
             settle_later(self.client, self.log, self.channel, self.thread_ts, self.key, delivery.sent,
-                         delivery.first, reapply=late_progress, sweep=self._unsure or delivery.unsure)
+                         delivery.first, reapply=late_progress, sweep=self._unsure or delivery.unsure,
+                         streams=self.stray_stream)
 
     def fail(self, reason: str) -> None:
         self.finish([render_error(reason)])

@@ -73,6 +73,7 @@ class StreamingReply:
                 return
             self.log.info("streaming unavailable (%s); answering with a placeholder message", e.error)
             self.fallback = PlaceholderReply(self.client, self.channel, self.thread_ts, self.log, self.key)
+            self.fallback.stray_stream = unsure(e)
             self.fallback.start()
             self.ts = self.fallback.ts
 

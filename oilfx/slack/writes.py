@@ -117,30 +117,40 @@ def find_posted(client: WebClient, log: Log, channel: str, thread_ts: str | None
     return found
 
 
-def find_stream(client: WebClient, log: Log, channel: str, thread_ts: str) -> str | None:
-    """A stream Slack started for us although chat.startStream failed (e.g. answered after the timeout). It
-    carries no metadata (chat.startStream takes none), so: the thread's newest bot message, if it is still empty
-    (nothing streamed, no blocks) and untagged (every message we finish carries metadata or text)."""
+def empty_messages(client: WebClient, log: Log, channel: str, thread_ts: str) -> tuple[list[str], bool]:
+    """Bot messages in the thread that are still empty (nothing streamed, no blocks, no files) and untagged: streams
+    Slack started for us although chat.startStream failed (it takes no metadata, and every message we finish has
+    text and metadata or blocks). Oldest first, and whether the newest bot message of the thread is one of them."""
     try:
         response = call(log, "conversations.replies", client.conversations_replies, channel=channel, ts=thread_ts,
                         include_all_metadata=True, limit=LOOKUP_LIMIT)
     except SlackCallFailed:
-        return None
-    ours = [m for m in response.get("messages") or [] if m.get("bot_id") and m.get("ts") != thread_ts]
-    newest = max(ours, key=lambda m: float(m.get("ts") or 0), default=None)
-    if newest and not newest.get("metadata") and not (newest.get("text") or "").strip() and not newest.get("blocks"):
-        return newest["ts"]
-    return None
+        return [], False
+    bots = sorted((m for m in response.get("messages") or [] if m.get("bot_id") and m.get("ts") != thread_ts),
+                  key=lambda m: float(m.get("ts") or 0))
+    empty = [m["ts"] for m in bots if not m.get("metadata") and not (m.get("text") or "").strip()
+             and not m.get("blocks") and not m.get("files") and not m.get("attachments")]
+    return empty, bool(bots) and bool(empty) and empty[-1] == bots[-1]["ts"]
+
+
+def find_stream(client: WebClient, log: Log, channel: str, thread_ts: str) -> str | None:
+    """The stream Slack started for us although chat.startStream failed: the thread's newest bot message, if it is
+    still empty and untagged (see empty_messages)."""
+    empty, newest = empty_messages(client, log, channel, thread_ts)
+    return empty[-1] if newest else None
 
 
 def post_once(client: WebClient, log: Log, channel: str, thread_ts: str | None, text: str,
-              blocks: list[dict[str, Any]] | None, key: str | None, part: int = 0, look_first: bool = False) -> str:
-    """Post a message exactly once and return its ts. With a key: tagged with metadata; after a failure whose
-    outcome is unknown (or with look_first, after an earlier one), the conversation is searched for the tagged
-    message, which is updated with this content instead of posting a copy. Raises SlackCallFailed."""
+              blocks: list[dict[str, Any]] | None, key: str | None, part: int = 0,
+              look_first: bool = False) -> tuple[str, bool]:
+    """Post a message exactly once: its ts, and whether an attempt's outcome was unknown (Slack may still apply it
+    late: see progress.settle_later). With a key: tagged with metadata; after a failure whose outcome is unknown
+    (or with look_first, after an earlier one), the conversation is searched for the tagged message, which is
+    updated with this content instead of posting a copy. Raises SlackCallFailed."""
     args: dict[str, Any] = {"channel": channel, "thread_ts": thread_ts, "text": text, "blocks": blocks or None}
     if key is None:
-        return call(log, "chat.postMessage", client.chat_postMessage, **args)["ts"]
+        return call(log, "chat.postMessage", client.chat_postMessage, **args)["ts"], False
+    was_unsure = look_first
     for attempt in range(POST_ATTEMPTS):
         if look_first or attempt:
             earlier = find_posted(client, log, channel, thread_ts, key).get(part)
@@ -148,10 +158,12 @@ def post_once(client: WebClient, log: Log, channel: str, thread_ts: str | None, 
                 log.info("Slack had applied an earlier post (%s part %d): updating it instead", earlier[0], part)
                 call(log, "chat.update", client.chat_update, channel=channel, ts=earlier[0], text=text,
                      blocks=blocks or [])
-                return earlier[0]
+                return earlier[0], was_unsure
         try:
-            return call(log, "chat.postMessage", client.chat_postMessage, metadata=metadata(key, part), **args)["ts"]
+            response = call(log, "chat.postMessage", client.chat_postMessage, metadata=metadata(key, part), **args)
+            return response["ts"], was_unsure
         except SlackCallFailed as e:
+            was_unsure = was_unsure or unsure(e)
             if not unsure(e) or attempt == POST_ATTEMPTS - 1:
                 raise
             time.sleep(POST_BACKOFF * 2 ** attempt)
