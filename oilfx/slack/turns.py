@@ -388,7 +388,7 @@ def resume_reply(client: WebClient, left: OpenReply, request: TurnRequest, reply
     placeholder updated."""
     if left.streamed:
         stream = reply if isinstance(reply, StreamingReply) else StreamingReply(
-            client, left.channel, left.thread_ts or left.ts, request.team, request.user, log)
+            client, left.channel, left.thread_ts or left.ts, request.team, request.user, log, key=request.event_id)
         stream.adopt(left.ts)
         return stream
     reply.ts = left.ts
