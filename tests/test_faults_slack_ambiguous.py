@@ -123,12 +123,18 @@ def test_a_first_post_applied_after_the_timeout_leaves_one_answer(bot, slack, qu
 
 
 def test_a_hung_progress_update_neither_stalls_nor_overwrites_the_answer(bot, slack, openai_fake, quote, path):
-    """A progress chat.update hangs past the timeout and Slack applies it after the answer: the turn does not wait
-    for it, and the answer is applied again over it, so the thread ends with the answer."""
-    if path == "true":
-        pytest.skip("the streaming path sends no chat.update progress")
-    channel = "C0HUNGUPD"
+    """Placeholder: a progress chat.update hangs past the timeout and Slack applies it after the answer: the turn
+    does not wait for it, and the answer is applied again over it, so the thread ends with the answer. Streaming
+    (its progress is appendStream's task updates): a hung append breaks the stream, which the answer replaces."""
+    channel = "C0HUNGUPD" + path[0].upper()
     openai_fake.latency = 0.7  # rounds long enough for a progress update (at most one per second)
+    if path == "true":
+        slack.apply_late("chat.appendStream", LATE, times=1, when=in_channel(channel))
+        ts = ask(slack, "WTI in won? (hung stream append)", channel)
+        slack.wait_for_call("chat.appendStream", timeout=TIMEOUT,
+                            where=lambda c: c.params.get("channel") == channel and getattr(c, "hitch", ""))
+        assert_answered_once(bot, slack, channel, ts, wti(quote))
+        return
     slack.apply_late("chat.update", LATE, times=1,
                      when=lambda p: p.get("channel") == channel and PROGRESS_TEXT in (p.get("text") or ""))
     ts = ask(slack, "WTI in won? (hung progress update)", channel)
