@@ -48,17 +48,19 @@ class Delivery:
         self.first: SlackMessage | None = None  # what the first message finally says (blocks or plain text)
         self.unsure = False                   # a write's outcome was unknown: a late copy may appear (settle)
 
-    def send(self, messages: list[SlackMessage], replace: str | None = None, look_first: bool = False) -> str:
+    def send(self, messages: list[SlackMessage], replace: str | None = None, look_first: bool = False,
+             part: int = 0) -> str:
         """The first message's ts (a new thread's key when thread_ts is None). look_first: an earlier post of
-        this answer may exist (e.g. a placeholder whose post timed out): look for it before posting."""
-        return self._each(messages, replace, None, blocks=True, offset=0, look_first=look_first)
+        this answer may exist (e.g. a placeholder whose post timed out): look for it before posting. `part`: the
+        first message's place in the turn's messages (each post's metadata names its own)."""
+        return self._each(messages, replace, None, blocks=True, offset=part, look_first=look_first)
 
     def _each(self, messages: list[SlackMessage], replace: str | None, first: str | None, blocks: bool,
               offset: int, look_first: bool) -> str:
         for i, message in enumerate(messages):
             target = replace if i == 0 else None
             try:
-                ts = self.put(message, target, first, part=offset + i, look_first=look_first and offset + i == 0)
+                ts = self.put(message, target, first, part=offset + i, look_first=look_first and i == 0)
             except SlackCallFailed as e:
                 if not refused_content(e):
                     raise

@@ -136,8 +136,8 @@ class StreamingReply:
         if not self._close(blocks=tail, plain_tail=_tail_text(tail)):
             self.finish(messages + extra)
             return
-        for message in extra:
-            Delivery(self.client, self.channel, self.thread_ts, self.log, self.key).send([message])
+        for i, message in enumerate(extra, start=1):  # part 0 is the stream
+            Delivery(self.client, self.channel, self.thread_ts, self.log, self.key).send([message], part=i)
 
     def adopt(self, ts: str) -> None:
         """Take over a stream a killed process left open: nothing more is streamed into it; the answer (or the
