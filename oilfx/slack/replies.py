@@ -166,12 +166,10 @@ class PlaceholderReply:
             self._finished = True
         late_progress = self._progress.close()  # the answer never races a progress update in flight
         delivery = self._delivery()
-        try:
-            self.ts = delivery.send(messages, replace=self.ts, look_first=self._unsure and self.ts is None)
-        finally:
-            settle_later(self.client, self.log, self.channel, self.thread_ts, self.key, delivery.sent,
-                         delivery.first, reapply=late_progress, sweep=self._unsure or delivery.unsure,
-                         streams=self.stray_stream)
+        self.ts = delivery.send(messages, replace=self.ts, look_first=self._unsure and self.ts is None)
+        # Only once delivered: a sweep after a failed delivery could delete the one message the user has.
+        settle_later(self.client, self.log, self.channel, self.thread_ts, self.key, delivery.sent, delivery.first,
+                     reapply=late_progress, sweep=self._unsure or delivery.unsure, streams=self.stray_stream)
 
     def fail(self, reason: str) -> None:
         self.finish([render_error(reason)])
