@@ -35,6 +35,7 @@ class Settings:
     port: int = 3000
     http_host: str = "0.0.0.0"
     stream: bool = True             # use Slack's native streaming where the workspace has it
+    slack_timeout: float = 10.0     # seconds per Slack Web API call (progress updates: at most 3 s)
     # OpenAI (the SDK reads the same variables; we pass them explicitly so one object is the truth)
     openai_api_key: str | None = field(default=None, repr=False)
     openai_base_url: str | None = None
@@ -124,6 +125,7 @@ RANGES: dict[str, Bounds] = {
     # locks and events (0 ran one event four times), and a killed one holds them for the whole length.
     "OILFX_LOCK_TTL": Bounds(1, 3600, why="renewed every third of it"),
     "OILFX_EVENT_LEASE": Bounds(1, 3600, why="renewed every third of it"),
+    "OILFX_SLACK_TIMEOUT": Bounds(0.5, 300),
 }
 
 
@@ -250,6 +252,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         "OILFX_MAX_OUTPUT_TOKENS": ("max_output_tokens", int),
         "OILFX_LOCK_TTL": ("lock_ttl", float),
         "OILFX_EVENT_LEASE": ("event_lease", float),
+        "OILFX_SLACK_TIMEOUT": ("slack_timeout", float),
     }
     for var, (attr, kind) in numbers.items():
         if (value := get(var)) is not None:

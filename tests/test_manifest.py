@@ -24,6 +24,9 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "reactions.add": {"reactions:write"},
     "users.info": {"users:read"},
     "conversations.info": {"channels:read"},
+    # Looking for a post whose outcome was unknown (writes.find_posted), in every kind of conversation we answer in.
+    "conversations.replies": {"channels:history", "groups:history", "im:history", "mpim:history"},
+    "conversations.history": {"channels:history", "groups:history", "im:history", "mpim:history"},
     "chat.startStream": {"chat:write"},
     "chat.appendStream": {"chat:write"},
     "chat.stopStream": {"chat:write"},

@@ -26,6 +26,7 @@ def test_placeholder_is_updated_at_most_once_per_interval_then_replaced(slack_se
     reply = PlaceholderReply(client, "C1", "111.000001", log)
     reply.start()
     reply.progress(["oil_price", "usd_krw"], [])
+    slack_server.wait_for_call("chat.update")  # sent off the turn's thread; the answer would supersede it
     monkeypatch.setattr(replies, "PROGRESS_INTERVAL", 3600.0)
     reply.progress(["usd_krw"], ["oil_price"])  # within the interval: skipped
     reply.finish([SlackMessage("answer one"), SlackMessage("answer two")])

@@ -1,5 +1,5 @@
 """build_app(settings, services): the Bolt app with oilfx's listeners, its Web API client pointed at
-SLACK_API_URL with retries on rate limits and connection errors."""
+SLACK_API_URL with retries on rate limits, connection errors and (for calls safe to repeat) 5xx and timeouts."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
 from oilfx.config import Settings
 from oilfx.services import Services
@@ -16,6 +15,7 @@ from oilfx.slack.deps import Deps
 from oilfx.slack.listeners import register_listeners
 from oilfx.slack.orphans import OrphanFinisher
 from oilfx.slack.turns import TurnRunner
+from oilfx.slack.writes import retry_handlers
 
 # Turns spend seconds waiting on OpenAI and market pages; size the pool for ~100 busy threads at once.
 TURN_WORKERS = 100
@@ -34,10 +34,10 @@ def prestarted(pool: ThreadPoolExecutor, workers: int) -> ThreadPoolExecutor:
 
 
 def make_client(settings: Settings) -> WebClient:
-    return WebClient(
-        token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=30,
-        retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2), RateLimitErrorRetryHandler(max_retry_count=3)],
-    )
+    # Retries: connection errors, rate limits, and 5xx / timeouts of calls safe to repeat (writes.py: posts are
+    # retried there, after looking for the earlier attempt). The SDK's timeout is an int in its hints only.
+    return WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url,
+                     timeout=settings.slack_timeout, retry_handlers=retry_handlers())  # type: ignore[arg-type]
 
 
 def build_app(settings: Settings, services: Services, client: WebClient | None = None,

@@ -94,9 +94,10 @@ class OrphanFinisher:
                log: logging.LoggerAdapter) -> PlaceholderReply | StreamingReply:
         if orphan.streamed:
             stream = StreamingReply(self.client, orphan.channel, orphan.thread_ts or orphan.ts,
-                                    request.team if request else "", request.user if request else "", log)
+                                    request.team if request else "", request.user if request else "", log,
+                                    key=orphan.event_id)
             stream.adopt(orphan.ts)
             return stream
-        placeholder = PlaceholderReply(self.client, orphan.channel, orphan.thread_ts, log)
+        placeholder = PlaceholderReply(self.client, orphan.channel, orphan.thread_ts, log, key=orphan.event_id)
         placeholder.ts = orphan.ts
         return placeholder

@@ -5,19 +5,20 @@ text without blocks if Slack refuses them, a one-line apology if that is refused
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Protocol
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 
+from oilfx.slack.progress import ProgressSender, settle_later
 from oilfx.slack.render import SlackMessage, plain_messages, render_apology, render_error, render_progress
+from oilfx.slack.writes import SlackCallFailed, call, post_once, unsure
+
+__all__ = ["SlackCallFailed", "call"]  # re-exported: listeners and tests import them from here
 
 PROGRESS_INTERVAL = 1.0  # seconds between placeholder updates (chat.update is ~50/min per workspace)
 # Slack's refusals of a message's content (chat.postMessage / chat.update / chat.stopStream): sending the same
@@ -29,27 +30,6 @@ CONTENT_REFUSALS = frozenset({
 })
 
 
-class SlackCallFailed(Exception):
-    """A Web API call failed; str() names the method and Slack's error code."""
-
-    def __init__(self, method: str, error: str) -> None:
-        super().__init__(f"{method} failed: {error}")
-        self.method, self.error = method, error
-
-
-def call(log: logging.LoggerAdapter | logging.Logger, method: str, fn: Callable[..., Any], **kwargs: Any) -> Any:
-    """Run one Web API call; on failure log the method and Slack's error code and raise SlackCallFailed."""
-    try:
-        return fn(**kwargs)
-    except SlackApiError as e:
-        error = str(e.response.get("error") or e.response.status_code)
-        log.warning("Slack %s failed: %s", method, error)
-        raise SlackCallFailed(method, error) from None
-    except OSError as e:  # connection errors that outlived the client's retry handler
-        log.warning("Slack %s failed: %s", method, type(e).__name__)
-        raise SlackCallFailed(method, type(e).__name__) from None
-
-
 def refused_content(error: SlackCallFailed) -> bool:
     return error.error in CONTENT_REFUSALS
 
@@ -57,48 +37,71 @@ def refused_content(error: SlackCallFailed) -> bool:
 class Delivery:
     """Puts messages into one thread, the first one in place of `replace` (a placeholder or a stopped stream)
     when given. Refused blocks -> the rest of the answer as plain mrkdwn text, split; refused again -> a one-line
-    apology. Other failures (e.g. channel_not_found) raise SlackCallFailed: there is nowhere to answer."""
+    apology. Other failures (e.g. channel_not_found) raise SlackCallFailed: there is nowhere to answer.
+    With a `key` (the event id) each post is tagged and posted once (writes.post_once): a post Slack applied but
+    answered with a 5xx or a timeout is found and updated, never posted twice."""
 
     def __init__(self, client: WebClient, channel: str, thread_ts: str | None,
-                 log: logging.LoggerAdapter | logging.Logger) -> None:
-        self.client, self.channel, self.thread_ts, self.log = client, channel, thread_ts, log
+                 log: logging.LoggerAdapter | logging.Logger, key: str | None = None) -> None:
+        self.client, self.channel, self.thread_ts, self.log, self.key = client, channel, thread_ts, log, key
+        self.sent: dict[int, str] = {}        # part -> ts of each message of the answer
+        self.first: SlackMessage | None = None  # what the first message finally says (blocks or plain text)
+        self.unsure = False                   # a write's outcome was unknown: a late copy may appear (settle)
 
-    def send(self, messages: list[SlackMessage], replace: str | None = None) -> str:
-        """The first message's ts (a new thread's key when thread_ts is None)."""
-        return self._each(messages, replace, None, blocks=True)
+    def send(self, messages: list[SlackMessage], replace: str | None = None, look_first: bool = False,
+             part: int = 0) -> str:
+        """The first message's ts (a new thread's key when thread_ts is None). look_first: an earlier post of
+        this answer may exist (e.g. a placeholder whose post timed out): look for it before posting. `part`: the
+        first message's place in the turn's messages (each post's metadata names its own)."""
+        return self._each(messages, replace, None, blocks=True, offset=part, look_first=look_first)
 
-    def _each(self, messages: list[SlackMessage], replace: str | None, first: str | None, blocks: bool) -> str:
+    def _each(self, messages: list[SlackMessage], replace: str | None, first: str | None, blocks: bool,
+              offset: int, look_first: bool) -> str:
         for i, message in enumerate(messages):
             target = replace if i == 0 else None
             try:
-                ts = self.put(message, target, first)
+                ts = self.put(message, target, first, part=offset + i, look_first=look_first and i == 0)
             except SlackCallFailed as e:
                 if not refused_content(e):
                     raise
                 if blocks:
                     self.log.warning("Slack refused the answer's blocks (%s); sending it as plain text", e.error)
-                    return self._each(plain_messages(messages[i:]), target, first, blocks=False)
+                    return self._each(plain_messages(messages[i:]), target, first, False, offset + i, look_first)
                 self.log.error("Slack refused the answer as plain text too (%s); apologising", e.error)
-                return first or self.put(render_apology(e.error), target, first)
+                return first or self.put(render_apology(e.error), target, first, part=offset + i)
             first = first or ts
         assert first is not None
         return first
 
-    def put(self, message: SlackMessage, replace: str | None = None, thread_of: str | None = None) -> str:
+    def put(self, message: SlackMessage, replace: str | None = None, thread_of: str | None = None,
+            part: int = 0, look_first: bool = False) -> str:
         """Update `replace` with the message, or post it (into thread_ts, else under `thread_of`). blocks=[] on an
         update clears the placeholder's blocks (omitted, Slack keeps them); a post without blocks omits them."""
         if replace is not None:
             try:
                 call(self.log, "chat.update", self.client.chat_update, channel=self.channel, ts=replace,
                      text=message.text, blocks=message.blocks)
-                return replace
+                return self._sent(part, replace, message)
             except SlackCallFailed as e:
-                if refused_content(e):
+                # Refused content is the caller's to handle. A 5xx or timeout that outlived the client's retries
+                # may have been applied: posting anew could show the answer twice.
+                if refused_content(e) or unsure(e):
                     raise
                 # e.g. the placeholder was deleted: post the answer anew
-        response = call(self.log, "chat.postMessage", self.client.chat_postMessage, channel=self.channel,
-                        thread_ts=self.thread_ts or thread_of, text=message.text, blocks=message.blocks or None)
-        return response["ts"]
+        try:
+            ts, was_unsure = post_once(self.client, self.log, self.channel, self.thread_ts or thread_of,
+                                       message.text, message.blocks, self.key, part, look_first)
+        except SlackCallFailed as e:
+            self.unsure = self.unsure or unsure(e)
+            raise
+        self.unsure = self.unsure or was_unsure
+        return self._sent(part, ts, message)
+
+    def _sent(self, part: int, ts: str, message: SlackMessage) -> str:
+        self.sent[part] = ts
+        if part == 0:
+            self.first = message
+        return ts
 
 
 class Reply(Protocol):
@@ -115,24 +118,38 @@ class Reply(Protocol):
 
 class PlaceholderReply:
     """Posts "Looking up crude prices…" at once, updates it with the tools running (at most once per
-    PROGRESS_INTERVAL), then replaces it with the answer; further messages follow in the same thread."""
+    PROGRESS_INTERVAL, best effort, off the turn's thread), then replaces it with the answer; further messages
+    follow in the same thread. If Slack fails the placeholder post transiently, the turn goes on and the answer is
+    posted when it is ready. `key` (the event id) tags our posts so that none is posted twice."""
 
     def __init__(self, client: WebClient, channel: str, thread_ts: str | None,
-                 log: logging.LoggerAdapter | logging.Logger) -> None:
-        self.client, self.channel, self.thread_ts, self.log = client, channel, thread_ts, log
+                 log: logging.LoggerAdapter | logging.Logger, key: str | None = None) -> None:
+        self.client, self.channel, self.thread_ts, self.log, self.key = client, channel, thread_ts, log, key
         self.ts: str | None = None
         self._lock = threading.Lock()
         self._finished = False
         self._last_progress = 0.0
+        self._unsure = False  # the placeholder post failed transiently: Slack may have applied it all the same
+        self._progress = ProgressSender(client, channel, log)
+        self.stray_stream = False  # a failed chat.startStream (see streaming.py) may yet open a stream here
+
+    def _delivery(self) -> Delivery:
+        return Delivery(self.client, self.channel, self.thread_ts, self.log, self.key)
 
     def start(self) -> None:
-        first = render_progress()
+        first, delivery = render_progress(), self._delivery()
         try:
-            self.ts = Delivery(self.client, self.channel, self.thread_ts, self.log).put(first)
+            try:
+                self.ts = delivery.put(first)
+            except SlackCallFailed as e:
+                if not refused_content(e):
+                    raise
+                self.ts = delivery.put(SlackMessage(first.text))
         except SlackCallFailed as e:
-            if not refused_content(e):
-                raise
-            self.ts = Delivery(self.client, self.channel, self.thread_ts, self.log).put(SlackMessage(first.text))
+            if not unsure(e):
+                raise  # e.g. channel_not_found: nowhere to answer
+            self.log.warning("placeholder not posted (%s); the answer will be posted when it is ready", e.error)
+        self._unsure = delivery.unsure  # a copy of the placeholder may yet appear: look first, sweep after
         self._last_progress = time.monotonic()
 
     def progress(self, running: list[str], done: list[str]) -> None:
@@ -141,16 +158,18 @@ class PlaceholderReply:
             if self._finished or self.ts is None or now - self._last_progress < PROGRESS_INTERVAL:
                 return
             self._last_progress = now
-            message = render_progress(running, done)
-            # progress is best effort; the answer still replaces the placeholder
-            with contextlib.suppress(SlackCallFailed):
-                call(self.log, "chat.update", self.client.chat_update, channel=self.channel, ts=self.ts,
-                     text=message.text, blocks=message.blocks)
+            ts = self.ts
+        self._progress.send(ts, render_progress(running, done))
 
     def finish(self, messages: list[SlackMessage]) -> None:
         with self._lock:
             self._finished = True
-        self.ts = Delivery(self.client, self.channel, self.thread_ts, self.log).send(messages, replace=self.ts)
+        late_progress = self._progress.close()  # the answer never races a progress update in flight
+        delivery = self._delivery()
+        self.ts = delivery.send(messages, replace=self.ts, look_first=self._unsure and self.ts is None)
+        # Only once delivered: a sweep after a failed delivery could delete the one message the user has.
+        settle_later(self.client, self.log, self.channel, self.thread_ts, self.key, delivery.sent, delivery.first,
+                     reapply=late_progress, sweep=self._unsure or delivery.unsure, streams=self.stray_stream)
 
     def fail(self, reason: str) -> None:
         self.finish([render_error(reason)])

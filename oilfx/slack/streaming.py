@@ -24,6 +24,7 @@ from oilfx.guard import sourced_figures
 from oilfx.slack.render import SlackMessage, render_error
 from oilfx.slack.replies import Delivery, PlaceholderReply, SlackCallFailed, call, refused_content
 from oilfx.slack.stream_text import SafeText, make_safe, task_result, task_title
+from oilfx.slack.writes import find_stream, unsure
 
 STREAM_INTERVAL = 0.5        # seconds between appendStream calls for one message (Slack rate-limits writes)
 STREAM_TEXT_LIMIT = 3500     # characters streamed into one message; the rest continues in a new one (msg_too_long)
@@ -35,8 +36,9 @@ class StreamingReply:
     """Streams one turn into a thread. Also the engine's listener (tasks and text), through turns._Progress."""
 
     def __init__(self, client: WebClient, channel: str, thread_ts: str, team: str, user: str,
-                 log: logging.LoggerAdapter | logging.Logger) -> None:
+                 log: logging.LoggerAdapter | logging.Logger, key: str | None = None) -> None:
         self.client, self.channel, self.thread_ts, self.log = client, channel, thread_ts, log
+        self.key = key  # the event id: tags our posts (writes.post_once)
         self.team, self.user = team, user
         self.ts: str | None = None
         self.streams: list[str] = []          # ts of each streamed message (a long answer continues in a new one)
@@ -65,8 +67,13 @@ class StreamingReply:
         try:
             self._start_stream()
         except SlackCallFailed as e:
+            if unsure(e) and (ts := find_stream(self.client, self.log, self.channel, self.thread_ts)):
+                self.log.info("chat.startStream failed (%s) but Slack started the stream: using %s", e.error, ts)
+                self._started(ts)
+                return
             self.log.info("streaming unavailable (%s); answering with a placeholder message", e.error)
-            self.fallback = PlaceholderReply(self.client, self.channel, self.thread_ts, self.log)
+            self.fallback = PlaceholderReply(self.client, self.channel, self.thread_ts, self.log, self.key)
+            self.fallback.stray_stream = unsure(e)
             self.fallback.start()
             self.ts = self.fallback.ts
 
@@ -91,7 +98,7 @@ class StreamingReply:
                 with contextlib.suppress(SlackCallFailed):
                     call(self.log, "chat.delete", self.client.chat_delete, channel=self.channel, ts=extra)
         first = self.streams[0] if self.streams[0] in kept else None
-        self.ts = Delivery(self.client, self.channel, self.thread_ts, self.log).send(messages, replace=first)
+        self.ts = Delivery(self.client, self.channel, self.thread_ts, self.log, self.key).send(messages, replace=first)
 
     def fail(self, reason: str) -> None:
         if not self.streaming or self._broken:
@@ -129,8 +136,8 @@ class StreamingReply:
         if not self._close(blocks=tail, plain_tail=_tail_text(tail)):
             self.finish(messages + extra)
             return
-        for message in extra:
-            Delivery(self.client, self.channel, self.thread_ts, self.log).send([message])
+        for i, message in enumerate(extra, start=1):  # part 0 is the stream
+            Delivery(self.client, self.channel, self.thread_ts, self.log, self.key).send([message], part=i)
 
     def adopt(self, ts: str) -> None:
         """Take over a stream a killed process left open: nothing more is streamed into it; the answer (or the
@@ -166,7 +173,7 @@ class StreamingReply:
 
     def _placeholder(self) -> PlaceholderReply:
         if self.fallback is None:  # never started (a takeover of an interrupted turn): update its message
-            self.fallback = PlaceholderReply(self.client, self.channel, self.thread_ts, self.log)
+            self.fallback = PlaceholderReply(self.client, self.channel, self.thread_ts, self.log, self.key)
             self.fallback.ts = self.ts
         return self.fallback
 
@@ -174,9 +181,12 @@ class StreamingReply:
         response = call(self.log, "chat.startStream", self.client.chat_startStream, channel=self.channel,
                         thread_ts=self.thread_ts, recipient_team_id=self.team or None,
                         recipient_user_id=self.user or None, task_display_mode=TASK_DISPLAY_MODE)
-        self.streams.append(response["ts"])
-        self._open.add(response["ts"])
-        self.ts = self.ts or response["ts"]
+        self._started(response["ts"])
+
+    def _started(self, ts: str) -> None:
+        self.streams.append(ts)
+        self._open.add(ts)
+        self.ts = self.ts or ts
         self._chars = 0
         self._last_send = 0.0  # the first task or text goes out at once; later ones wait their interval
 

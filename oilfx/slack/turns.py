@@ -269,8 +269,8 @@ class TurnRunner:
         if (self.services.settings.stream and request.reply_thread_ts and request.kind != "command"
                 and (request.channel.startswith("D") or (request.team and request.user))):
             return StreamingReply(self.client, request.channel, request.reply_thread_ts, request.team,
-                                  request.user, log)
-        return PlaceholderReply(self.client, request.channel, request.reply_thread_ts, log)
+                                  request.user, log, key=request.event_id)
+        return PlaceholderReply(self.client, request.channel, request.reply_thread_ts, log, key=request.event_id)
 
     def _report(self, reply: Reply, reason: str, log: logging.LoggerAdapter) -> None:
         try:
@@ -403,7 +403,7 @@ def resume_reply(client: WebClient, left: OpenReply, request: TurnRequest, reply
     placeholder updated."""
     if left.streamed:
         stream = reply if isinstance(reply, StreamingReply) else StreamingReply(
-            client, left.channel, left.thread_ts or left.ts, request.team, request.user, log)
+            client, left.channel, left.thread_ts or left.ts, request.team, request.user, log, key=request.event_id)
         stream.adopt(left.ts)
         return stream
     reply.ts = left.ts

@@ -34,6 +34,7 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
 from tests.fakes.httpd import LoopbackHTTPServer
+from tests.fakes.slack_faults import Hitches
 from tests.fakes.slack_payloads import Workspace
 from tests.fakes.slack_signing import signed_request  # re-exported for tests  # noqa: F401
 
@@ -191,7 +192,7 @@ def _section_too_long(blocks: list[dict[str, Any]]) -> bool:
     return False
 
 
-class FakeSlack:
+class FakeSlack(Hitches):
     """One fake Slack workspace with one app installed. Thread-safe; every wait uses a condition variable."""
 
     def __init__(
@@ -229,6 +230,7 @@ class FakeSlack:
         self.reactions: list[dict[str, Any]] = []
         self.responses: list[dict[str, Any]] = []  # posts to response_url: {"url", "body", "time"}
         self.faults: dict[str, list[Fault]] = {}
+        self.hitches = {}  # ambiguous faults: 5xx, late answers, applied-then-failed (slack_faults.py)
         self.latency: dict[str, float] = {}
         self.acks: dict[str, Ack] = {}
         self.envelopes: dict[str, Envelope] = {}
@@ -324,8 +326,10 @@ class FakeSlack:
         with self._cond:
             if method is None:
                 self.faults.clear()
+                self.hitches.clear()
             else:
                 self.faults.pop(method, None)
+                self.hitches.pop(method, None)
 
     def disable_ai_features(self, error: str = "not_allowed_token_type", stream_error: str | None = None) -> None:
         """Answer every assistant.threads.* / chat.*Stream call with an error, as a workspace without the
@@ -374,6 +378,8 @@ class FakeSlack:
 
     def handle_api(self, method: str, params: dict[str, Any], token: str | None) -> tuple[int, dict, dict]:
         """Answer one Web API call: (HTTP status, extra headers, JSON body). Records the call."""
+        if hitch := self._take_hitch(method, params):
+            return self._with_hitch(hitch, method, params, token)  # type: ignore[return-value]
         delay = self.latency.get(method, self.latency.get("*", 0.0))
         if delay:
             time.sleep(delay)
@@ -891,15 +897,19 @@ def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
                             body[key] = json.loads(body[key])
             return {**query, **body}
 
-        def _reply(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            for k, v in (headers or {}).items():
-                self.send_header(k, v)
-            self.end_headers()
-            self.wfile.write(data)
+        def _reply(self, status: int, body: dict[str, Any] | str, headers: dict[str, str] | None = None) -> None:
+            headers = dict(headers or {})
+            data = body.encode() if isinstance(body, str) else json.dumps(body).encode()  # str: a 5xx HTML page
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", headers.pop("Content-Type", "application/json; charset=utf-8"))
+                self.send_header("Content-Length", str(len(data)))
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(data)
+            except OSError:  # the client gave up waiting (answer_late): Slack's answer goes nowhere too
+                self.close_connection = True
 
         def do_POST(self) -> None:
             path = urlparse(self.path).path
@@ -941,6 +951,8 @@ _API: dict[str, Callable[[FakeSlack, dict[str, Any]], dict[str, Any]]] = {
     "chat.startStream": FakeSlack._start_stream,
     "chat.appendStream": FakeSlack._append_stream,
     "chat.stopStream": FakeSlack._stop_stream,
+    "conversations.replies": FakeSlack._replies,
+    "conversations.history": FakeSlack._history,
 }
 
 
