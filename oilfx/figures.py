@@ -19,10 +19,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from oilfx.tool_types import KRW, KRW_PER_LITRE, RATE, USD, Figure
+from oilfx.tools.result import Figure, FigureKind
 
 REMOVED = "[unverified figure removed]"
 WON = "won"                       # the kind of a won amount in prose (per barrel or per litre: either may match)
+USD, RATE = str(FigureKind.USD), str(FigureKind.RATE)   # a USD price and the rate: as the tools type them
 
 _DROPPED = frozenset("*_~\u200b\u200c\u200d\u2060\ufeff")   # emphasis and zero-width characters
 _EMPHASIS = re.compile(r"[*_~]+")
@@ -115,18 +116,20 @@ def _round(value: Decimal, step: str) -> Decimal:
 
 
 def allowed(figures: Iterable[Figure]) -> Allowed:
-    """Exact figures -> what prose may show: the exact value, or as a tool displays it (whole won per barrel, or two
-    decimals as in its formula; two decimals per litre, for USD and for the rate). Both won kinds count as won."""
+    """The tools' exact figures -> what prose may show: the exact value, or as a tool displays it (whole won per
+    barrel, or two decimals as in its formula; two decimals per litre, for USD and for the rate). Both won kinds
+    count as won."""
     by_kind: dict[str, set[Decimal]] = {WON: set(), USD: set(), RATE: set()}
-    for kind, value in figures:
+    for figure in figures:
+        value = figure.value
         if not isinstance(value, Decimal) or not value.is_finite():
             continue
-        if kind == KRW:   # whole won as displayed, two decimals as the formula prints its result
+        if figure.kind is FigureKind.KRW:   # whole won as displayed, two decimals as the formula prints its result
             by_kind[WON] |= {value, _round(value, "1"), _round(value, "0.01")}
-        elif kind == KRW_PER_LITRE:
+        elif figure.kind is FigureKind.KRW_PER_LITRE:
             by_kind[WON] |= {value, _round(value, "0.01")}
-        elif kind in (USD, RATE):
-            by_kind[kind] |= {value, _round(value, "0.01")}
+        elif figure.kind in (FigureKind.USD, FigureKind.RATE):
+            by_kind[str(figure.kind)] |= {value, _round(value, "0.01")}
     return Allowed({k: frozenset(v) for k, v in by_kind.items()})
 
 

@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from oilfx.engines.base import Answer
 from oilfx.figures import REMOVED, Allowed, allowed, scrub
+from oilfx.tools.result import FailureKind
 
 __all__ = ["REMOVED", "UNAVAILABLE", "WARNING", "data_failures", "guard_answer", "sourced_figures", "unsourced"]
 
@@ -23,9 +24,8 @@ UNAVAILABLE = "⚠️ Market data unavailable: "
 
 
 def sourced_figures(answer: Answer) -> Allowed:
-    """The typed figures (`data["values"]`) of the turn's successful tool steps: nothing when no call succeeded."""
-    return allowed(value for step in answer.tool_steps if step.ok
-                   for value in step.data.get("values", []) or [])
+    """The exact typed figures of the turn's successful tool steps: nothing when no call succeeded."""
+    return allowed(figure for step in answer.tool_steps if step.ok for figure in step.result.figures)
 
 
 def unsourced(answer: Answer) -> list[str]:
@@ -34,11 +34,12 @@ def unsourced(answer: Answer) -> list[str]:
 
 
 def data_failures(answer: Answer) -> list[str]:
-    """The market-data errors of a turn in which no tool call succeeded (each names the sources tried)."""
+    """The market-data failures of a turn in which no tool call succeeded (each names the sources tried); a
+    wrong call (unknown tool, bad arguments) is the model's, not the market's."""
     if any(step.ok for step in answer.tool_steps):
         return []
-    errors = [str(step.data.get("error", "")) for step in answer.tool_steps
-              if str(step.data.get("error", "")).startswith(f"{step.name} failed:")]
+    errors = [failure.message for step in answer.tool_steps
+              if (failure := step.result.failure) is not None and failure.kind is FailureKind.DATA]
     return list(dict.fromkeys(errors))
 
 

@@ -54,7 +54,7 @@ def test_seed_question_answers_exactly_with_both_tools_in_one_round(
     first_round = {s.name for s in answer.tool_steps if s.round == 1}
     assert first_round == {"oil_price", "usd_krw"}
     krw = [s for s in answer.tool_steps if s.name == "oil_price_krw"]
-    assert krw and krw[0].ok and krw[0].data["figures"][0] == EXPECTED
+    assert krw and krw[0].ok and krw[0].result.figures[0].display == EXPECTED
     assert [m.round for m in answer.model_steps] == [1, 2, 3]
     assert all(m.input_tokens and m.output_tokens for m in answer.model_steps)
     assert answer.model_steps[0].tool_calls == 2

@@ -4,6 +4,7 @@ unless a tool produced it — also when every source is down and the model makes
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -16,7 +17,7 @@ from oilfx.guard import REMOVED, guard_answer, unsourced
 from oilfx.market import Market, Quote, format_krw, format_krw_litre, now_utc
 from oilfx.market.errors import SourceError
 from oilfx.market.sources import frankfurter, fred, knoc, naver_fx, naver_mobile, naver_oil, opinet
-from oilfx.tools import default_registry
+from oilfx.tools import FailureKind, Figure, FigureKind, ToolResult, default_registry
 from tests.fakes.bot_process import BotProcess, start_connected
 from tests.fakes.openai_server import INVENTED, FakeOpenAI
 from tests.fakes.pages import (
@@ -39,9 +40,9 @@ SEEDS = {"opinet": "opinet_glopcoil.csv", "knoc": "knoc_home.html",
          "fred": "fred_DCOILWTICO.csv"}
 
 
-def _step(data: dict, ok: bool = True, name: str = "oil_price_krw") -> ToolStep:
+def _step(result: ToolResult, ok: bool = True, name: str = "oil_price_krw") -> ToolStep:
     return ToolStep(round=1, call_id="c1", name=name, arguments="{}", output="{}", ok=ok, duration_ms=1.0,
-                    data=data)
+                    result=result)
 
 
 def _krw_step(market_quote: Quote, unit: str = "barrel") -> ToolStep:
@@ -71,7 +72,8 @@ def test_sourced_won_figures_pass_in_every_spelling(quote):
     shown = format_krw(per_barrel)                      # ₩98,492
     digits = shown.removeprefix("₩")
     exact = f"{per_barrel.quantize(Decimal('0.01')):,}"  # 98,492.49, the formula's result
-    text = f"WTI is {shown} ({digits}원, {digits} 원, KRW {digits}, {exact}원). USD/KRW {step.data['figures'][3]}원."
+    rate = step.result.figures[3].display
+    text = f"WTI is {shown} ({digits}원, {digits} 원, KRW {digits}, {exact}원). USD/KRW {rate}원."
     answer = Answer(text, (step,), "conv_1", "responses")
     assert unsourced(answer) == []
     assert guard_answer(answer) == (answer, [])
@@ -90,7 +92,8 @@ def test_an_invented_won_figure_is_removed_and_flagged(quote):
 
 
 def test_figures_of_failed_tool_steps_do_not_count():
-    failed = _step({"error": "down", "figures": ["₩98,492"], "values": [("krw", Decimal("98492"))]}, ok=False)
+    failed = _step(replace(ToolResult.failed(FailureKind.DATA, "down"),
+                           figures=(Figure(FigureKind.KRW, Decimal("98492"), "₩98,492"),)), ok=False)
     answer = Answer("WTI is ₩98,492.", (failed,), "conv_1", "responses")
     assert unsourced(answer) == ["₩98,492"]
 

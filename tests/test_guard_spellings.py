@@ -275,7 +275,7 @@ def test_a_figure_is_kept_as_the_tools_display_it_and_not_otherwise(quote, pages
     odd = replace(quote, fx=replace(quote.fx, rate=quote.fx.rate + Decimal("0.37")))
     step = default_registry(_FixedMarket(odd, [])).call("c1", "oil_price_krw", '{"benchmark":"WTI","unit":"barrel"}')
     barrel, litre = odd.krw_per_barrel("WTI"), odd.krw_per_litre("WTI")
-    assert round_cents(barrel) != barrel and step.data["formula"].endswith(grouped(round_cents(barrel)))
+    assert round_cents(barrel) != barrel and step.result.formula.endswith(grouped(round_cents(barrel)))
     kept = [f"₩{grouped(round_won(barrel))}", f"{grouped(round_cents(barrel))}원", f"₩{grouped(round_cents(litre))}"]
     dropped = [f"₩{grouped(round_won(litre))}", f"{grouped(round_won(barrel) + 1)}원"]
     answer = Answer(" / ".join(kept + dropped), (step,), "conv_1", "responses")

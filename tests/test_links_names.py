@@ -47,7 +47,7 @@ def test_an_invented_tool_name_is_escaped_wherever_it_is_shown(name):
     assert title.startswith("Calling ") and "@" + ZWSP in title
     progress = render_progress(running=[name], done=[name])
     _no_bare_mention(progress.text)
-    step = ToolStep(1, "c1", name, '{"x":"@here"}', f'{{"error":"unknown tool {name!r}"}}', False, 1.0, {})
+    step = ToolStep(1, "c1", name, '{"x":"@here"}', f'{{"error":"unknown tool {name!r}"}}', False, 1.0)
     breakdown = steps_breakdown(Answer("", (step,), "c", "responses"))
     _no_bare_mention(breakdown)
     assert breakdown.count("@" + ZWSP) >= 3   # the name, the argument, the error quoting the name

@@ -36,20 +36,21 @@ from oilfx.slack.render import (
     to_mrkdwn,
     wants_steps,
 )
+from oilfx.tools import Source, ToolResult
 
 # The seed's reference day (KNOC 2023-11-28 settlements, Naver/하나은행 USD/KRW 2023-11-29 16:33 KST).
 WTI = OilPrice("WTI", Decimal("76.41"), date(2023, 11, 28), "KNOC")
 FX = FxRate(Decimal("1289.00"), datetime(2023, 11, 29, 7, 33, tzinfo=UTC), "Naver (하나은행)")
 
 
-def tool_step(round_: int, name: str, sources: list[dict[str, str]], ok: bool = True) -> ToolStep:
+def tool_step(round_: int, name: str, sources: list[Source], ok: bool = True) -> ToolStep:
     return ToolStep(round_, f"call_{name}", name, "{}", json.dumps({"ok": ok}), ok, 12.5,
-                    {"sources": sources, "figures": []})
+                    ToolResult(sources=tuple(sources)))
 
 
 def seed_answer(text: str) -> Answer:
-    oil_src = {"label": "WTI", "source": WTI.source, "as_of": f"{WTI.as_of.isoformat()} settlement"}
-    fx_src = {"label": "USD/KRW", "source": FX.source, "as_of": format_kst(FX.as_of)}
+    oil_src = Source("WTI", WTI.source, f"{WTI.as_of.isoformat()} settlement")
+    fx_src = Source("USD/KRW", FX.source, format_kst(FX.as_of))
     steps = (ModelStep(1, 800.0, 120, 30, 2), tool_step(1, "oil_price", [oil_src]), tool_step(1, "usd_krw", [fx_src]),
              ModelStep(2, 400.0, 200, 20, 1), tool_step(2, "oil_price_krw", [oil_src, fx_src]),
              ModelStep(3, 300.0, 260, 60, 0))

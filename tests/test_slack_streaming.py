@@ -19,17 +19,18 @@ from oilfx.slack.app import make_client
 from oilfx.slack.render import PROGRESS_TEXT, SlackMessage, answer_footer, neutralise, render_answer
 from oilfx.slack.stream_text import SafeText, task_result, task_title
 from oilfx.slack.streaming import StreamingReply
-from oilfx.tool_types import KRW, KRW_PER_LITRE, RATE, USD
+from oilfx.tools import FailureKind, Figure, Source, ToolResult
+from oilfx.tools import FigureKind as K
 from tests.fakes.openai_server import EVIL, INVENTED
 
 log = logging.getLogger("test")
 USD_WTI, RATE_WTI = Decimal("76.41"), Decimal("1289.00")   # the figures KRW_STEP's display strings show
 KRW_STEP = ToolStep(1, "call_9", "oil_price_krw", '{"benchmark":"WTI","unit":"barrel"}', "{}", True, 3.0,
-                    {"sources": [{"label": "WTI", "source": "KNOC", "as_of": "2026-11-24 settlement"}],
-                     "figures": ["₩98,492", "₩619.50", "$76.41", "1,289.00"],
-                     "formula": "76.41 × 1,289.00 = 98,492.49",
-                     "values": [(KRW, krw_per_barrel(USD_WTI, RATE_WTI)),
-                                (KRW_PER_LITRE, krw_per_litre(USD_WTI, RATE_WTI)), (USD, USD_WTI), (RATE, RATE_WTI)]})
+                    ToolResult(sources=(Source("WTI", "KNOC", "2026-11-24 settlement"),),
+                               figures=(Figure(K.KRW, krw_per_barrel(USD_WTI, RATE_WTI), "₩98,492"),
+                                        Figure(K.KRW_PER_LITRE, krw_per_litre(USD_WTI, RATE_WTI), "₩619.50"),
+                                        Figure(K.USD, USD_WTI, "$76.41"), Figure(K.RATE, RATE_WTI, "1,289.00")),
+                               formula="76.41 × 1,289.00 = 98,492.49"))
 
 
 @pytest.fixture
@@ -67,7 +68,7 @@ def test_task_titles_and_results_come_from_our_words_and_the_step_data():
     assert task_title("get_<!channel>", "{}") == "Calling get_@\u200bchannel"  # escaped as answers are
     assert task_result(KRW_STEP) == "₩98,492 (76.41 × 1,289.00 = 98,492.49)"
     failed = ToolStep(1, "c", "oil_price", "{}", '{"error":"x"}', False, 1.0,
-                      {"error": "oil_price failed: KNOC: HTTP 503 <@U1>", "sources": []})
+                      ToolResult.failed(FailureKind.DATA, "oil_price failed: KNOC: HTTP 503 <@U1>"))
     assert task_result(failed) == "oil_price failed: KNOC: HTTP 503 @\u200bU1"
 
 

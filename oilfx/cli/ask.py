@@ -98,6 +98,8 @@ def as_json(answer: Answer) -> dict[str, Any]:
         item = {"kind": kind, **dataclasses.asdict(step)}
         if isinstance(step, ToolStep):
             item["output"] = json.loads(step.output)
+            del item["result"]
+            item["data"] = step.result.as_json()   # the display data, as `ask --json` has always shown it
         steps.append(item)
     return {"answer": answer.text, "engine": answer.engine, "model": answer.model,
             "conversation": answer.conversation, "notices": list(answer.notices), "steps": steps}

@@ -6,7 +6,7 @@ from oilfx.config import Settings
 from oilfx.engines.base import Answer, Engine, EngineError, EngineState, ModelStep, ToolStep, TurnListener
 from oilfx.engines.items import Model
 from oilfx.engines.loop import LoopEngine
-from oilfx.tools import ToolRegistry
+from oilfx.tools.registry import ToolRegistry
 
 __all__ = ["Answer", "Engine", "EngineError", "EngineState", "ModelStep", "ToolStep", "TurnListener",
            "make_engine"]

@@ -27,7 +27,7 @@ from oilfx.engines.instructions import INSTRUCTIONS
 from oilfx.engines.items import Finish, FunctionCall, FunctionOutput, InputItem, ModelResponse, Usage, UserMessage
 from oilfx.engines.memory import MemoryState
 from oilfx.engines.retry import stateful
-from oilfx.tools import ToolRegistry
+from oilfx.tools.registry import ToolRegistry
 
 log = logging.getLogger(__name__)
 # The SDK marks every Assistants method deprecated; this module exists knowingly for servers that still serve it.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from oilfx.tool_types import ToolListener, ToolStep
+from oilfx.tools.step import ToolListener, ToolStep
 
 __all__ = ["Answer", "Engine", "EngineError", "EngineState", "ModelStep", "NullListener", "Step", "ToolStep",
            "TurnListener", "with_notices"]

@@ -31,7 +31,7 @@ from oilfx.engines.items import (
     UserMessage,
 )
 from oilfx.engines.memory import MemoryState
-from oilfx.tools import ToolRegistry
+from oilfx.tools.registry import ToolRegistry
 
 HISTORY_LOST = ("oilfx no longer has the earlier messages of this thread (its stored history is missing or "
                 "unreadable), so this answer starts a new conversation without what was said before.")

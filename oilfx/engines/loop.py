@@ -20,7 +20,7 @@ from oilfx.engines.items import (
     ModelResponse,
     UserMessage,
 )
-from oilfx.tools import ToolRegistry
+from oilfx.tools.registry import ToolRegistry
 
 log = logging.getLogger(__name__)
 

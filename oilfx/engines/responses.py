@@ -26,7 +26,7 @@ from oilfx.engines.items import (
     UserMessage,
 )
 from oilfx.engines.retry import stateful
-from oilfx.tools import ToolRegistry
+from oilfx.tools.registry import ToolRegistry
 
 ITEMS_PER_CREATE = 20   # conversations.items.create takes at most 20 items a request
 

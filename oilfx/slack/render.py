@@ -22,6 +22,7 @@ from oilfx.market.quote import (
     format_rate,
     format_usd,
 )
+from oilfx.tools import Source, title
 
 SECTION_LIMIT = 3000      # Slack: section text at most 3,000 characters
 BLOCK_LIMIT = 50          # Slack: at most 50 blocks per message
@@ -30,12 +31,6 @@ SHOW_STEPS_ACTION = "oilfx_show_steps"
 FEEDBACK_ACTION = "oilfx_feedback"
 PROGRESS_TEXT = "Looking up crude prices…"
 ZWSP = "\u200b"           # breaks "@channel" so no client parses it as a mention
-
-TOOL_TITLES = {
-    "oil_price": "Dubai, WTI and Brent prices",
-    "usd_krw": "the USD/KRW rate",
-    "oil_price_krw": "the won conversion",
-}
 
 
 @dataclass(frozen=True)
@@ -205,18 +200,13 @@ def render_apology(error: str) -> SlackMessage:
 
 # --- answers --------------------------------------------------------------------------------------------------
 
-def answer_sources(answer: Answer) -> list[dict[str, str]]:
+def answer_sources(answer: Answer) -> list[Source]:
     """Every source the tools reported, once each, in the order they were first seen."""
-    seen: dict[tuple[str, str, str], dict[str, str]] = {}
-    for step in answer.tool_steps:
-        for s in step.data.get("sources", []) or []:
-            key = (str(s.get("label", "")), str(s.get("source", "")), str(s.get("as_of", "")))
-            seen.setdefault(key, {"label": key[0], "source": key[1], "as_of": key[2]})
-    return list(seen.values())
+    return list(dict.fromkeys(s for step in answer.tool_steps for s in step.result.sources))
 
 
 def sources_line(answer: Answer) -> str:
-    parts = [f"{s['label']}: {s['source']} ({s['as_of']})" if s["label"] else f"{s['source']} ({s['as_of']})"
+    parts = [f"{s.label}: {s.source} ({s.as_of})" if s.label else f"{s.source} ({s.as_of})"
              for s in answer_sources(answer)]
     engine = f"{answer.engine} · {answer.model}" if answer.model else answer.engine
     prefix = "Sources: " + "; ".join(parts) + " · " if parts else "No market data used · "
@@ -304,8 +294,8 @@ def render_answer(answer: Answer, *, steps_key: str | None = None, show_steps: b
 def render_progress(running: Iterable[str] = (), done: Iterable[str] = ()) -> SlackMessage:
     """The placeholder while a turn runs: which tools are running and which finished."""
     lines = [PROGRESS_TEXT]
-    lines += [f"✓ {TOOL_TITLES.get(n) or safe_name(n)}" for n in done]
-    lines += [f"⏳ Fetching {TOOL_TITLES.get(n) or safe_name(n)}…" for n in running]
+    lines += [f"✓ {safe_name(title(n))}" for n in done]   # the tool's own title; a model's name escaped
+    lines += [f"⏳ Fetching {safe_name(title(n))}…" for n in running]
     text = "\n".join(lines)
     return SlackMessage(text, [_context(text)])
 

@@ -4,13 +4,12 @@ the tasks' titles and one-line results. Pure functions and one small class; no S
 
 from __future__ import annotations
 
-import json
 import re
 
 from oilfx.engines.base import ToolStep
 from oilfx.figures import Allowed, hold_from, scrub  # streamed text is scrubbed as the answer is, by one function
-from oilfx.market.quote import BENCHMARKS, UNITS
 from oilfx.slack.render import safe_name, unlink
+from oilfx.tools import describe
 
 RESULT_LIMIT = 200           # characters of a task's one-line result
 
@@ -72,38 +71,13 @@ class SafeText:
 # --- tasks ------------------------------------------------------------------------------------------------------
 
 def task_title(name: str, arguments: str) -> str:
-    """What a tool call is doing, from our own words; the model's arguments only pick among known values."""
-    if name == "oil_price":
-        return "Fetching Dubai, WTI and Brent prices"
-    if name == "usd_krw":
-        return "Fetching the USD/KRW rate"
-    if name == "oil_price_krw":
-        try:
-            args = json.loads(arguments or "{}")
-        except ValueError:
-            args = {}
-        args = args if isinstance(args, dict) else {}
-        benchmark = next((b for b in BENCHMARKS if str(args.get("benchmark", "")).lower() == b.lower()), "crude")
-        unit = "litre" if str(args.get("unit", "")).lower() in {"litre", "liter", "l", "리터"} else UNITS[0]
-        return f"Converting {benchmark} to won per {unit}"
-    return f"Calling {safe_name(name[:40])}"
+    """What a tool call is doing, in the tool's own words (tools.describe); escaped, since an unknown name is the
+    model's."""
+    return safe_name(describe(name, arguments))
 
 
 def task_result(step: ToolStep) -> str:
-    """One line from the step's structured data: the figures with their sources, or the reason it failed."""
-    data = step.data or {}
-    if not step.ok:
-        line = str(data.get("error") or step.output)
-    elif data.get("formula"):
-        figures = data.get("figures") or []
-        line = f"{figures[0]} ({data['formula']})" if figures else str(data["formula"])
-    else:
-        sources = data.get("sources") or []
-        figures = data.get("figures") or []
-        if len(figures) == len(sources) and sources:
-            line = "; ".join(f"{s.get('label', '')} {f} ({s.get('source', '')}, {s.get('as_of', '')})".strip()
-                             for s, f in zip(sources, figures, strict=True))
-        else:
-            line = "; ".join(f"{s.get('source', '')} ({s.get('as_of', '')})" for s in sources) or "done"
+    """One line from the step's typed result: the figures with their sources, or the reason it failed."""
+    line = step.result.summary if step.ok or step.result.failure is not None else step.output
     line = " ".join(line.split())
     return make_safe(line if len(line) <= RESULT_LIMIT else line[: RESULT_LIMIT - 1] + "…")

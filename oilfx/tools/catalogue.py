@@ -1,0 +1,31 @@
+"""The tools the model may call, in the order it sees them, and what a call of each is doing: known without a
+market, so Slack can title a task the moment it starts (`describe`) and a progress line (`title`)."""
+
+from __future__ import annotations
+
+from oilfx.tools.common import MarketData
+from oilfx.tools.declare import FunctionTool, describe_call
+from oilfx.tools.domestic_fuel_price import domestic_fuel_price
+from oilfx.tools.oil_price import oil_price
+from oilfx.tools.oil_price_krw import oil_price_krw
+from oilfx.tools.registry import ToolRegistry
+from oilfx.tools.usd_krw import usd_krw
+
+TOOLS: tuple[FunctionTool, ...] = (oil_price, usd_krw, oil_price_krw, domestic_fuel_price)
+_BY_NAME = {tool.name: tool for tool in TOOLS}
+
+
+def default_registry(market: MarketData) -> ToolRegistry:
+    """oil_price, usd_krw (the seed's names), oil_price_krw and domestic_fuel_price, all reading `market`."""
+    return ToolRegistry(tool.bind(market) for tool in TOOLS)
+
+
+def describe(name: str, arguments: str) -> str:
+    """What a call is doing, in our words (unescaped for an unknown, model-invented name: see describe_call)."""
+    return describe_call(_BY_NAME.get(name), name, arguments)
+
+
+def title(name: str) -> str:
+    """What a tool fetches, as a noun ("the USD/KRW rate"); an unknown name as given (escape it to show it)."""
+    tool = _BY_NAME.get(name)
+    return tool.title if tool is not None else name

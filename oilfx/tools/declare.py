@@ -1,0 +1,106 @@
+"""How a tool is declared: `@function_tool(title=...)` over a function whose first parameter is the market it
+reads, its schema derived from its signature and docstring (schema.py); `bind(market)` makes the `Tool` a
+registry runs. A tool also says, in our words, what a call is doing (`describe`), before it runs: the model's
+arguments only pick among known values."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from oilfx.tools.common import MarketData
+from oilfx.tools.result import ToolResult
+from oilfx.tools.schema import derive
+
+GENERIC_LIMIT = 40   # characters of an unknown (model-invented) name shown in a generic title
+
+
+@dataclass(frozen=True)
+class Tool:
+    """A tool ready to run: what the registry validates and dispatches."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any]          # strict JSON schema: every property required, no extras
+    function: Callable[..., ToolResult]
+    # Optional: maps loose spellings a non-strict model may send ("wti", "liter") to the schema's values.
+    normalise: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    title: str = ""                     # what it fetches, as a noun ("the USD/KRW rate"): progress lines
+    describe: Callable[[dict[str, Any]], str] | None = None   # arguments -> what this call is doing
+
+
+class Describable(Protocol):
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def describe(self) -> Callable[[dict[str, Any]], str] | None: ...
+
+
+def arguments_of(arguments: str) -> dict[str, Any]:
+    """The model's arguments as a dict, or {} when they are not a JSON object (a title never fails)."""
+    try:
+        args = json.loads(arguments or "{}")
+    except ValueError:
+        return {}
+    return args if isinstance(args, dict) else {}
+
+
+def describe_call(tool: Describable | None, name: str, arguments: str) -> str:
+    """What a call is doing: the tool's own words, else "Fetching <title>", else a generic title naming the
+    call (unescaped: whoever shows it escapes it, as it is the model's text)."""
+    if tool is not None and tool.describe is not None:
+        return tool.describe(arguments_of(arguments))
+    if tool is not None and tool.title:
+        return f"Fetching {tool.title}"
+    return f"Calling {name[:GENERIC_LIMIT]}"
+
+
+@dataclass(frozen=True)
+class FunctionTool:
+    """A declared tool, not yet bound to a market: name, schema and titles are known without one."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
+    function: Callable[..., ToolResult]          # takes the market first, then the model's arguments
+    title: str
+    describe: Callable[[dict[str, Any]], str] | None = None
+    normalise: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+
+    def bind(self, market: MarketData) -> Tool:
+        function, enums = self.function, derive(self.function, MarketData).enums
+
+        @functools.wraps(function)
+        def call(**arguments: Any) -> ToolResult:
+            for key, enum in enums.items():
+                if key in arguments:
+                    arguments[key] = enum(arguments[key])
+            return function(market, **arguments)
+
+        # the registry fills omitted defaults from this signature: the model's parameters only
+        params = list(inspect.signature(function).parameters.values())[1:]
+        call.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+        return Tool(self.name, self.description, self.parameters, call, self.normalise, self.title, self.describe)
+
+
+def function_tool(*, title: str, describe: Callable[[dict[str, Any]], str] | None = None,
+                  normalise: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+                  ) -> Callable[[Callable[..., ToolResult]], FunctionTool]:
+    """Declare `fn(market: MarketData, ...)` as a tool named after it. `title`: what it fetches, as a noun;
+    `describe`: what a call with these arguments is doing (default "Fetching <title>")."""
+
+    def declare(fn: Callable[..., ToolResult]) -> FunctionTool:
+        params = list(inspect.signature(fn).parameters)
+        derived = derive(fn, MarketData)
+        if len(derived.parameters["properties"]) == len(params):
+            raise TypeError(f"{fn.__name__}: a tool's first parameter is the market it reads (market: MarketData)")
+        if not derived.description:
+            raise TypeError(f"{fn.__name__}: a tool needs a docstring: it is the model's description of it")
+        return FunctionTool(fn.__name__, derived.description, derived.parameters, fn, title, describe, normalise)
+
+    return declare

@@ -1,0 +1,83 @@
+"""What a tool produced, typed: the compact JSON the model reads, and for everyone else the exact figures with
+their kind, the sources, the formula, a failure, a title and a one-line summary. The guard (figures.py) compares
+the model's prose against `figures`; Slack shows `title` and `summary`; nobody parses a display string back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import Enum, StrEnum
+from typing import Any
+
+
+class FigureKind(StrEnum):
+    """What a figure measures: the guard matches prose by kind (a rate is never a won amount, a USD price never
+    a rate). StrEnum, so a kind still equals the string the guard's tables use."""
+
+    KRW = "krw"                        # won per barrel, displayed in whole won
+    KRW_PER_LITRE = "krw_per_litre"    # won per litre, displayed with two decimals
+    USD = "usd"                        # a USD price, two decimals
+    RATE = "rate"                      # USD/KRW, two decimals
+
+
+@dataclass(frozen=True)
+class Figure:
+    kind: FigureKind
+    value: Decimal       # exact, as computed
+    display: str         # as the tool shows it ("₩98,492", "$76.41", "1,289.00")
+
+
+@dataclass(frozen=True)
+class Source:
+    label: str           # what it priced ("WTI", "USD/KRW", "휘발유")
+    source: str          # who published it ("Opinet", "Naver (하나은행)", "KNOC")
+    as_of: str           # when, as shown ("2023-11-28 settlement", "2023-11-29 16:33 KST")
+
+
+class FailureKind(Enum):
+    CALL = "call"        # the model's call was wrong: unknown tool, bad arguments
+    DATA = "data"        # the tool ran and its market data failed (the user must learn which sources were tried)
+
+
+@dataclass(frozen=True)
+class ToolFailure:
+    kind: FailureKind
+    message: str
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    payload: dict[str, Any] = field(default_factory=dict)   # compact JSON for the model (registry.call)
+    figures: tuple[Figure, ...] = ()                         # the first one is the headline when there is a formula
+    sources: tuple[Source, ...] = ()
+    formula: str = ""
+    failure: ToolFailure | None = None
+    title: str = ""                                          # what the call did, set by the registry (describe)
+
+    @staticmethod
+    def failed(kind: FailureKind, message: str, title: str = "") -> ToolResult:
+        return ToolResult({"error": message}, failure=ToolFailure(kind, message), title=title)
+
+    @property
+    def summary(self) -> str:
+        """One line: the failure, the headline figure with its formula, or each figure with its source."""
+        if self.failure is not None:
+            return self.failure.message
+        if self.formula:
+            return f"{self.figures[0].display} ({self.formula})" if self.figures else self.formula
+        if self.sources and len(self.figures) == len(self.sources):
+            return "; ".join(f"{s.label} {f.display} ({s.source}, {s.as_of})".strip()
+                             for s, f in zip(self.sources, self.figures, strict=True))
+        return "; ".join(f"{s.source} ({s.as_of})" for s in self.sources) or "done"
+
+    def as_json(self) -> dict[str, Any]:
+        """The display data as JSON (`ask --json`): sources, figures as shown, exact values, formula, error."""
+        out: dict[str, Any] = {"sources": [{"label": s.label, "source": s.source, "as_of": s.as_of}
+                                           for s in self.sources],
+                               "figures": [f.display for f in self.figures],
+                               "values": [[str(f.kind), str(f.value)] for f in self.figures]}
+        if self.formula:
+            out["formula"] = self.formula
+        if self.failure is not None:
+            out["error"] = self.failure.message
+        return out
