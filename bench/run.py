@@ -26,10 +26,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: make `bench`, `oilfx` and `tests` importable
     sys.path.insert(0, str(ROOT))
 
+from bench.burst import burst_section  # noqa: E402
 from bench.harness import Fakes, Latencies  # noqa: E402
 from bench.sections import Result, Row, cache, concurrency, memory, turn_overhead  # noqa: E402
 
-SECTIONS = ("turn", "concurrency", "cache", "memory")
+SECTIONS = ("turn", "concurrency", "cache", "memory", "burst")
 ENGINES = ("responses", "chat", "assistants", "responses-nostream")  # see bench.harness.VARIANTS
 
 
@@ -44,6 +45,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, help="mentions delivered at once (default 100; quick 30)")
     p.add_argument("--conversations", type=int,
                    help="memory: RSS after this many conversations and after twice as many (default 1000; quick 200)")
+    p.add_argument("--burst", type=int, default=300,
+                   help="burst: mentions sent to a cold bot within --burst-seconds (default 300)")
+    p.add_argument("--burst-seconds", type=float, default=2.0, help="burst: over how many seconds (default 2)")
+    p.add_argument("--burst-compare", action=argparse.BooleanOptionalAction, default=True,
+                   help="burst: also run slack_sdk's stock 1 s ping check for comparison (default on)")
     p.add_argument("--engines", default=",".join(ENGINES),
                    help="bot variants for turn overhead and concurrency (default: the three engines, and responses "
                    "with OILFX_STREAM=false)")
@@ -162,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
                     part.notes += sub.notes
             elif section == "cache":
                 part = cache(fakes, 200 if args.quick else 2000, 50, say)
+            elif section == "burst":
+                part = burst_section(fakes, args.burst, args.burst_seconds, args.burst_compare, say)
             else:
                 part = memory(fakes, "responses", args.conversations, 2 * args.conversations,
                               min(100, args.threads), say)
