@@ -43,6 +43,7 @@ class Settings:
     # Cap on one model round's output (reasoning included). Answers are a few sentences; the cap stops a runaway
     # round from filling the context window (llama-server: 331 s and a 500). Reasoning models need headroom.
     max_output_tokens: int = 4096
+    max_question_chars: int = 4000  # a longer question is not sent to the model; the user is asked to shorten it
     # Store
     db_path: str = "oilfx.db"
     redis_url: str | None = field(default=None, repr=False)
@@ -157,6 +158,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         "OILFX_OPENAI_MAX_RETRIES": ("openai_max_retries", int),
         "OILFX_MAX_TOOL_ROUNDS": ("max_tool_rounds", int),
         "OILFX_MAX_OUTPUT_TOKENS": ("max_output_tokens", int),
+        "OILFX_MAX_QUESTION_CHARS": ("max_question_chars", int),
         "OILFX_LOCK_TTL": ("lock_ttl", float),
         "OILFX_EVENT_LEASE": ("event_lease", float),
     }
@@ -166,6 +168,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if kw.get("max_output_tokens", MIN_OUTPUT_TOKENS) < MIN_OUTPUT_TOKENS:
         raise ConfigError(f"OILFX_MAX_OUTPUT_TOKENS: at least {MIN_OUTPUT_TOKENS} (the API's minimum), "
                           f"got {kw['max_output_tokens']}")
+    if kw.get("max_question_chars", 1) < 1:
+        raise ConfigError(f"OILFX_MAX_QUESTION_CHARS: at least 1, got {kw['max_question_chars']}")
     for var, attr in (("OILFX_SHOW_STEPS", "show_steps"), ("OILFX_STREAM", "stream")):
         if (value := get(var)) is not None:
             try:
