@@ -1,12 +1,14 @@
 """Socket Mode that survives a burst on a busy process: slack_sdk's built-in client, with three changes.
 
-1. Events are acked on the thread that reads them. Slack wants an ack within 3 s and retries an unacked event only
-   after about a minute. slack_sdk hands each envelope from the receive thread to a queue, a dispatcher thread and
-   a worker pool before Bolt acks it; under a burst every hand-off waits for the GIL behind ~100 busy turn
-   threads. An `events_api` ack carries no payload, and Bolt acks events before running the listener anyway
-   (process_before_response=False), so acking as the frame is read changes nothing but the delay. Bolt's own ack
-   for the same envelope is then dropped; slash commands and interactions are still acked by Bolt (their ack can
-   carry a payload).
+1. Events are acked as soon as their frame is read. Slack wants an ack within 3 s and retries an unacked event
+   only after about a minute. slack_sdk hands each envelope from the receive thread to a queue, a dispatcher
+   thread and a worker pool before Bolt acks it; under a burst every hand-off waits for the GIL behind ~100 busy
+   turn threads. An `events_api` ack carries no payload, and Bolt acks events before running the listener anyway
+   (process_before_response=False), so acking as the frame is read changes nothing but the delay. The receive
+   thread only queues the envelope id: one acker thread sends every queued ack in one write, because each socket
+   write gives the GIL up and waiting to get it back, once per envelope, is what made the reader fall behind
+   (and miss the server's pings). Bolt's own ack for the same envelope is dropped; slash commands and
+   interactions are still acked by Bolt (their ack can carry a payload).
 2. A larger receive buffer: slack_sdk reads 1 KB per recv() by default, so a ~3 KB envelope took several
    syscalls, each giving the GIL up and waiting for it again.
 3. A staleness check that does not mistake a starved process for a dead socket. slack_sdk calls a connection
@@ -24,6 +26,7 @@ from __future__ import annotations
 import array
 import json
 import logging
+import queue
 import threading
 import time
 from collections import OrderedDict
@@ -33,6 +36,8 @@ from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk.socket_mode.builtin import SocketModeClient
 from slack_sdk.socket_mode.builtin.connection import Connection
+from slack_sdk.socket_mode.builtin.frame_header import FrameHeader
+from slack_sdk.socket_mode.builtin.internals import _build_data_frame_for_sending
 from slack_sdk.socket_mode.response import SocketModeResponse
 
 logger = logging.getLogger(__name__)
@@ -95,20 +100,51 @@ class BurstSafeClient(SocketModeClient):
         self._silence = _Silence(self.ping_interval)
         self._acked_early: OrderedDict[str, None] = OrderedDict()
         self._acked_lock = threading.Lock()
+        self._ack_queue: queue.SimpleQueue[str] = queue.SimpleQueue()
+        threading.Thread(target=self._ack_loop, name="socket-mode-acker", daemon=True).start()
 
     def _on_message(self, message: str) -> None:  # the receive thread, as each text frame is read
         self._silence.heard = time.monotonic()
         envelope_id = _events_envelope_id(message)
         if envelope_id is not None:
+            with self._acked_lock:  # from now on Bolt's ack of it is dropped: the acker sends it
+                self._acked_early[envelope_id] = None
+                while len(self._acked_early) > EARLY_ACKS_KEPT:
+                    self._acked_early.popitem(last=False)
+            self._ack_queue.put(envelope_id)
+        super()._on_message(message)
+
+    def _ack_loop(self) -> None:
+        while not self.closed:
+            try:
+                batch = [self._ack_queue.get(timeout=1.0)]
+            except queue.Empty:
+                continue
+            while True:
+                try:
+                    batch.append(self._ack_queue.get_nowait())
+                except queue.Empty:
+                    break
+            self._send_acks(batch)
+
+    def _send_acks(self, envelope_ids: list[str]) -> None:
+        """All the acks in one write on the current connection; one by one through slack_sdk if that fails (its
+        send waits for a replaced connection)."""
+        session = self.current_session
+        frames = b"".join(_build_data_frame_for_sending(json.dumps({"envelope_id": e}), FrameHeader.OPCODE_TEXT)
+                          for e in envelope_ids)
+        try:
+            assert session is not None and session.sock is not None
+            with session.sock_send_lock:
+                session.sock.sendall(frames)
+            return
+        except Exception as e:
+            logger.info("acking %d envelope(s) in one write failed (%s); acking one by one", len(envelope_ids), e)
+        for envelope_id in envelope_ids:
             try:
                 self.send_message(json.dumps({"envelope_id": envelope_id}))
-                with self._acked_lock:
-                    self._acked_early[envelope_id] = None
-                    while len(self._acked_early) > EARLY_ACKS_KEPT:
-                        self._acked_early.popitem(last=False)
-            except Exception as e:  # Bolt's ack follows as before
-                logger.warning("early ack of envelope %s failed (%s); Bolt acks it", envelope_id, e)
-        super()._on_message(message)
+            except Exception as e:
+                logger.warning("could not ack envelope %s (%s); Slack will deliver it again", envelope_id, e)
 
     def send_socket_mode_response(self, response: dict[str, Any] | SocketModeResponse) -> None:
         envelope_id = (response.envelope_id if isinstance(response, SocketModeResponse)
