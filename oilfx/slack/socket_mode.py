@@ -24,6 +24,7 @@
 from __future__ import annotations
 
 import array
+import contextlib
 import json
 import logging
 import queue
@@ -166,9 +167,10 @@ class BurstSafeClient(SocketModeClient):
                     logger.info("Socket Mode connection silent for %d ping intervals on a punctual schedule; "
                                 "reconnecting (session id: %s)", STALE_AFTER_PINGS, session.session_id)
                     session.disconnect()
-        except Exception as e:  # a failed ping: the socket is gone
+        except Exception as e:  # a failed ping: the socket is gone (never let this thread die: it reconnects)
             logger.info("Socket Mode ping failed (%s: %s); reconnecting", type(e).__name__, e)
-            session.disconnect()  # type: ignore[union-attr]
+            with contextlib.suppress(Exception):
+                session.disconnect()  # type: ignore[union-attr]
         try:
             if self.auto_reconnect_enabled and (self.current_session is None or not self.current_session.is_active()):
                 logger.info("Socket Mode session closed; reconnecting (session id: %s)", self.session_id())
