@@ -22,7 +22,8 @@ from oilfx.store import StoreError
 
 logger = logging.getLogger("oilfx.bot")
 
-# Slack Socket Mode delivers events on our websocket; handle many envelopes at once (Bolt acks, our pool works).
+# Slack Socket Mode delivers events on our websocket; handle many envelopes at once (events are acked as they are
+# read, commands and clicks by Bolt; our pool does the work).
 SOCKET_CONCURRENCY = 32
 # The client checks its socket once per ping interval (Bolt's default 10 s) and calls a silent one stale after 4
 # intervals: with 1 s a closed connection is replaced within ~1-2 s and a cut one (no close frame, no FIN) within
@@ -65,7 +66,7 @@ def run_socket_mode(app, settings: Settings) -> None:  # type: ignore[no-untyped
 
     handler = BurstSafeHandler(app, settings.slack_app_token or "", concurrency=SOCKET_CONCURRENCY,
                                ping_interval=SOCKET_PING_INTERVAL)
-    prestarted(handler.client.message_workers, SOCKET_CONCURRENCY)  # envelopes are acked from these threads
+    prestarted(handler.client.message_workers, SOCKET_CONCURRENCY)  # commands and clicks are acked from these
     handler.start()
 
 
