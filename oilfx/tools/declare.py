@@ -8,8 +8,9 @@ from __future__ import annotations
 import functools
 import inspect
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any, Protocol
 
 from oilfx.tools.common import MarketData
@@ -71,9 +72,10 @@ class FunctionTool:
     title: str
     describe: Callable[[dict[str, Any]], str] | None = None
     normalise: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    enums: Mapping[str, type[Enum]] = field(default_factory=dict)   # JSON value -> the Enum the function takes
 
     def bind(self, market: MarketData) -> Tool:
-        function, enums = self.function, derive(self.function, MarketData).enums
+        function, enums = self.function, self.enums
 
         @functools.wraps(function)
         def call(**arguments: Any) -> ToolResult:
@@ -101,6 +103,7 @@ def function_tool(*, title: str, describe: Callable[[dict[str, Any]], str] | Non
             raise TypeError(f"{fn.__name__}: a tool's first parameter is the market it reads (market: MarketData)")
         if not derived.description:
             raise TypeError(f"{fn.__name__}: a tool needs a docstring: it is the model's description of it")
-        return FunctionTool(fn.__name__, derived.description, derived.parameters, fn, title, describe, normalise)
+        return FunctionTool(fn.__name__, derived.description, derived.parameters, fn, title, describe, normalise,
+                            derived.enums)
 
     return declare

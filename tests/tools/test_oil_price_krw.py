@@ -3,26 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from decimal import Decimal
 
-import pytest
-
-from oilfx.config import load_settings
 from oilfx.market import Market
 from oilfx.market.quote import format_krw, format_krw_litre, format_rate, format_usd, krw_per_barrel, krw_per_litre
 from oilfx.tools import default_registry
-from tests.fakes.pages import PagesServer
-
-# The reference case the fixture pages serve (tests/fixtures/pages: Opinet 2023-11-28, Naver 2023.11.29 16:33)
-WTI_USD = Decimal("76.41")
-USD_KRW = Decimal("1289.00")
-SEED_DAY = datetime(2023, 11, 29, 8, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def market(pages_server: PagesServer) -> Market:
-    return Market(load_settings(pages_server.env()), clock=lambda: SEED_DAY)
+from tests.tools.reference import USD_KRW, WTI_USD
 
 
 def test_oil_price_krw_is_exact_with_formula_and_sources(market: Market) -> None:

@@ -16,7 +16,7 @@ from oilfx.tools import TOOLS, MarketData, ToolRegistry, ToolResult, default_reg
 from oilfx.tools.oil_price_krw import Benchmark, Unit
 from oilfx.tools.schema import derive
 
-BEFORE = Path(__file__).parent / "fixtures" / "tools" / "schemas_before_issue15.json"
+BEFORE = Path(__file__).parent.parent / "fixtures" / "tools" / "schemas_before_issue15.json"
 
 
 def test_the_derived_schemas_are_the_ones_the_model_was_given_before() -> None:

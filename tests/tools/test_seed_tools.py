@@ -5,25 +5,13 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime
 from decimal import Decimal
-
-import pytest
 
 from oilfx.config import load_settings
 from oilfx.market import Market
 from oilfx.tools import default_registry
 from tests.fakes.pages import NAVER_FX_PATH, OPINET_PATH, PagesServer
-
-# The reference case the fixture pages serve (tests/fixtures/pages: Opinet 2023-11-28, Naver 2023.11.29 16:33)
-WTI_USD = Decimal("76.41")
-USD_KRW = Decimal("1289.00")
-SEED_DAY = datetime(2023, 11, 29, 8, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def market(pages_server: PagesServer) -> Market:
-    return Market(load_settings(pages_server.env()), clock=lambda: SEED_DAY)
+from tests.tools.reference import SEED_DAY, USD_KRW, WTI_USD
 
 
 def test_seed_tools_report_values_as_strings(market: Market) -> None:
