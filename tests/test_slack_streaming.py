@@ -63,7 +63,7 @@ def test_streamed_won_amounts_no_tool_produced_are_scrubbed_like_the_guard(size)
     assert guarded.text.startswith(safe.shown.rstrip())  # so the final answer only appends the guard's note
 
 
-def test_task_titles_and_results_come_from_our_words_and_the_step_data():
+def test_task_titles_and_results_come_from_the_tools_words_and_the_step_result():
     assert task_title("oil_price_krw", '{"benchmark":"wti","unit":"liter"}') == "Converting WTI to won per litre"
     assert task_title("get_<!channel>", "{}") == "Calling get_@\u200bchannel"  # escaped as answers are
     assert task_result(KRW_STEP) == "₩98,492 (76.41 × 1,289.00 = 98,492.49)"
