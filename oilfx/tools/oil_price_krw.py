@@ -58,10 +58,9 @@ def oil_price_krw(market: MarketData, benchmark: Benchmark, unit: Unit = "barrel
         reason = quote.missing.get(benchmark, "no source had it")
         raise LookupError(f"no {benchmark} price available right now ({reason})")
     price, fx = quote.oil[benchmark], quote.fx
-    per_barrel = Figure(FigureKind.KRW, krw_per_barrel(price.usd, fx.rate),
-                        format_krw(krw_per_barrel(price.usd, fx.rate)))
-    per_litre = Figure(FigureKind.KRW_PER_LITRE, krw_per_litre(price.usd, fx.rate),
-                       format_krw_litre(krw_per_litre(price.usd, fx.rate)))
+    barrel, litre = krw_per_barrel(price.usd, fx.rate), krw_per_litre(price.usd, fx.rate)
+    per_barrel = Figure(FigureKind.KRW, barrel, format_krw(barrel))
+    per_litre = Figure(FigureKind.KRW_PER_LITRE, litre, format_krw_litre(litre))
     usd_text, rate_text = number(price.usd), format_rate(fx.rate)
     if unit == "litre":
         shown, other = per_litre, per_barrel
