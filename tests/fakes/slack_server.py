@@ -70,6 +70,7 @@ class FakeSlack(WebApi, SocketMode):
         self.ws_port = 0
         self.http_port = 0
         self.max_connections = MAX_CONNECTIONS
+        self.ws_keepalive = 5.0  # the server's websocket ping interval and pong timeout (s); set before start()
         self._reset_state()
 
 

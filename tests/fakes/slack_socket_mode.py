@@ -42,13 +42,15 @@ class SocketMode(SlackState):
     _stop_ws: asyncio.Event | None
     ws_port: int
     max_connections: int
+    ws_keepalive: float  # the server's ping interval and pong timeout (s)
 
     def _run_ws(self, started: threading.Event) -> None:
         async def main() -> None:
             self._loop = asyncio.get_running_loop()
             self._stop_ws = asyncio.Event()
             async with serve(self._ws_handler, "127.0.0.1", 0, process_request=self._ws_check_ticket,
-                             max_size=2**23, ping_interval=5, ping_timeout=5, close_timeout=2) as server:
+                             max_size=2**23, ping_interval=self.ws_keepalive,
+                             ping_timeout=self.ws_keepalive, close_timeout=2) as server:
                 self.ws_port = server.sockets[0].getsockname()[1]
                 started.set()
                 await self._stop_ws.wait()
