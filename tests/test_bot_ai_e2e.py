@@ -23,7 +23,7 @@ from oilfx.slack.listeners.assistant.thread_started import GREETING, PROMPTS
 from oilfx.slack.render import FEEDBACK_ACTION, MESSAGE_LIMIT
 from oilfx.slack.streaming import STREAM_TEXT_LIMIT
 from tests.fakes.bot_process import REPO, BotProcess, clean_env, start_connected
-from tests.fakes.openai_server import LONG_ANSWER
+from tests.fakes.openai_server import LONG_ANSWER, Script
 from tests.fakes.pages import FRED_PATH, NAVER_WORLD_PATH, OPINET_PATH
 from tests.fakes.slack_server import FakeSlack, Message
 
@@ -187,13 +187,14 @@ def long_thread_text(slack: FakeSlack, channel: str, thread_ts: str) -> tuple[li
 
 
 @pytest.mark.parametrize("path", ["stream", "placeholder"])
-def test_a_10000_character_answer_arrives_whole_in_pieces(bot, slack, path, request):
+def test_a_10000_character_answer_arrives_whole_in_pieces(bot, slack, openai_fake, path, request):
     if path == "placeholder":
         request.getfixturevalue("ai_off")
     channel = f"C0AILONG{path.upper()[:4]}"
-    payload = slack.app_mention("WTI in won, in detail [fake:long]", channel=channel)
-    deliver(slack, payload)
-    msgs, text = long_thread_text(slack, channel, payload["event"]["ts"])
+    with openai_fake.scripted(Script.misbehave("long")):
+        payload = slack.app_mention("WTI in won, in detail", channel=channel)
+        deliver(slack, payload)
+        msgs, text = long_thread_text(slack, channel, payload["event"]["ts"])
     limit = STREAM_TEXT_LIMIT if path == "stream" else MESSAGE_LIMIT
     assert len(msgs) >= 3 and all(len(m.text) <= limit + 600 for m in msgs)  # + the sources line on the last
     assert {m.kind for m in msgs} == ({"stream"} if path == "stream" else {"message"})

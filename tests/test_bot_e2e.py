@@ -18,7 +18,7 @@ import pytest
 from oilfx.market import Quote, format_krw, format_krw_litre, format_usd
 from oilfx.slack.turns import RECORD_TTL
 from tests.fakes.bot_process import BotProcess, start_connected
-from tests.fakes.openai_server import EVIL, FakeOpenAI
+from tests.fakes.openai_server import EVIL, FakeOpenAI, Script
 from tests.fakes.pages import FRED_PATH, NAVER_WORLD_PATH, OPINET_PATH, PagesServer
 from tests.fakes.slack_server import FakeSlack
 
@@ -331,10 +331,11 @@ def test_asking_for_steps_shows_them_with_the_answer(bot, slack, quote):
     assert "oil_price_krw" in steps.all_text
 
 
-def test_mentions_and_links_from_the_model_reach_slack_neutralised(bot, slack, quote):
-    payload, _ = mention(slack, "WTI in won? [fake:evil]", channel="C0EVIL")
-    ts = payload["event"]["ts"]
-    answer = answer_in(slack, "C0EVIL", ts, wti_barrel(quote))
+def test_mentions_and_links_from_the_model_reach_slack_neutralised(bot, slack, openai_fake, quote):
+    with openai_fake.scripted(Script.misbehave("evil")):
+        payload, _ = mention(slack, "WTI in won?", channel="C0EVIL")
+        ts = payload["event"]["ts"]
+        answer = answer_in(slack, "C0EVIL", ts, wti_barrel(quote))
     sent = [c for c in slack.calls if c.method in ("chat.postMessage", "chat.update")
             and c.params.get("channel") == "C0EVIL"]
     everything = "\n".join(str(c.params.get("text")) + str(c.params.get("blocks")) for c in sent)
@@ -343,10 +344,11 @@ def test_mentions_and_links_from_the_model_reach_slack_neutralised(bot, slack, q
     assert "evil.example" in answer.all_text  # shown as plain text, not hidden behind "click"
 
 
-def test_a_model_failure_ends_in_a_message_in_the_thread(bot, slack):
-    payload, _ = mention(slack, "WTI in won? [fake:500]", channel="C0FAIL")
-    ts = payload["event"]["ts"]
-    reply = answer_in(slack, "C0FAIL", ts, ":warning:")
+def test_a_model_failure_ends_in_a_message_in_the_thread(bot, slack, openai_fake):
+    with openai_fake.scripted(Script.misbehave("500")):
+        payload, _ = mention(slack, "WTI in won?", channel="C0FAIL")
+        ts = payload["event"]["ts"]
+        reply = answer_in(slack, "C0FAIL", ts, ":warning:")
     assert "500" in reply.all_text or "OpenAI" in reply.all_text
     assert "Looking up" not in reply.all_text  # the placeholder was replaced, not left hanging
 

@@ -14,7 +14,7 @@ from oilfx.config import Settings
 from oilfx.market import format_krw
 from oilfx.slack.caps import MAX_ANSWER_MESSAGES, clean_text, cut_note
 from tests.fakes.bot_process import BotProcess, start_connected
-from tests.fakes.openai_script import HUGE_ANSWER, LONE_SURROGATE
+from tests.fakes.openai_script import HUGE_ANSWER, LONE_SURROGATE, Script
 from tests.fakes.slack_server import FakeSlack, Message
 
 TIMEOUT = 30.0
@@ -96,9 +96,10 @@ def test_a_question_at_the_cap_is_answered(bot, servers, quote, path):
 
 
 def test_a_120000_character_answer_is_cut_to_a_few_messages_with_a_note(bot, servers, quote, path):
-    slack, _, _ = servers
-    payload = ask(slack, "WTI in won, in full detail [fake:huge]", f"C0HUGE{path[:4].upper()}")
-    msgs = final_thread(slack, payload, cut_note())
+    slack, openai_fake, _ = servers
+    with openai_fake.scripted(Script.misbehave("huge")):
+        payload = ask(slack, "WTI in won, in full detail", f"C0HUGE{path[:4].upper()}")
+        msgs = final_thread(slack, payload, cut_note())
     assert 1 < len(msgs) <= MAX_ANSWER_MESSAGES
     assert {m.kind for m in msgs} == ({"stream"} if path == "stream" else {"message"})
     assert format_krw(quote.krw_per_barrel("WTI")) in msgs[0].all_text
@@ -110,10 +111,10 @@ def test_a_120000_character_answer_is_cut_to_a_few_messages_with_a_note(bot, ser
 def test_lone_surrogates_are_cleaned_not_a_failed_turn(bot, servers, quote, path, where):
     slack, openai_fake, _ = servers
     marker = f"surr{where}{path}"
-    question = (f"WTI in won? {marker} {LONE_SURROGATE}" if where == "question"
-                else f"WTI in won? {marker} [fake:surrogate]")
-    payload = ask(slack, question, f"C0SURR{where[:3].upper()}{path[:4].upper()}")
-    msgs = final_thread(slack, payload, format_krw(quote.krw_per_barrel("WTI")))
+    question = f"WTI in won? {marker} {LONE_SURROGATE}" if where == "question" else f"WTI in won? {marker}"
+    with openai_fake.scripted(Script.misbehave("surrogate") if where == "answer" else Script()):
+        payload = ask(slack, question, f"C0SURR{where[:3].upper()}{path[:4].upper()}")
+        msgs = final_thread(slack, payload, format_krw(quote.krw_per_barrel("WTI")))
     text = "\n".join(m.all_text for m in msgs)
     assert FAILED not in text
     assert clean_text(text) == text  # nothing Slack was sent holds a lone surrogate

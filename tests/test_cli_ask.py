@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from oilfx.market.quote import format_krw, krw_per_barrel
-from tests.fakes.openai_server import FakeOpenAI
+from tests.fakes.openai_server import FakeOpenAI, Script
 from tests.fakes.pages import PagesServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,16 +67,17 @@ def test_ask_keeps_the_assistant_across_runs(env: dict[str, str], fake_openai: F
     assert fake_openai.paths("POST").count("/v1/assistants") == 1
 
 
-@pytest.mark.parametrize(("extra", "text", "expected"), [
-    ({}, f"{SEED_QUESTION} [fake:500]", "HTTP 500"),
-    ({"OPENAI_API_KEY": ""}, SEED_QUESTION, "OPENAI_API_KEY"),
-    ({"OILFX_ENGINE": "assistants"}, f"{SEED_QUESTION} [fake:expired]", "'expired'"),
+@pytest.mark.parametrize(("extra", "script", "expected"), [
+    ({}, Script.misbehave("500"), "HTTP 500"),
+    ({"OPENAI_API_KEY": ""}, Script(), "OPENAI_API_KEY"),
+    ({"OILFX_ENGINE": "assistants"}, Script.misbehave("expired"), "'expired'"),
     # llama-server ended every final round `length`: the cut-off text was printed with exit 0
-    ({"OILFX_ENGINE": "chat"}, f"{SEED_QUESTION} [fake:length]", "The answer was cut off (finish_reason 'length')"),
+    ({"OILFX_ENGINE": "chat"}, Script.misbehave("length"), "The answer was cut off (finish_reason 'length')"),
 ])
-def test_ask_errors_are_one_paragraph_and_exit_1(env: dict[str, str], extra: dict[str, str], text: str,
-                                                 expected: str) -> None:
-    result = _ask({**env, **extra}, text)
+def test_ask_errors_are_one_paragraph_and_exit_1(env: dict[str, str], fake_openai: FakeOpenAI,
+                                                 extra: dict[str, str], script: Script, expected: str) -> None:
+    fake_openai.script = script  # the CLI runs as a process; the fake it talks to runs here
+    result = _ask({**env, **extra}, SEED_QUESTION)
     assert result.returncode == 1
     assert expected in result.stderr and "Traceback" not in result.stderr and result.stdout == ""
     assert len(result.stderr.strip().splitlines()) == 1

@@ -14,7 +14,7 @@ from oilfx.engines import EngineError, make_engine
 from oilfx.engines.memory import MemoryState
 from tests.fakes.openai_responses import REASONING_TOKENS, item_events
 from tests.fakes.openai_script import COMMENTARY, tokens
-from tests.fakes.openai_server import FakeOpenAI
+from tests.fakes.openai_server import FakeOpenAI, Script
 from tests.fakes.pages import PagesServer
 from tests.test_engines import ENGINES, EXPECTED, SEED_QUESTION, _registry, _settings
 
@@ -58,7 +58,8 @@ def test_a_lost_answer_is_read_from_the_conversation_not_replayed(pages_server: 
     settings = _settings(pages_server, fake_openai, "responses", OILFX_OPENAI_TIMEOUT="1",
                          OILFX_OPENAI_MAX_RETRIES="2")
     engine = make_engine(settings, _registry(settings), MemoryState())
-    answer = engine.ask(f"{SEED_QUESTION} [fake:late]")
+    fake_openai.script = Script.misbehave("late")
+    answer = engine.ask(SEED_QUESTION)
     assert EXPECTED in answer.text
     rounds = [r for r in fake_openai.requests if r["path"] == "/v1/responses"]
     asked = [r for r in rounds if any(i.get("role") == "user" for i in r["body"]["input"])]
@@ -66,6 +67,7 @@ def test_a_lost_answer_is_read_from_the_conversation_not_replayed(pages_server: 
     assert all(r["headers"]["x-stainless-retry-count"] == "0" for r in fake_openai.requests
                if r["method"] == "POST" and r["path"].endswith(STATEFUL))
     assert not _refused(fake_openai, "No tool output found")
+    fake_openai.script = Script()
     assert EXPECTED in engine.ask(SEED_QUESTION, answer.conversation).text
 
 
@@ -75,7 +77,8 @@ def test_conversation_locked_is_waited_out(pages_server: PagesServer, fake_opena
     settings = _settings(pages_server, fake_openai, "responses", OILFX_OPENAI_TIMEOUT="1",
                          OILFX_OPENAI_MAX_RETRIES="1")
     engine = make_engine(settings, _registry(settings), MemoryState())
-    answer = engine.ask(f"{SEED_QUESTION} [fake:slow]")
+    fake_openai.script = Script.misbehave("slow")
+    answer = engine.ask(SEED_QUESTION)
     assert EXPECTED in answer.text
     assert _refused(fake_openai, "conversation_locked")
     items = fake_openai.conversations[answer.conversation]["items"]
@@ -88,8 +91,9 @@ def test_conversation_locked_is_waited_out(pages_server: PagesServer, fake_opena
 def test_a_failed_first_turn_leaves_no_orphan_conversation(pages_server: PagesServer, fake_openai: FakeOpenAI,
                                                            engine_name: str) -> None:
     settings = _settings(pages_server, fake_openai, engine_name, OILFX_OPENAI_MAX_RETRIES="0")
+    fake_openai.script = Script.misbehave("500_after_tools")
     with pytest.raises(EngineError):
-        make_engine(settings, _registry(settings)).ask(f"{SEED_QUESTION} [fake:500_after_tools]")
+        make_engine(settings, _registry(settings)).ask(SEED_QUESTION)
     assert fake_openai.conversations == {} and fake_openai.threads == {}
 
 
@@ -98,8 +102,9 @@ def test_a_transient_failure_is_retried_by_the_loop_not_the_sdk(pages_server: Pa
     settings = _settings(pages_server, fake_openai, "responses", OILFX_OPENAI_MAX_RETRIES="1")
     engine = make_engine(settings, _registry(settings), MemoryState())
     first = engine.ask(SEED_QUESTION)
+    fake_openai.script = Script.misbehave("500_after_tools")
     with pytest.raises(EngineError, match="HTTP 500 after 2 attempts"):
-        engine.ask(f"{SEED_QUESTION} [fake:500_after_tools]", first.conversation)
+        engine.ask(SEED_QUESTION, first.conversation)
     posts = [r for r in fake_openai.requests if r["method"] == "POST" and r["path"].endswith(STATEFUL)]
     assert posts and all(r["headers"]["x-stainless-retry-count"] == "0" for r in posts)
     assert len([r for r in posts if r["path"] == "/v1/responses" and r.get("refused")]) == 2
@@ -110,8 +115,9 @@ def test_a_cut_off_answer_is_never_the_answer(pages_server: PagesServer, fake_op
                                               engine_name: str) -> None:
     settings = _settings(pages_server, fake_openai, engine_name, OILFX_MAX_OUTPUT_TOKENS="300")
     engine = make_engine(settings, _registry(settings), MemoryState())
+    fake_openai.script = Script.misbehave("length")
     with pytest.raises(EngineError) as caught:
-        engine.ask(f"{SEED_QUESTION} [fake:length]")
+        engine.ask(SEED_QUESTION)
     message = str(caught.value)
     assert "cut off" in message and "OILFX_MAX_OUTPUT_TOKENS" in message and "300" in message
     assert EXPECTED not in message
@@ -123,6 +129,7 @@ def test_a_cut_off_answer_is_never_the_answer(pages_server: PagesServer, fake_op
         assert all(b["truncation"] == "auto" for b in sent)
     # A cap below the answer's length cuts it the same way; the thread goes on.
     low = _settings(pages_server, fake_openai, engine_name, OILFX_MAX_OUTPUT_TOKENS="16")
+    fake_openai.script = Script()
     with pytest.raises(EngineError, match="cut off"):
         make_engine(low, _registry(low), MemoryState()).ask(SEED_QUESTION)
 
@@ -150,7 +157,8 @@ def test_commentary_phase_text_is_not_the_answer(pages_server: PagesServer, fake
             deltas.append(delta)
 
     settings = _settings(pages_server, fake_openai, "responses")
-    answer = make_engine(settings, _registry(settings), stream=stream).ask(f"{SEED_QUESTION} [fake:commentary]",
+    fake_openai.script = Script.misbehave("commentary")
+    answer = make_engine(settings, _registry(settings), stream=stream).ask(SEED_QUESTION,
                                                                            listener=Collect())
     assert EXPECTED in answer.text and COMMENTARY not in answer.text
     assert COMMENTARY not in "".join(deltas)
@@ -162,7 +170,8 @@ def test_commentary_phase_text_is_not_the_answer(pages_server: PagesServer, fake
 def test_reasoning_and_cached_tokens_are_recorded(pages_server: PagesServer, fake_openai: FakeOpenAI,
                                                   engine_name: str) -> None:
     settings = _settings(pages_server, fake_openai, engine_name)
-    answer = make_engine(settings, _registry(settings)).ask(f"{SEED_QUESTION} [fake:reasoning]")
+    fake_openai.script = Script.misbehave("reasoning")
+    answer = make_engine(settings, _registry(settings)).ask(SEED_QUESTION)
     assert EXPECTED in answer.text
     steps = answer.model_steps
     assert [s.reasoning_tokens for s in steps] == [REASONING_TOKENS] * 3

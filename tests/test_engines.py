@@ -18,7 +18,7 @@ from oilfx.market import Market
 from oilfx.market.quote import format_krw, krw_per_barrel
 from oilfx.tools import ToolRegistry, default_registry
 from tests.fakes.openai_script import NO_TOOLS_ANSWER
-from tests.fakes.openai_server import EVIL, FakeOpenAI
+from tests.fakes.openai_server import EVIL, FakeOpenAI, Script
 from tests.fakes.pages import NAVER_FX_PATH, OPINET_PATH, PagesServer
 
 ENGINES = ("responses", "assistants", "chat")
@@ -146,12 +146,14 @@ def test_misbehaviours_end_in_an_answer_or_a_clear_error(pages_server: PagesServ
         wanted = [NO_TOOLS_ANSWER]  # the last round offers no tools (tool_choice "none"), and the model obeys
     started = time.perf_counter()
     if wanted is not None:
-        answer = engine.ask(f"{SEED_QUESTION} [fake:{mode}]")
+        fake_openai.script = Script.misbehave(mode)
+        answer = engine.ask(SEED_QUESTION)
         for text in wanted:
             assert text in answer.text
     else:
+        fake_openai.script = Script.misbehave(mode)
         with pytest.raises(EngineError) as caught:
-            engine.ask(f"{SEED_QUESTION} [fake:{mode}]")
+            engine.ask(SEED_QUESTION)
         message = str(caught.value)
         assert error in message and "\n" not in message and len(message) < 300
         if mode in ("failed", "expired", "cancelled", "incomplete") and engine_name != "chat":
@@ -161,9 +163,9 @@ def test_misbehaviours_end_in_an_answer_or_a_clear_error(pages_server: PagesServ
     assert time.perf_counter() - started < 10
 
 
-def test_server_wide_mode_applies_without_a_marker(pages_server: PagesServer, fake_openai: FakeOpenAI,
-                                                   engine_name: str) -> None:
-    fake_openai.mode = "bad_args"
+def test_a_script_applies_to_every_round_of_the_turn(pages_server: PagesServer, fake_openai: FakeOpenAI,
+                                                    engine_name: str) -> None:
+    fake_openai.script = Script.misbehave("bad_args")
     settings = _settings(pages_server, fake_openai, engine_name)
     answer = make_engine(settings, _registry(settings)).ask(SEED_QUESTION)
     assert "invalid arguments" in answer.text
@@ -201,8 +203,10 @@ def test_assistants_cancels_a_run_left_active(pages_server: PagesServer, fake_op
     settings = _settings(pages_server, fake_openai, "assistants", OILFX_OPENAI_TIMEOUT="0.5")
     model = make_engine(settings, _registry(settings)).model
     thread = model.client.beta.threads.create()
-    model.client.beta.threads.messages.create(thread.id, role="user", content="[fake:stuck]")
+    fake_openai.script = Script.misbehave("stuck")
+    model.client.beta.threads.messages.create(thread.id, role="user", content="WTI?")
     stuck = model.client.beta.threads.runs.create(thread.id, assistant_id=model.assistant_id())
+    fake_openai.script = Script()  # the run keeps its misbehaviour; the engine's own run is a normal one
     engine = make_engine(settings, _registry(settings))
     answer = engine.ask(SEED_QUESTION, thread.id)
     assert EXPECTED in answer.text
@@ -227,8 +231,10 @@ def test_a_turn_failing_after_tools_leaves_the_conversation_usable(
     settings = _settings(pages_server, fake_openai, engine_name, OILFX_OPENAI_MAX_RETRIES="0")
     engine = make_engine(settings, _registry(settings), MemoryState())
     first = engine.ask("hello")  # makes the conversation; the fake's first round is tools, so it answers too
+    fake_openai.script = Script.misbehave("500_after_tools")
     with pytest.raises(EngineError, match="HTTP 500"):
-        engine.ask(f"{SEED_QUESTION} [fake:500_after_tools]", first.conversation)
+        engine.ask(SEED_QUESTION, first.conversation)
+    fake_openai.script = Script()
     again = engine.ask(SEED_QUESTION, first.conversation)
     assert EXPECTED in again.text and again.conversation == first.conversation
 
@@ -239,10 +245,13 @@ def test_a_turn_stopped_for_too_many_tool_rounds_leaves_the_conversation_usable(
     engine = make_engine(settings, _registry(settings), MemoryState())
     first = engine.ask(SEED_QUESTION)
     if engine_name == "assistants":  # a run cannot take tool_choice "none" for its last round: it is cancelled
+        fake_openai.script = Script.misbehave("loop")
         with pytest.raises(EngineError, match="kept asking for tools"):
-            engine.ask(f"{SEED_QUESTION} [fake:loop]", first.conversation)
+            engine.ask(SEED_QUESTION, first.conversation)
     else:
-        assert engine.ask(f"{SEED_QUESTION} [fake:loop]", first.conversation).text == NO_TOOLS_ANSWER
+        fake_openai.script = Script.misbehave("loop")
+        assert engine.ask(SEED_QUESTION, first.conversation).text == NO_TOOLS_ANSWER
+    fake_openai.script = Script()
     assert EXPECTED in engine.ask(SEED_QUESTION, first.conversation).text
 
 

@@ -12,7 +12,7 @@ import openai
 import pytest
 
 from tests.fakes.openai_script import NO_TOOLS_ANSWER
-from tests.fakes.openai_server import EVIL, FakeOpenAI, question_params, script
+from tests.fakes.openai_server import EVIL, FakeOpenAI, Script, question_params, script
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -123,7 +123,8 @@ def test_assistants_flow_with_poll_helpers(client: openai.OpenAI, fake_openai: F
 def test_run_terminal_misbehaviours(client: openai.OpenAI, fake_openai: FakeOpenAI, mode: str) -> None:
     assistant = client.beta.assistants.create(model="gpt-test", tools=[])
     thread = client.beta.threads.create()
-    client.beta.threads.messages.create(thread.id, role="user", content=f"WTI? [fake:{mode}]")
+    fake_openai.script = Script.misbehave(mode)
+    client.beta.threads.messages.create(thread.id, role="user", content="WTI?")
     run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
     assert run.status == mode
     if mode == "failed":
@@ -131,7 +132,7 @@ def test_run_terminal_misbehaviours(client: openai.OpenAI, fake_openai: FakeOpen
 
 
 def test_stuck_run_can_be_cancelled(client: openai.OpenAI, fake_openai: FakeOpenAI) -> None:
-    fake_openai.mode = "stuck"
+    fake_openai.script = Script.misbehave("stuck")
     assistant = client.beta.assistants.create(model="gpt-test", tools=[])
     thread = client.beta.threads.create()
     client.beta.threads.messages.create(thread.id, role="user", content="WTI?")
@@ -141,8 +142,9 @@ def test_stuck_run_can_be_cancelled(client: openai.OpenAI, fake_openai: FakeOpen
 
 
 def test_429_then_success_uses_retry_after_ms(client: openai.OpenAI, fake_openai: FakeOpenAI) -> None:
+    fake_openai.script = Script.misbehave("429")
     started = time.perf_counter()
-    reply = client.responses.create(model="gpt-test", input="WTI in won? [fake:429]", tools=TOOLS)
+    reply = client.responses.create(model="gpt-test", input="WTI in won?", tools=TOOLS)
     assert reply.output[0].type == "function_call"
     retries = [r["headers"]["x-stainless-retry-count"] for r in fake_openai.requests]
     assert retries == ["0", "1"]
@@ -153,8 +155,9 @@ def test_429_then_success_uses_retry_after_ms(client: openai.OpenAI, fake_openai
 def test_server_errors_use_the_real_envelope(fake_openai: FakeOpenAI, status: int) -> None:
     client = openai.OpenAI(api_key="sk-test-0000000000", base_url=fake_openai.base_url, max_retries=1,
                            _strict_response_validation=True)
+    fake_openai.script = Script.misbehave(str(status))
     with pytest.raises(openai.InternalServerError) as err:
-        client.chat.completions.create(model="gpt-test", messages=[{"role": "user", "content": f"[fake:{status}]"}])
+        client.chat.completions.create(model="gpt-test", messages=[{"role": "user", "content": "WTI?"}])
     assert err.value.status_code == status and err.value.type == "server_error" and err.value.request_id
     assert len(fake_openai.requests) == 2  # the SDK retried once, as configured
 
@@ -245,8 +248,9 @@ def test_a_conversation_is_locked_while_a_response_on_it_runs(client: openai.Ope
 
     fake_openai.slow_seconds = 0.5
     conv = client.conversations.create()
+    fake_openai.script = Script.misbehave("slow")  # the second request is refused before its model round
     slow = threading.Thread(target=client.responses.create, kwargs={
-        "model": "gpt-test", "conversation": conv.id, "input": "WTI? [fake:slow]", "tools": TOOLS})
+        "model": "gpt-test", "conversation": conv.id, "input": "WTI?", "tools": TOOLS})
     slow.start()
     time.sleep(0.2)
     once = client.with_options(max_retries=0)
@@ -269,8 +273,9 @@ def test_tool_choice_none_and_undeclared_tools_are_honoured(client: openai.OpenA
     assert chat.choices[0].finish_reason == "stop" and not chat.choices[0].message.tool_calls
 
 
-def _to_answer(client: openai.OpenAI, marker: str, **extra: object) -> object:
-    first = client.responses.create(model="gpt-test", input=f"{QUESTION} {marker}", tools=TOOLS, **extra)
+def _to_answer(client: openai.OpenAI, fake: FakeOpenAI, script: Script, **extra: object) -> object:
+    fake.script = script
+    first = client.responses.create(model="gpt-test", input=QUESTION, tools=TOOLS, **extra)
     second = client.responses.create(model="gpt-test", previous_response_id=first.id, tools=TOOLS, **extra, input=[
         {"type": "function_call_output", "call_id": o.call_id, "output": "{}"} for o in first.output
         if o.type == "function_call"])
@@ -279,24 +284,26 @@ def _to_answer(client: openai.OpenAI, marker: str, **extra: object) -> object:
         if o.type == "function_call"])
 
 
-def test_incomplete_reasoning_and_commentary_responses(client: openai.OpenAI) -> None:
-    full = _to_answer(client, "")
-    cut = _to_answer(client, "[fake:length]")
+def test_incomplete_reasoning_and_commentary_responses(client: openai.OpenAI, fake_openai: FakeOpenAI) -> None:
+    full = _to_answer(client, fake_openai, Script())
+    cut = _to_answer(client, fake_openai, Script.misbehave("length"))
     assert cut.status == "incomplete" and cut.incomplete_details.reason == "max_output_tokens"
     assert cut.output[-1].status == "incomplete" and full.output_text.startswith(cut.output_text)
     assert len(cut.output_text) < len(full.output_text)
     with pytest.raises(openai.BadRequestError, match="Expected a value >= 16"):
         client.responses.create(model="gpt-test", input=QUESTION, tools=TOOLS, max_output_tokens=15)
-    capped = _to_answer(client, "[fake:long]", max_output_tokens=16)
+    capped = _to_answer(client, fake_openai, Script.misbehave("long"), max_output_tokens=16)
     assert capped.status == "incomplete" and len(capped.output_text) == 16 * 4
-    thought = _to_answer(client, "[fake:reasoning]")
+    thought = _to_answer(client, fake_openai, Script.misbehave("reasoning"))
     assert thought.output[0].type == "reasoning" and thought.usage.output_tokens_details.reasoning_tokens > 0
     assert thought.usage.input_tokens_details.cached_tokens > 0
-    talk = client.responses.create(model="gpt-test", input=f"{QUESTION} [fake:commentary]", tools=TOOLS)
+    fake_openai.script = Script.misbehave("commentary")
+    talk = client.responses.create(model="gpt-test", input=QUESTION, tools=TOOLS)
     assert talk.output[0].type == "message" and talk.output[0].phase == "commentary"
     assert [o.type for o in talk.output[1:]] == ["function_call", "function_call"]
+    fake_openai.script = Script.misbehave("long")
     chat = client.chat.completions.create(model="gpt-test", max_completion_tokens=16, tools=CHAT_TOOLS, messages=[
-        {"role": "user", "content": f"{QUESTION} [fake:long]"},
+        {"role": "user", "content": QUESTION},
         {"role": "assistant", "content": None, "tool_calls": [
             {"id": "c1", "type": "function", "function": {"name": "oil_price_krw", "arguments": "{}"}}]},
         {"role": "tool", "tool_call_id": "c1", "content": KRW_OUTPUT}])

@@ -19,7 +19,7 @@ from oilfx.market.errors import SourceError
 from oilfx.market.sources import frankfurter, fred, knoc, naver_fx, naver_mobile, naver_oil, opinet
 from oilfx.tools import FailureKind, Figure, FigureKind, ToolResult, default_registry
 from tests.fakes.bot_process import BotProcess, start_connected
-from tests.fakes.openai_server import INVENTED, FakeOpenAI
+from tests.fakes.openai_server import INVENTED, FakeOpenAI, Script
 from tests.fakes.pages import (
     FRANKFURTER_PATH,
     FRED_PATH,
@@ -158,16 +158,18 @@ def bot(servers, pages: PagesServer, tmp_path_factory: pytest.TempPathFactory) -
 
 
 def test_every_source_down_names_them_and_no_invented_figure_reaches_slack(bot, servers, pages):
-    slack, _ = servers
+    slack, openai_fake = servers
     for route in (OPINET_PATH, NAVER_WORLD_PATH, FRED_PATH, NAVER_FX_PATH, NAVER_MOBILE_PATH, FRANKFURTER_PATH):
         pages.set(route, status=503)
+    openai_fake.script = Script.misbehave("invent")
     try:
-        payload = slack.app_mention("WTI in won? [fake:invent]", channel="C0ALLDOWN")
+        payload = slack.app_mention("WTI in won?", channel="C0ALLDOWN")
         slack.wait_ack(slack.deliver("events_api", payload))
         reply = slack.wait_for_message(channel="C0ALLDOWN", thread_ts=payload["event"]["ts"],
                                        contains="did not come from", timeout=20)
     finally:
         pages.reset()
+        openai_fake.script = Script()
     sent = "\n".join(str(c.params.get("text")) + str(c.params.get("blocks")) for c in slack.calls
                      if c.method in ("chat.postMessage", "chat.update") and c.params.get("channel") == "C0ALLDOWN")
     for invented in INVENTED:
@@ -180,11 +182,12 @@ def test_every_source_down_names_them_and_no_invented_figure_reaches_slack(bot, 
 
 
 def test_a_sourced_answer_keeps_its_figure_and_loses_the_invented_one(bot, servers, quote):
-    slack, _ = servers
-    payload = slack.app_mention("WTI in won per barrel? [fake:invent]", channel="C0INVENT")
-    slack.wait_ack(slack.deliver("events_api", payload))
-    reply = slack.wait_for_message(channel="C0INVENT", thread_ts=payload["event"]["ts"],
-                                   contains=format_krw(quote.krw_per_barrel("WTI")), timeout=20)
+    slack, openai_fake = servers
+    with openai_fake.scripted(Script.misbehave("invent")):
+        payload = slack.app_mention("WTI in won per barrel?", channel="C0INVENT")
+        slack.wait_ack(slack.deliver("events_api", payload))
+        reply = slack.wait_for_message(channel="C0INVENT", thread_ts=payload["event"]["ts"],
+                                       contains=format_krw(quote.krw_per_barrel("WTI")), timeout=20)
     assert "did not come from" in reply.all_text
     assert INVENTED[0] not in reply.all_text and INVENTED[1] not in reply.all_text
 

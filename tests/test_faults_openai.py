@@ -11,7 +11,7 @@ import pytest
 
 from oilfx.market import Quote, format_krw
 from tests.fakes.bot_process import BotProcess
-from tests.fakes.openai_server import FakeOpenAI
+from tests.fakes.openai_server import FakeOpenAI, Script
 from tests.fakes.pages import PagesServer
 from tests.fakes.slack_server import FakeSlack
 
@@ -75,12 +75,14 @@ def ask(slack: FakeSlack, bot: BotProcess, text: str, channel: str, thread_ts: s
     return thread_ts or payload["event"]["ts"]
 
 
-def check_turn_and_follow_up(slack: FakeSlack, bot: BotProcess, quote: Quote, mode: str, expected: str | None,
-                             channel: str) -> None:
+def check_turn_and_follow_up(servers: tuple[FakeSlack, FakeOpenAI, PagesServer], bot: BotProcess, quote: Quote,
+                             mode: str, expected: str | None, channel: str) -> None:
+    slack, openai_fake, _ = servers
     started = time.monotonic()
-    ts = ask(slack, bot, f"WTI in won? [fake:{mode}]", channel)
-    first = slack.wait_for_message(channel=channel, thread_ts=ts, contains=expected or format_krw(
-        quote.krw_per_barrel("WTI")), timeout=ANSWER_TIMEOUT)
+    with openai_fake.scripted(Script.misbehave(mode)):  # this turn only: the follow-up below is a normal one
+        ts = ask(slack, bot, "WTI in won?", channel)
+        first = slack.wait_for_message(channel=channel, thread_ts=ts, contains=expected or format_krw(
+            quote.krw_per_barrel("WTI")), timeout=ANSWER_TIMEOUT)
     assert time.monotonic() - started < 15  # bounded retries, no hung listener
     assert "Looking up" not in first.all_text  # the placeholder was replaced, not left hanging
     # The thread is usable for the next question, in the same conversation.
@@ -92,14 +94,13 @@ def check_turn_and_follow_up(slack: FakeSlack, bot: BotProcess, quote: Quote, mo
 
 @pytest.mark.parametrize("mode", list(RESPONSES_CASES))
 def test_responses_faults_end_in_an_answer_or_a_named_apology(bots, servers, quote, mode):
-    slack = servers[0]
-    check_turn_and_follow_up(slack, bots["responses"], quote, mode, RESPONSES_CASES[mode], f"C0R{mode.upper()}")
+    check_turn_and_follow_up(servers, bots["responses"], quote, mode, RESPONSES_CASES[mode], f"C0R{mode.upper()}")
 
 
 @pytest.mark.parametrize("mode", list(ASSISTANTS_CASES))
 def test_assistants_runs_ending_badly_are_named_and_the_thread_stays_usable(bots, servers, quote, mode):
-    slack, openai_fake, _ = servers
-    check_turn_and_follow_up(slack, bots["assistants"], quote, mode, ASSISTANTS_CASES[mode], f"C0A{mode.upper()}")
+    openai_fake = servers[1]
+    check_turn_and_follow_up(servers, bots["assistants"], quote, mode, ASSISTANTS_CASES[mode], f"C0A{mode.upper()}")
     if mode == "stuck":  # the stuck run was cancelled, not left blocking the thread
         stuck = [r for r in openai_fake.runs.values() if r.get("mode") == "stuck"]
         assert stuck and all(r["obj"]["status"] in ("cancelled", "cancelling") for r in stuck)

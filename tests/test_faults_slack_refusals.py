@@ -13,7 +13,7 @@ import pytest
 
 from oilfx.market import Quote, format_krw
 from tests.fakes.bot_process import BotProcess, start_connected
-from tests.fakes.openai_server import EVIL
+from tests.fakes.openai_server import EVIL, Script
 from tests.fakes.slack_server import FakeSlack, Message
 
 TIMEOUT = 20.0
@@ -65,11 +65,12 @@ def wti(quote: Quote) -> str:
 
 
 @pytest.mark.parametrize("error", ["invalid_blocks", "msg_blocks_too_long"])
-def test_refused_blocks_the_answer_comes_as_plain_text(bot, slack, quote, path, error):
+def test_refused_blocks_the_answer_comes_as_plain_text(bot, slack, openai_fake, quote, path, error):
     slack.refuse_blocks(error)
     channel = f"C0PLAIN{error[:3].upper()}{path[0].upper()}"
-    ts = ask(slack, "WTI in won? [fake:evil]", channel)
-    [answer] = finished(slack, channel, ts, FOOTER)
+    with openai_fake.scripted(Script.misbehave("evil")):
+        ts = ask(slack, "WTI in won?", channel)
+        [answer] = finished(slack, channel, ts, FOOTER)
     assert wti(quote) in answer.all_text and FOOTER in answer.all_text and "Looking up" not in answer.all_text
     if path == "false" or answer.kind == "message":
         assert not answer.blocks  # the plain-text fallback
@@ -79,11 +80,12 @@ def test_refused_blocks_the_answer_comes_as_plain_text(bot, slack, quote, path, 
     assert any(c.response.get("error") == error for c in slack.calls if c.params.get("channel") == channel)
 
 
-def test_a_long_answer_refused_as_blocks_is_split_into_plain_messages(bot, slack, path):
+def test_a_long_answer_refused_as_blocks_is_split_into_plain_messages(bot, slack, openai_fake, path):
     slack.refuse_blocks("invalid_blocks")
     channel = "C0LONGPLAIN" + path[0].upper()
-    ts = ask(slack, "Tell me everything about WTI [fake:long]", channel)
-    messages = finished(slack, channel, ts, FOOTER)
+    with openai_fake.scripted(Script.misbehave("long")):
+        ts = ask(slack, "Tell me everything about WTI", channel)
+        messages = finished(slack, channel, ts, FOOTER)
     assert len(messages) >= 3 and all(len(m.text) <= 4000 for m in messages)
     assert all(not m.blocks for m in messages if m.kind == "message")
     notes = [int(n) for n in re.findall(r"Note (\d+):", "\n".join(m.text for m in messages))]

@@ -12,6 +12,8 @@ import json
 import re
 from collections import deque
 from collections.abc import Collection
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 EVIL = "<!channel> <@U123> <https://evil.example|click>"
@@ -19,12 +21,60 @@ INVENTED = ("₩98,436", "98,436.89원")  # the seed model's wrong product of 76
 LONG_ANSWER = 10_000
 HUGE_ANSWER = 120_000
 LONE_SURROGATE = "\ud83d"
-MARKER = re.compile(r"\[fake:([a-z0-9_]+)\]")
 BENCHMARK_WORDS = {"wti": "WTI", "서부텍사스": "WTI", "brent": "Brent", "브렌트": "Brent", "dubai": "Dubai",
                    "두바이": "Dubai"}
 NO_TOOLS_ANSWER = "I can't look that up right now: no tools were available for this answer."
 COMMENTARY = "Let me look up the latest prices and the exchange rate first."
 CHARS_PER_TOKEN = 4
+
+
+class Misbehaviour(StrEnum):
+    """How the fake model departs from the default script (the table in openai_server.py's docstring)."""
+
+    RATE_LIMITED = "429"
+    SERVER_ERROR = "500"
+    UNAVAILABLE = "503"
+    SERVER_ERROR_AFTER_TOOLS = "500_after_tools"
+    FAILED = "failed"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+    INCOMPLETE = "incomplete"
+    LENGTH = "length"
+    REASONING = "reasoning"
+    COMMENTARY = "commentary"
+    LATE = "late"
+    STUCK = "stuck"
+    SLOW = "slow"
+    RESET = "reset"
+    BAD_JSON = "bad_json"
+    BAD_ARGS = "bad_args"
+    LOOP = "loop"
+    EVIL = "evil"
+    INVENT = "invent"
+    LONG = "long"
+    HUGE = "huge"
+    SURROGATE = "surrogate"
+
+
+@dataclass(frozen=True)
+class Script:
+    """What the fake model does, set by a test on the fake (`fake.script = Script.misbehave("500")`, or for a
+    block: `with fake.scripted(Script.misbehave("evil")): ...`), so the question text stays the user's own.
+    The default: round 1 oil_price + usd_krw, round 2 oil_price_krw, round 3 the answer (module docstring)."""
+
+    misbehaviour: Misbehaviour | None = None
+
+    @classmethod
+    def misbehave(cls, how: Misbehaviour | str) -> Script:
+        return cls(Misbehaviour(how))
+
+    @property
+    def mode(self) -> str | None:
+        """The misbehaviour's name as the API parts (openai_responses/assistants/chat) test it."""
+        return None if self.misbehaviour is None else self.misbehaviour.value
+
+
+DEFAULT = Script()
 
 
 def question_params(question: str) -> tuple[str, str]:

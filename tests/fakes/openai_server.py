@@ -10,7 +10,8 @@ Every response has `x-request-id`; run GETs carry `openai-poll-after-ms`; errors
 {"error": {"message", "type", "param", "code"}} with the real refusals (openai_wire.py). The parts:
 openai_script.py (the "model"), openai_responses.py (Responses + Conversations), openai_assistants.py.
 
-Misbehaviours: set `fake.mode` (for every request) or put "[fake:<mode>]" in the user's text:
+Misbehaviours: a test sets a Script (openai_script.py) on the fake: `fake.script = Script.misbehave("<mode>")` for
+every request from then on, or `with fake.scripted(Script.misbehave("<mode>")):` for a block (module-scoped fakes):
   429            the first attempt of each distinct request answers 429 (retry-after-ms 10), a resend succeeds
   500, 503       every model round fails with that status; 500_after_tools: only rounds that carry tool outputs
   failed, expired, cancelled, incomplete   the run/response ends with that status (chat: 500 / finish "length")
@@ -51,6 +52,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -61,15 +63,25 @@ from tests.fakes.httpd import LoopbackHTTPServer
 from tests.fakes.openai_assistants import AssistantsFake
 from tests.fakes.openai_chat import ChatFake
 from tests.fakes.openai_responses import ResponsesFake
-from tests.fakes.openai_script import EVIL, INVENTED, LONG_ANSWER, MARKER, question_params, script
+from tests.fakes.openai_script import (
+    DEFAULT,
+    EVIL,
+    INVENTED,
+    LONG_ANSWER,
+    Misbehaviour,
+    Script,
+    question_params,
+    script,
+)
 from tests.fakes.openai_wire import SSE, FakeError, ResetConnection, server_error
 
-__all__ = ["EVIL", "INVENTED", "LONG_ANSWER", "FakeError", "FakeOpenAI", "fake_openai", "question_params", "script"]
+__all__ = ["EVIL", "INVENTED", "LONG_ANSWER", "FakeError", "FakeOpenAI", "Misbehaviour", "Script", "fake_openai",
+           "question_params", "script"]
 
 
 class FakeOpenAI(ResponsesFake, AssistantsFake, ChatFake):
     def __init__(self) -> None:
-        self.mode: str | None = None
+        self.script: Script = DEFAULT
         self.latency = 0.0
         self.slow_seconds = 1.0
         self.stuck_seconds = 30.0
@@ -172,6 +184,15 @@ class FakeOpenAI(ResponsesFake, AssistantsFake, ChatFake):
     def env(self) -> dict[str, str]:
         return {"OPENAI_API_KEY": "sk-fake-test-key-0000", "OPENAI_BASE_URL": self.base_url}
 
+    @contextmanager
+    def scripted(self, script: Script) -> Iterator[FakeOpenAI]:
+        """Run a block under `script`, then back to the default: for module-scoped fakes other tests share."""
+        self.script = script
+        try:
+            yield self
+        finally:
+            self.script = DEFAULT
+
     def forget_all(self) -> None:
         with self._lock:
             for made in (self.conversations, self.threads, self.assistants):
@@ -236,11 +257,8 @@ class FakeOpenAI(ResponsesFake, AssistantsFake, ChatFake):
 
     # -- shared model-round behaviour
     def _mode(self, events: list[dict[str, Any]]) -> str | None:
-        if self.mode:
-            return self.mode
-        users = [e["text"] for e in events if e["kind"] == "user"]
-        found = MARKER.search(users[-1]) if users else None
-        return found.group(1) if found else None
+        """The misbehaviour of a model round over `events`: the test's script, whatever the question says."""
+        return self.script.mode
 
     def _model_round(self, mode: str | None, headers: dict[str, str], body: Any, assistants: bool = False,
                      after_tools: bool = False) -> None:

@@ -1,6 +1,7 @@
-"""Ambiguous Web API faults for the fake Slack (a mixin of FakeSlack), and the reads that resolve them.
+"""Faults of the fake Slack's Web API (mixins of FakeSlack).
 
-What a flaky Slack does to a call, beyond a clean refusal (FakeSlack.fail):
+Clean refusals (Faults): `fail(method, error)`, `refuse_blocks` / `refuse_text`, `disable_ai_features`,
+`set_latency`. What a flaky Slack does to a call beyond a clean refusal (Hitches):
 - server_error: HTTP 5xx, not applied. Slack's 5xx is its HTML "Server Error | Slack" page (text/html), which
   slack_sdk reports as SlackApiError "Received a response in a non-JSON format" with the status code.
 - answer_late: applied at once, answered after `seconds` (past the client's timeout: the client gives up).
@@ -17,6 +18,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from tests.fakes.slack_state import Call, SlackState
 
 # Slack's 5xx page, abridged (title, heading and message as slack_sdk's own test fixtures record it).
 SERVER_ERROR_PAGE = """<!DOCTYPE html>
@@ -40,6 +43,99 @@ SERVER_ERROR_PAGE = """<!DOCTYPE html>
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 
 
+AI_METHODS = (
+    "assistant.threads.setStatus",
+    "assistant.threads.setSuggestedPrompts",
+    "assistant.threads.setTitle",
+    "chat.startStream",
+    "chat.appendStream",
+    "chat.stopStream",
+)
+
+
+# Methods that carry a message's content (see refuse_blocks / refuse_text).
+CONTENT_METHODS = ("chat.postMessage", "chat.update", "chat.startStream", "chat.appendStream", "chat.stopStream")
+
+
+@dataclass
+class Fault:
+    error: str
+    remaining: int | None  # None: every call until cleared
+    retry_after: int | None = None
+    status: int = 200
+    when: Callable[[dict[str, Any]], bool] | None = None
+
+
+class Faults(SlackState):
+    """Clean refusals a test asks for: an error for the next calls of a method, Slack's content refusals, the AI
+    features switched off, latency. Applied before the method runs (WebApi._answer)."""
+
+    def fail(
+        self, method: str, error: str, times: int | None = 1, retry_after: int | None = None,
+        when: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> None:
+        """The next `times` calls of `method` (None: all, until clear_faults) fail with `error`.
+        `ratelimited` answers HTTP 429 with Retry-After (default 1 s); `when(params)` narrows which calls fail,
+        e.g. `when=lambda p: p.get("channel") == "C0GONE"`."""
+        status = 200
+        if error == "ratelimited":
+            status, retry_after = 429, retry_after if retry_after is not None else 1
+        with self._cond:
+            self.faults.setdefault(method, []).append(Fault(error, times, retry_after, status, when))
+
+    def clear_faults(self, method: str | None = None) -> None:
+        with self._cond:
+            if method is None:
+                self.faults.clear()
+                self.hitches.clear()
+            else:
+                self.faults.pop(method, None)
+                self.hitches.pop(method, None)
+
+    def disable_ai_features(self, error: str = "not_allowed_token_type", stream_error: str | None = None) -> None:
+        """Answer every assistant.threads.* / chat.*Stream call with an error, as a workspace without the
+        AI-app features (or an app without the assistant feature) does. Undo with clear_faults()."""
+        for m in AI_METHODS:
+            self.fail(m, (stream_error or error) if "Stream" in m else error, times=None)
+
+    # -- content refusals (what Slack answers a message it will not take) ----------------------------------------
+
+    def refuse_blocks(self, error: str = "invalid_blocks", methods: tuple[str, ...] = CONTENT_METHODS,
+                      times: int | None = None) -> None:
+        """Refuse every call of `methods` that carries blocks as real Slack refuses content it will not take:
+        HTTP 200, {"ok": false, "error": error} (invalid_blocks also with Slack's `errors` and
+        response_metadata.messages). The same call without blocks (plain text) goes through."""
+        for method in methods:
+            self.fail(method, error, times=times, when=lambda p: bool(p.get("blocks")))
+
+    def refuse_text(self, error: str = "msg_too_long", methods: tuple[str, ...] = CONTENT_METHODS,
+                    times: int | None = None, longer_than: int = 0) -> None:
+        """Refuse every call of `methods` whose text (text, markdown_text and markdown_text chunks) is longer than
+        `longer_than` characters (Slack's msg_too_long shows up near 4,000 in practice, see SLACK_FACTS.md)."""
+        def has_text(p: dict[str, Any]) -> bool:
+            chunks = "".join(c.get("text", "") for c in p.get("chunks") or [] if c.get("type") == "markdown_text")
+            return len((p.get("text") or "") + (p.get("markdown_text") or "") + chunks) > longer_than
+
+        for method in methods:
+            self.fail(method, error, times=times, when=has_text)
+
+    def set_latency(self, seconds: float, method: str = "*") -> None:
+        """Delay every response of `method` ("*": all methods) by `seconds` (for benchmarks)."""
+        with self._cond:
+            self.latency[method] = seconds
+
+    def _take_fault(self, method: str, params: dict[str, Any]) -> Fault | None:
+        for f in self.faults.get(method, []):
+            if f.when is not None and not f.when(params):
+                continue
+            if f.remaining is not None:
+                f.remaining -= 1
+                if f.remaining <= 0:
+                    self.faults[method].remove(f)
+            return f
+        return None
+
+
 @dataclass
 class Hitch:
     kind: str                  # server_error | answer_late | apply_late | apply_then_fail
@@ -50,14 +146,12 @@ class Hitch:
     error: str | None = None   # apply_then_fail with HTTP 200 and this error instead of a 5xx page
 
 
-class Hitches:
-    """Mixed into FakeSlack: needs its _cond, calls, messages, _answer and _message_json."""
-
-    hitches: dict[str, list[Hitch]]
+class Hitches(SlackState):
+    """Ambiguous faults and the reads that resolve them; needs WebApi's _answer and _message_json."""
 
     def _hitch(self, method: str, kind: str, times: int | None, when: Callable[[dict[str, Any]], bool] | None,
                **kw: Any) -> None:
-        with self._cond:  # type: ignore[attr-defined]
+        with self._cond:
             self.hitches.setdefault(method, []).append(Hitch(kind, times, when, **kw))
 
     def server_error(self, method: str, times: int | None = 1, status: int = 500,
@@ -81,7 +175,7 @@ class Hitches:
         self._hitch(method, "apply_then_fail", times, when, status=status, error=error)
 
     def _take_hitch(self, method: str, params: dict[str, Any]) -> Hitch | None:
-        with self._cond:  # type: ignore[attr-defined]
+        with self._cond:
             for h in self.hitches.get(method, []):
                 if h.when is not None and not h.when(params):
                     continue
@@ -95,19 +189,17 @@ class Hitches:
     def _with_hitch(self, hitch: Hitch, method: str, params: dict[str, Any],
                     token: str | None) -> tuple[int, dict, dict | str]:
         """Answer a call the way `hitch` says; the recorded Call says what was applied and what was answered."""
-        from tests.fakes.slack_server import Call
-
         if hitch.kind == "apply_late":
             time.sleep(hitch.seconds)
-        with self._cond:  # type: ignore[attr-defined]
+        with self._cond:
             if hitch.kind == "server_error":
                 status, headers, body = hitch.status, dict(HTML), {"ok": False, "error": f"HTTP {hitch.status}"}
             else:
                 status, headers, body = self._answer(method, params, token)  # type: ignore[attr-defined]
             call = Call(method, params, token, time.time(), status, body)
             call.hitch = hitch.kind  # type: ignore[attr-defined]
-            self.calls.append(call)  # type: ignore[attr-defined]
-            self._cond.notify_all()  # type: ignore[attr-defined]
+            self.calls.append(call)
+            self._cond.notify_all()
         if hitch.kind == "answer_late":
             time.sleep(hitch.seconds)
         if hitch.kind == "server_error" or (hitch.kind == "apply_then_fail" and hitch.error is None):
@@ -127,7 +219,7 @@ class Hitches:
     def _replies(self, p: dict) -> dict:
         channel, ts = p.get("channel", ""), p.get("ts", "")
         with_meta = str(p.get("include_all_metadata")).lower() in {"1", "true"}
-        msgs = [m for m in self.messages.values()  # type: ignore[attr-defined]
+        msgs = [m for m in self.messages.values()
                 if m.channel == channel and not m.deleted and (m.ts == ts or m.thread_ts == ts)]
         if not msgs:
             return {"ok": False, "error": "thread_not_found"}
@@ -139,9 +231,10 @@ class Hitches:
     def _history(self, p: dict) -> dict:
         channel = p.get("channel", "")
         with_meta = str(p.get("include_all_metadata")).lower() in {"1", "true"}
-        msgs = sorted((m for m in self.messages.values()  # type: ignore[attr-defined]
+        msgs = sorted((m for m in self.messages.values()
                        if m.channel == channel and not m.deleted and m.thread_ts is None),
                       key=lambda m: float(m.ts), reverse=True)  # newest first, as Slack lists a channel
         limit = int(p.get("limit") or 100)
         return {"ok": True, "messages": [self._listed(m, with_meta) for m in msgs[:limit]],
                 "has_more": len(msgs) > limit, "pin_count": 0, "response_metadata": {"next_cursor": ""}}
+
