@@ -21,6 +21,7 @@ from slack_sdk import WebClient
 
 from oilfx.engines.base import Answer, ToolStep
 from oilfx.guard import sourced_figures
+from oilfx.slack.caps import CUT_NOTE_ROOM, MAX_ANSWER_MESSAGES, clean_text, cut_note
 from oilfx.slack.render import SlackMessage, render_error
 from oilfx.slack.replies import Delivery, PlaceholderReply, SlackCallFailed, call, refused_content
 from oilfx.slack.stream_text import SafeText, make_safe, task_result, task_title
@@ -51,6 +52,7 @@ class StreamingReply:
         self._timer: threading.Timer | None = None
         self._broken = False                  # an append failed: the answer replaces the stream at the end
         self._closed = False
+        self._cut = False                     # MAX_ANSWER_MESSAGES are full: further text is dropped, noted at the end
         self._text = SafeText()
         self._steps: list[ToolStep] = []
         self._tasks: dict[str, str] = {}     # call id -> title, while running
@@ -108,7 +110,8 @@ class StreamingReply:
             for task_id, title in self._tasks.items():  # tasks still running end with the turn
                 self._queue_chunk({"type": "task_update", "id": task_id, "title": title, "status": "error"})
             self._tasks.clear()
-            self._queue_text(self._text.end() + "\n\n" + render_error(reason).text, force=True)
+            self._queue_text(self._text.end(), force=True)
+            self._queue_last("\n\n" + render_error(reason).text)
         if not self._close():
             self.finish([render_error(reason)])
 
@@ -129,6 +132,8 @@ class StreamingReply:
                 rest = final_text[len(shown):]
                 if rest.strip():
                     self._queue_text(make_safe(rest))
+                if self._cut:
+                    self._queue_last("\n\n" + cut_note())
         if not consistent:
             self.log.info("streamed text differs from the final answer (or streaming broke); replacing it")
             self.finish(messages + extra)
@@ -167,7 +172,7 @@ class StreamingReply:
 
     def text_delta(self, delta: str) -> None:
         with self._lock:
-            self._queue_text(self._text.feed(delta))
+            self._queue_text(self._text.feed(clean_text(delta)))
 
     # -- internals ---------------------------------------------------------------------------------------------
 
@@ -199,8 +204,9 @@ class StreamingReply:
     def _queue_text(self, text: str, force: bool = False) -> None:
         if not text or not self.streaming or self._closed:
             return
-        while text:
-            room = STREAM_TEXT_LIMIT - self._chars
+        while text and not self._cut:
+            last = len(self.streams) >= MAX_ANSWER_MESSAGES  # keeps room for the cut note
+            room = STREAM_TEXT_LIMIT - self._chars - (CUT_NOTE_ROOM if last else 0)
             if len(text) <= room:
                 self._add_text(text)
                 break
@@ -208,11 +214,22 @@ class StreamingReply:
                 cut = _boundary(text, room)
                 self._add_text(text[:cut])
                 text = text[cut:]
+            if last:
+                self._cut = True  # the rest of the answer is dropped; finish_answer adds the note
+                self.log.warning("answer cut at %d streamed messages", MAX_ANSWER_MESSAGES)
+                break
             self._continue_in_new_message()
             if self._broken:
                 return
         if not force:
             self._schedule()
+
+    def _queue_last(self, text: str) -> None:
+        """A closing line (the cut note, a failure): into the room kept for it once the answer was cut."""
+        if not self._cut:
+            self._queue_text(text, force=True)
+        elif self.streaming and not self._closed:
+            self._add_text(text[:CUT_NOTE_ROOM])
 
     def _add_text(self, text: str) -> None:
         self._chars += len(text)
