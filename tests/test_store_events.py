@@ -132,3 +132,13 @@ def test_a_dead_owners_open_reply_is_claimed_by_exactly_one_of_many(open_instanc
     for t in threads:
         t.join()
     assert sorted(results) == [False, False, False, True]
+
+
+def test_renew_events_renews_ours_in_one_call_and_names_the_rest(open_instance):
+    a, b = open_instance(), open_instance()
+    assert a.claim_event("Ev10", lease_seconds=0.3) and a.claim_event("Ev11", lease_seconds=0.3)
+    assert a.renew_events(["Ev10", "Ev11", "Ev12"], 5) == ["Ev12"]  # Ev12: never claimed here
+    time.sleep(0.4)
+    assert not b.claim_event("Ev10") and not b.claim_event("Ev11")  # renewed past the first lease
+    a.finish_event("Ev11")
+    assert a.renew_events(["Ev10", "Ev11"], 5) == ["Ev11"] and a.owned.proof("Ev11") is None

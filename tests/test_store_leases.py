@@ -66,6 +66,9 @@ class FakeStore:
         self.renewed.append((event_id, lease_seconds))
         return self.owned.proof(event_id) is not None
 
+    def renew_events(self, event_ids: list[str], lease_seconds: float) -> list[str]:
+        return [event_id for event_id in event_ids if not self.renew_event(event_id, lease_seconds)]
+
 
 def test_event_leases_renew_held_events_only_until_released_or_finished():
     beat = Heartbeat(name="test-heartbeat-leases")

@@ -38,6 +38,9 @@ class EventClaims(Protocol):
     # Extends our lease while the event's turn waits or runs. False: not ours any more (finished or taken over).
     def renew_event(self, event_id: str, lease_seconds: float) -> bool: ...
 
+    # renew_event for many at once (one round trip on Redis): the ids of those not ours any more.
+    def renew_events(self, event_ids: list[str], lease_seconds: float) -> list[str]: ...
+
     # Marks the event answered and drops its open reply, in one step (a kill between the two would leave either
     # a finished event with an open reply that is never finished, or an open reply answered twice).
     def finish_event(self, event_id: str) -> None: ...

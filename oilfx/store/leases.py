@@ -63,7 +63,8 @@ class OwnedEvents:
 
 
 class EventLeases:
-    """Renews every held event's lease every lease/3 seconds, on the heartbeat (no thread of its own)."""
+    """Renews every held event's lease every lease/3 seconds, on the heartbeat (no thread of its own), all in one
+    store call: a slow renewal would delay the other jobs on the heartbeat."""
 
     def __init__(self, store: EventClaims, lease_seconds: float, *, heartbeat: Heartbeat = HEARTBEAT) -> None:
         self.store, self.lease_seconds, self._heartbeat = store, lease_seconds, heartbeat
@@ -87,10 +88,12 @@ class EventLeases:
             if not held:
                 self._job = None
                 return False
-        for event_id in held:
-            try:
-                if not self.store.renew_event(event_id, self.lease_seconds) and owned.is_held(event_id):
-                    log.error("event %s: lease lost to another process; it may be answered twice", event_id)
-            except Exception as e:  # the store is down: keep trying, the lease may still hold
-                log.warning("event %s: could not renew the lease: %s", event_id, e)
+        try:
+            lost = self.store.renew_events(held, self.lease_seconds)
+        except Exception as e:  # the store is down: keep trying, the leases may still hold
+            log.warning("could not renew %d event lease(s): %s", len(held), e)
+            return True
+        for event_id in lost:
+            if owned.is_held(event_id):  # not released meanwhile (a finish racing this renewal is no loss)
+                log.error("event %s: lease lost to another process; it may be answered twice", event_id)
         return True

@@ -48,6 +48,21 @@ class RedisEvents(RedisOpenReplies):
                                        args=[owner, max(1, int(lease_seconds * 1000))]))
 
     @wrap_errors
+    def renew_events(self, event_ids: list[str], lease_seconds: float) -> list[str]:
+        """One pipeline: a few hundred leases renewed in one round trip, not one each (the heartbeat is shared)."""
+        proofs = [(event_id, self.owned.proof(event_id)) for event_id in event_ids]
+        ours = [(event_id, proof) for event_id, proof in proofs if proof is not None]
+        lost = [event_id for event_id, proof in proofs if proof is None]
+        if ours:
+            with self.client.pipeline(transaction=False) as pipe:
+                for event_id, proof in ours:
+                    self.scripts.renew(keys=[self.prefix + "event:" + event_id],
+                                       args=[proof, max(1, int(lease_seconds * 1000))], client=pipe)
+                results = pipe.execute()
+            lost += [event_id for (event_id, _), renewed in zip(ours, results, strict=True) if not renewed]
+        return lost
+
+    @wrap_errors
     def finish_event(self, event_id: str) -> None:
         self.owned.finished(event_id)
         with self.client.pipeline(transaction=True) as pipe:  # one step: see EventClaims.finish_event

@@ -64,6 +64,9 @@ class SqliteEvents(SqliteOpenReplies):
             self.owned.claimed(event_id, until)
             return True
 
+    def renew_events(self, event_ids: list[str], lease_seconds: float) -> list[str]:
+        return [event_id for event_id in event_ids if not self.renew_event(event_id, lease_seconds)]
+
     def finish_event(self, event_id: str) -> None:
         now = self._clock()
         self.owned.finished(event_id)
