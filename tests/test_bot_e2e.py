@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from oilfx.market import Quote, format_krw, format_krw_litre, format_usd
-from oilfx.slack.turns import RECORD_TTL
+from oilfx.store.records import RECORD_TTL
 from tests.fakes.bot_process import BotProcess, start_connected
 from tests.fakes.openai_server import EVIL, FakeOpenAI, Script
 from tests.fakes.pages import FRED_PATH, NAVER_WORLD_PATH, OPINET_PATH, PagesServer

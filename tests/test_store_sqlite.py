@@ -14,7 +14,8 @@ import pytest
 from oilfx.market.cache import MemoryCache
 from oilfx.store import StoreError
 from oilfx.store.base import ThreadKey
-from oilfx.store.sqlite import FINISHED_EVENTS_KEPT, SCHEMA_VERSION, SqliteStore
+from oilfx.store.sqlite import SCHEMA_VERSION, SqliteStore
+from oilfx.store.sqlite_events import FINISHED_EVENTS_KEPT
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -26,7 +25,10 @@ from oilfx.slack.caps import clean_text, question_too_long
 from oilfx.slack.render import answer_footer, render_answer, render_steps, steps_breakdown, wants_steps
 from oilfx.slack.replies import PlaceholderReply, Reply, ResponseUrlReply, SlackCallFailed
 from oilfx.slack.streaming import StreamingReply
+from oilfx.store import records
 from oilfx.store.base import OpenReply, ThreadKey, TurnTicket
+from oilfx.store.leases import EventLeases
+from oilfx.store.records import AnswerRecord, StepsRecord
 
 logger = logging.getLogger(__name__)
 
@@ -34,10 +36,7 @@ logger = logging.getLogger(__name__)
 # until this long after its arrival for an earlier message (lower ts) to enter the thread's queue. A thread's first
 # message (its root) has nothing before it. Counted from arrival: a turn our pool picks up later does not wait.
 ORDER_SETTLE_SECONDS = 0.15
-STEPS_META_PREFIX = "steps:"
-ANSWER_META_PREFIX = "answer:"  # feedback key -> the question, answer and engine a thumbs up/down refers to
 TURN_WAIT_SECONDS = 600.0
-RECORD_TTL = 30 * 86400.0     # steps/answer records behind an answer's buttons; a later click says they are gone
 
 
 @dataclass(frozen=True)
@@ -145,51 +144,12 @@ class _Arrival:
     at: float                  # time.monotonic() at arrival
 
 
-class _EventLeases:
-    """One thread per process renews the lease of every event claimed here and not yet finished, from the claim
-    until finish_event, so a Slack retry landing on another process cannot take over a turn that is still
-    waiting for its thread or running. A killed process stops renewing: its events are taken over after the lease."""
-
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self._lock = threading.Lock()
-        self._held: set[str] = set()
-        self._thread: threading.Thread | None = None
-
-    def hold(self, event_id: str) -> None:
-        with self._lock:
-            self._held.add(event_id)
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._renew, name="oilfx-event-leases", daemon=True)
-                self._thread.start()
-
-    def release(self, event_id: str) -> None:
-        with self._lock:
-            self._held.discard(event_id)
-
-    def _renew(self) -> None:
-        lease = self.services.settings.event_lease
-        while True:
-            time.sleep(lease / 3)
-            with self._lock:
-                held = list(self._held)
-                if not held:
-                    self._thread = None
-                    return
-            for event_id in held:
-                try:
-                    if not self.services.store.renew_event(event_id, lease) and event_id in self._held:
-                        logger.error("event %s: lease lost to another process; it may be answered twice", event_id)
-                except Exception as e:  # the store is down: keep trying, the lease may still hold
-                    logger.warning("event %s: could not renew the lease: %s", event_id, e)
-
-
 class TurnRunner:
     """Runs turns on `executor` (our pool, not Bolt's: a turn takes seconds and many threads may be busy)."""
 
     def __init__(self, services: Services, client: WebClient, executor: Executor) -> None:
         self.services, self.client, self.executor = services, client, executor
-        self._leases = _EventLeases(services)
+        self._leases = EventLeases(services.store, services.settings.event_lease)
 
     def submit(self, request: TurnRequest) -> None:
         # Claimed and queued now, on the listener's thread: our pool may pick the turn up seconds later under load,
@@ -386,14 +346,14 @@ class TurnRunner:
 
     def _save_answer(self, key: ThreadKey | None, request: TurnRequest, answer: Answer) -> str:
         """Keep what a feedback click refers to; the buttons carry only this short key."""
-        return keep_record(self.services, ANSWER_META_PREFIX, {
-            "team": request.team, "channel": request.channel, "thread_ts": key.thread_ts if key else "",
-            "question": request.text, "answer": answer.text, "engine": f"{answer.engine} {answer.model}".strip()})
+        return records.keep(self.services.store, AnswerRecord(
+            team=request.team, channel=request.channel, thread_ts=key.thread_ts if key else "",
+            question=request.text, answer=answer.text, engine=f"{answer.engine} {answer.model}".strip()))
 
     def _save_steps(self, key: ThreadKey | None, answer: Answer) -> str:
         """Keep the breakdown for the "Show steps" button; the button carries only this short key."""
-        return keep_record(self.services, STEPS_META_PREFIX,
-                           {"thread": str(key) if key else "", "breakdown": steps_breakdown(answer)})
+        return records.keep(self.services.store,
+                            StepsRecord(thread=str(key) if key else "", breakdown=steps_breakdown(answer)))
 
 
 def _store_gone(e: BaseException | None) -> str | None:
@@ -415,29 +375,3 @@ def resume_reply(client: WebClient, left: OpenReply, request: TurnRequest, reply
     reply.ts = left.ts
     return reply
 
-
-def keep_record(services: Services, prefix: str, record: dict[str, str]) -> str:
-    """Store a JSON record in meta for RECORD_TTL under a fresh short key (small enough for a button value)."""
-    record_key = secrets.token_urlsafe(9)
-    services.store.set_meta(prefix + record_key, json.dumps(record, ensure_ascii=False), ttl=RECORD_TTL)
-    return record_key
-
-
-def load_record(services: Services, prefix: str, record_key: str) -> dict[str, str] | None:
-    raw = services.store.get_meta(prefix + record_key)
-    try:
-        record = json.loads(raw) if raw else None
-    except ValueError:
-        return None
-    return record if isinstance(record, dict) else None
-
-
-def load_answer(services: Services, feedback_key: str) -> dict[str, str] | None:
-    """What _save_answer kept for a feedback key: thread, question, answer, engine."""
-    return load_record(services, ANSWER_META_PREFIX, feedback_key)
-
-
-def load_steps(services: Services, steps_key: str) -> str | None:
-    record = load_record(services, STEPS_META_PREFIX, steps_key)
-    breakdown = record.get("breakdown") if record else None
-    return breakdown if isinstance(breakdown, str) else None

@@ -1,8 +1,10 @@
 """The store: Slack thread -> conversation mapping, event dedupe, per-thread turns, small state, quote cache.
 
 `open_store(settings)` picks the backend: Redis when REDIS_URL is set (several bot processes), else SQLite
-(OILFX_DB, one process). Both implement `oilfx.store.base.Store` plus `quote_cache()`, `stats()` and the
-export methods `store migrate` uses.
+(OILFX_DB, one process). Both implement `oilfx.store.base.Store`, the composition of one small interface per
+capability (conversations, events, queue, records, history, feedback), plus `quote_cache()`, `stats()` and the
+export methods `store migrate` uses. Renewals (event leases, Redis queue entries and turn locks) run on the
+process's one heartbeat thread (heartbeat.py); leases.py knows which events this process owns.
 """
 
 from __future__ import annotations

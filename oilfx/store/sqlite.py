@@ -4,12 +4,12 @@ Mappings, event leases, meta, chat histories and feedback live in one SQLite fil
 transaction, so a kill -9 leaves either the old or the new row, never half of one). Event claims are atomic across
 processes sharing the file (BEGIN IMMEDIATE), but per-thread turns are coordinated in memory: SQLite is for ONE
 process. Several processes need REDIS_URL.
+
+Event and message claims: sqlite_events.py; the per-thread turns: memory_turns.py.
 """
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import json
 import logging
 import sqlite3
@@ -21,16 +21,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from oilfx.store import StoreError, turn_order
-from oilfx.store.base import MESSAGES_KEPT, Feedback, MessageKey, ThreadKey, TurnTicket
-from oilfx.store.open_replies import REPLIES_TABLE, SqliteOpenReplies
+from oilfx.store import StoreError
+from oilfx.store.base import Feedback, ThreadKey
+from oilfx.store.leases import OwnedEvents
+from oilfx.store.memory_turns import MemoryTurns
+from oilfx.store.open_replies import REPLIES_TABLE
+from oilfx.store.sqlite_events import SqliteEvents
 from oilfx.store.sqlite_file import FileWatch, OwnerLock
 
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 2  # 2: meta.expires_at
-FINISHED_EVENTS_KEPT = 86400.0  # Slack retries within minutes; a day is ample and keeps the table small
-_PRUNE_EVERY = 600.0
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
@@ -65,19 +66,11 @@ CREATE INDEX IF NOT EXISTS messages_age ON messages (keep_until);
 """
 
 
-class _ThreadQueue:
-    """Turns waiting for one thread: a heap of (order, arrival) and whether a turn is running."""
-
-    def __init__(self, lock: threading.Lock) -> None:
-        self.changed = threading.Condition(lock)
-        self.waiting: list[tuple[Any, int]] = []
-        self.running = False
-
-
-class SqliteStore(SqliteOpenReplies):
+class SqliteStore(SqliteEvents, MemoryTurns):
     def __init__(self, path: str | Path, *, busy_timeout: float = 10.0, clock=time.time,
                  exclusive: bool = False) -> None:
         """`exclusive`: the bot's store; refuses (StoreError) if another process has the file exclusively."""
+        MemoryTurns.__init__(self)  # per-thread turns: in memory, SQLite being for one process
         self.path = str(path)
         self._clock = clock
         self._lock = threading.RLock()
@@ -101,12 +94,7 @@ class SqliteStore(SqliteOpenReplies):
         except StoreError:
             self._release()
             raise
-        self._last_prune = 0.0
-        self._last_message_prune = 0.0
-        self._turns_lock = threading.Lock()
-        self._turns: dict[ThreadKey, _ThreadQueue] = {}
-        self._arrivals = itertools.count()
-        self._leases: dict[str, float] = {}  # event id -> the lease_until we wrote: still ours if unchanged
+        self.owned = OwnedEvents()
 
     def _migrate(self) -> None:
         with self._tx():
@@ -163,143 +151,6 @@ class SqliteStore(SqliteOpenReplies):
         rows = self._read("SELECT team, channel, thread_ts, engine, ref FROM conversations ORDER BY updated_at")
         for team, channel, thread_ts, engine, ref in rows:
             yield ThreadKey(team, channel, thread_ts), engine, ref
-
-    # --- events ------------------------------------------------------------------------------------------------
-
-    def claim_event(self, event_id: str, lease_seconds: float = 300.0) -> bool:
-        now = self._clock()
-        with self._tx() as db:
-            row = db.execute("SELECT lease_until, finished_at FROM events WHERE event_id=?", (event_id,)).fetchone()
-            if row is not None and (row[1] is not None or row[0] > now):
-                return False
-            if row is not None:
-                log.warning("event %s: previous owner's lease ran out unfinished; taking it over", event_id)
-            db.execute("INSERT INTO events (event_id, lease_until) VALUES (?, ?)"
-                       " ON CONFLICT DO UPDATE SET lease_until=excluded.lease_until", (event_id, now + lease_seconds))
-            self._leases[event_id] = now + lease_seconds
-            if now - self._last_prune > _PRUNE_EVERY:
-                self._last_prune = now
-                old = now - FINISHED_EVENTS_KEPT
-                db.execute("DELETE FROM events WHERE finished_at < ? OR (finished_at IS NULL AND lease_until < ?)",
-                           (old, old))
-        return True
-
-    def renew_event(self, event_id: str, lease_seconds: float) -> bool:
-        ours = self._leases.get(event_id)
-        if ours is None:
-            return False
-        until = self._clock() + lease_seconds
-        with self._tx() as db:
-            cursor = db.execute("UPDATE events SET lease_until=? WHERE event_id=? AND lease_until=?"
-                                " AND finished_at IS NULL", (until, event_id, ours))
-            if cursor.rowcount != 1:  # finished, or taken over after our lease ran out
-                self._leases.pop(event_id, None)
-                return False
-            self._leases[event_id] = until
-            return True
-
-    def finish_event(self, event_id: str) -> None:
-        now = self._clock()
-        self._leases.pop(event_id, None)
-        with self._tx() as db:
-            db.execute("INSERT INTO events (event_id, lease_until, finished_at) VALUES (?, ?, ?)"
-                       " ON CONFLICT DO UPDATE SET finished_at=excluded.finished_at", (event_id, now, now))
-            db.execute("DELETE FROM replies WHERE event_id=?", (event_id,))  # same transaction: see Store
-
-    def export_finished_events(self) -> Iterator[tuple[str, float]]:
-        """(event id, finished at epoch seconds) for events finished within the kept window."""
-        rows = self._read("SELECT event_id, finished_at FROM events WHERE finished_at >= ?",
-                          (self._clock() - FINISHED_EVENTS_KEPT,))
-        yield from rows
-
-    # --- messages ----------------------------------------------------------------------------------------------
-
-    def claim_message(self, key: MessageKey, event_id: str, keep_seconds: float = MESSAGES_KEPT) -> bool:
-        now = self._clock()
-        with self._tx() as db:  # IMMEDIATE: the read and the insert are one step for every process on the file
-            db.execute("DELETE FROM messages WHERE team=? AND channel=? AND ts=? AND keep_until < ?",
-                       (key.team, key.channel, key.ts, now))
-            db.execute("INSERT INTO messages VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                       (key.team, key.channel, key.ts, event_id, now + keep_seconds))
-            owner = db.execute("SELECT event_id FROM messages WHERE team=? AND channel=? AND ts=?",
-                               (key.team, key.channel, key.ts)).fetchone()[0]
-            if now - self._last_message_prune > _PRUNE_EVERY:
-                self._last_message_prune = now
-                db.execute("DELETE FROM messages WHERE keep_until < ?", (now,))
-        return bool(owner == event_id)
-
-    def export_messages(self) -> Iterator[tuple[MessageKey, str, float]]:
-        """(message, its event id, seconds it stays claimed) for every message still claimed."""
-        now = self._clock()
-        rows = self._read("SELECT team, channel, ts, event_id, keep_until FROM messages WHERE keep_until > ?", (now,))
-        for team, channel, ts, event_id, keep_until in rows:
-            yield MessageKey(team, channel, ts), event_id, keep_until - now
-
-    # --- turns -------------------------------------------------------------------------------------------------
-
-    def _queue(self, key: ThreadKey) -> _ThreadQueue:
-        queue = self._turns.get(key)
-        if queue is None:
-            queue = self._turns[key] = _ThreadQueue(self._turns_lock)
-        return queue
-
-    def enter_turn(self, key: ThreadKey, order: str) -> TurnTicket:
-        entry = (turn_order(order), next(self._arrivals))
-        with self._turns_lock:
-            heapq.heappush(self._queue(key).waiting, entry)
-        return TurnTicket(key, order, str(entry[1]))
-
-    def leave_turn(self, ticket: TurnTicket) -> None:
-        entry = (turn_order(ticket.order), int(ticket.token))
-        with self._turns_lock:
-            queue = self._turns.get(ticket.key)
-            if queue is None or entry not in queue.waiting:
-                return
-            queue.waiting.remove(entry)
-            heapq.heapify(queue.waiting)
-            self._forget_if_idle(ticket.key, queue)
-            queue.changed.notify_all()
-
-    @contextmanager
-    def thread_turn(self, key: ThreadKey, order: str, timeout: float = 600.0,
-                    ticket: TurnTicket | None = None) -> Iterator[None]:
-        deadline = time.monotonic() + timeout
-        with self._turns_lock:
-            queue = self._queue(key)
-            entered = (turn_order(ticket.order), int(ticket.token)) if ticket is not None else None
-            if entered is not None and entered in queue.waiting:
-                entry = entered  # the place taken at arrival
-            else:
-                entry = (turn_order(order), next(self._arrivals))
-                heapq.heappush(queue.waiting, entry)
-            while queue.running or queue.waiting[0] != entry:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    queue.waiting.remove(entry)
-                    heapq.heapify(queue.waiting)
-                    self._forget_if_idle(key, queue)
-                    queue.changed.notify_all()
-                    raise TimeoutError(f"thread {key}: turn {order} did not start within {timeout:g} s")
-                queue.changed.wait(remaining)
-            heapq.heappop(queue.waiting)
-            queue.running = True
-        try:
-            yield
-        finally:
-            with self._turns_lock:
-                queue.running = False
-                self._forget_if_idle(key, queue)
-                queue.changed.notify_all()
-
-    def _forget_if_idle(self, key: ThreadKey, queue: _ThreadQueue) -> None:
-        if not queue.running and not queue.waiting and self._turns.get(key) is queue:
-            del self._turns[key]
-
-    def turns_waiting(self, key: ThreadKey) -> int:
-        """How many turns wait (not counting the running one) for `key` in this process."""
-        with self._turns_lock:
-            queue = self._turns.get(key)
-            return len(queue.waiting) if queue else 0
 
     # --- meta, histories ----------------------------------------------------------------------------------------
 

@@ -14,8 +14,9 @@ from oilfx.slack.deps import Deps
 from oilfx.slack.listeners.actions.common import Click
 from oilfx.slack.render import render_error
 from oilfx.slack.replies import SlackCallFailed
-from oilfx.slack.turns import load_answer
+from oilfx.store import records
 from oilfx.store.base import Feedback, ThreadKey
+from oilfx.store.records import AnswerRecord
 
 _VALUE = re.compile(r"^(good|bad):([A-Za-z0-9_-]{1,64})$")
 THANKS = {"good": "Thanks! Glad the answer helped.",
@@ -26,7 +27,7 @@ def record_feedback(deps: Deps, body: dict[str, Any]) -> None:
     click = Click.from_body(body)
     log = click.log
     match = _VALUE.match(click.value)
-    record = load_answer(deps.services, match.group(2)) if match else None
+    record = records.load(deps.services.store, AnswerRecord, match.group(2)) if match else None
     try:
         if match is None or record is None:
             log.info("feedback for an unknown answer")
@@ -35,10 +36,10 @@ def record_feedback(deps: Deps, body: dict[str, Any]) -> None:
             return
         verdict = match.group(1)
         deps.services.store.add_feedback(Feedback(
-            key=ThreadKey(record.get("team") or click.team, record.get("channel") or click.channel,
-                          record.get("thread_ts") or click.thread_ts),
-            message_ts=click.message_ts, user=click.user, value=verdict, question=record.get("question", ""),
-            answer=record.get("answer", ""), engine=record.get("engine", ""), at=datetime.now(UTC)))
+            key=ThreadKey(record.team or click.team, record.channel or click.channel,
+                          record.thread_ts or click.thread_ts),
+            message_ts=click.message_ts, user=click.user, value=verdict, question=record.question,
+            answer=record.answer, engine=record.engine, at=datetime.now(UTC)))
         log.info("feedback recorded: %s", verdict)
         click.tell(deps.client, THANKS[verdict])
     except SlackCallFailed as e:

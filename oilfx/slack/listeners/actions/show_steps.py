@@ -12,7 +12,8 @@ from oilfx.slack.deps import Deps
 from oilfx.slack.listeners.actions.common import Click
 from oilfx.slack.render import render_error, render_steps
 from oilfx.slack.replies import SlackCallFailed, call
-from oilfx.slack.turns import load_steps
+from oilfx.store import records
+from oilfx.store.records import StepsRecord
 
 _KEY = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -20,7 +21,8 @@ _KEY = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 def show_steps(deps: Deps, body: dict[str, Any]) -> None:
     click = Click.from_body(body)
     log = click.log
-    breakdown = load_steps(deps.services, click.value) if _KEY.match(click.value) else None
+    record = records.load(deps.services.store, StepsRecord, click.value) if _KEY.match(click.value) else None
+    breakdown = record.breakdown if record else None
     try:
         if breakdown is None:
             log.info("steps requested for an unknown key")

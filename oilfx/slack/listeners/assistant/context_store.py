@@ -3,14 +3,14 @@ default (which re-reads the thread with conversations.replies, a method with low
 
 from __future__ import annotations
 
-import json
-
 from slack_bolt.context.assistant.thread_context import AssistantThreadContext
 from slack_bolt.context.assistant.thread_context_store.store import AssistantThreadContextStore
 
 from oilfx.slack.deps import Deps
+from oilfx.store import records
+from oilfx.store.records import PanelContext, panel_key
 
-META_PREFIX = "assistant_context:"
+META_PREFIX = PanelContext.PREFIX
 
 
 class StoreThreadContextStore(AssistantThreadContextStore):
@@ -18,14 +18,10 @@ class StoreThreadContextStore(AssistantThreadContextStore):
         self.deps = deps  # read at call time: listeners are registered before any request
 
     def save(self, *, channel_id: str, thread_ts: str, context: dict[str, str]) -> None:
-        self.deps.services.store.set_meta(f"{META_PREFIX}{channel_id}:{thread_ts}", json.dumps(context))
+        found = PanelContext.from_dict(dict(context))
+        if found is not None:  # Bolt passes Slack's context, which always names the channel
+            records.put(self.deps.services.store, panel_key(channel_id, thread_ts), found)
 
     def find(self, *, channel_id: str, thread_ts: str) -> AssistantThreadContext | None:
-        raw = self.deps.services.store.get_meta(f"{META_PREFIX}{channel_id}:{thread_ts}")
-        try:
-            context = json.loads(raw) if raw else None
-        except ValueError:
-            return None
-        if not isinstance(context, dict) or not context.get("channel_id"):
-            return None
-        return AssistantThreadContext(context)
+        found = records.load(self.deps.services.store, PanelContext, panel_key(channel_id, thread_ts))
+        return AssistantThreadContext(found.as_slack()) if found else None

@@ -15,11 +15,12 @@ from slack_sdk.errors import SlackApiError
 from oilfx.slack.deps import Deps
 from oilfx.slack.listeners.events.common import event_id, first_event_of_message, is_question, question_text, team_id
 from oilfx.slack.turns import TurnRequest, thread_log
+from oilfx.store import records
+from oilfx.store.records import PanelTitled, panel_key
 
 STATUS = "is looking up crude prices…"
 LOADING_MESSAGES = ["Fetching Dubai, WTI and Brent…", "Checking the USD/KRW rate…", "Doing the exact won maths…"]
 TITLE_LIMIT = 60
-TITLED_PREFIX = "assistant_titled:"
 
 
 def title_for(question: str) -> str:
@@ -44,9 +45,9 @@ def user_message_callback(deps: Deps) -> Callable[..., None]:
         store = deps.services.store
         # Separately: a refused title (e.g. a thread Slack already titled) must not cost the user the status.
         try:
-            if not store.get_meta(TITLED_PREFIX + f"{channel}:{thread_ts}"):
+            if not records.load(store, PanelTitled, panel_key(channel, thread_ts)):
                 set_title(title_for(text))
-                store.set_meta(TITLED_PREFIX + f"{channel}:{thread_ts}", "1")
+                records.put(store, panel_key(channel, thread_ts), PanelTitled())
         except SlackApiError as e:
             log.info("assistant title refused (%s); answering anyway", e.response.get("error"))
         try:
