@@ -13,7 +13,8 @@ from oilfx.market import MarketUnavailable
 from oilfx.slack.deps import Deps
 from oilfx.slack.render import HELP_TEXT, escape, render_error, render_quote_table
 from oilfx.slack.replies import ResponseUrlReply, SlackCallFailed
-from oilfx.slack.turns import TurnRequest, thread_log
+from oilfx.slack.turn_log import thread_log
+from oilfx.slack.turn_request import TurnRequest
 
 OILPRICE = "/oilprice"
 HELP_WORDS = {"help", "-h", "--help", "도움말", "?"}
