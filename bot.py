@@ -22,11 +22,13 @@ from oilfx.store import StoreError
 
 logger = logging.getLogger("oilfx.bot")
 
-# Slack Socket Mode delivers events on our websocket; handle many envelopes at once (Bolt acks, our pool works).
+# Slack Socket Mode delivers events on our websocket; handle many envelopes at once (events are acked as they are
+# read, commands and clicks by Bolt; our pool does the work).
 SOCKET_CONCURRENCY = 32
-# slack_sdk's client checks its socket once per ping interval (Bolt's default 10 s) and calls a silent one stale
-# after 4 intervals: with 1 s a closed connection is replaced within ~1-2 s and a cut one (no close frame, no
-# FIN) within ~5-6 s, instead of 10-40 s in which Slack's events would wait on a dead socket.
+# The client checks its socket once per ping interval (Bolt's default 10 s) and calls a silent one stale after 4
+# intervals: with 1 s a closed connection is replaced within ~1-2 s and a cut one (no close frame, no FIN) within
+# ~5-6 s, instead of 10-40 s in which Slack's events would wait on a dead socket. A starved process is not a
+# silent socket: see oilfx/slack/socket_mode.py.
 SOCKET_PING_INTERVAL = 1.0
 HTTP_PATH = "/slack/events"
 
@@ -66,13 +68,12 @@ def run_http(server: WSGIServer, settings: Settings) -> None:
 
 
 def run_socket_mode(app, settings: Settings) -> None:  # type: ignore[no-untyped-def]
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
-
     from oilfx.slack.app import prestarted
+    from oilfx.slack.socket_mode import BurstSafeHandler
 
-    handler = SocketModeHandler(app, settings.slack_app_token, concurrency=SOCKET_CONCURRENCY,
-                                ping_interval=SOCKET_PING_INTERVAL)
-    prestarted(handler.client.message_workers, SOCKET_CONCURRENCY)  # envelopes are acked from these threads
+    handler = BurstSafeHandler(app, settings.slack_app_token or "", concurrency=SOCKET_CONCURRENCY,
+                               ping_interval=SOCKET_PING_INTERVAL)
+    prestarted(handler.client.message_workers, SOCKET_CONCURRENCY)  # commands and clicks are acked from these
     handler.start()
 
 

@@ -3,6 +3,7 @@
     python bench/run.py                                  # everything (< ~8 min on 2 cores)
     python bench/run.py --quick                          # smaller samples (< 2 min)
     python bench/run.py --only cache,concurrency         # some sections
+    python bench/run.py --only burst                     # 300 mentions in 2 s to a cold bot, before and after
     python bench/run.py --model-ms 400 --page-ms 250 --slack-ms 30 --turns 15
 
 All traffic stays on 127.0.0.1: the fakes from tests/fakes/ run in this process, the bots as subprocesses.
@@ -26,10 +27,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: make `bench`, `oilfx` and `tests` importable
     sys.path.insert(0, str(ROOT))
 
+from bench.burst import burst_section  # noqa: E402
 from bench.harness import Fakes, Latencies  # noqa: E402
 from bench.sections import Result, Row, cache, concurrency, memory, turn_overhead  # noqa: E402
 
-SECTIONS = ("turn", "concurrency", "cache", "memory")
+SECTIONS = ("turn", "concurrency", "cache", "memory", "burst")
 ENGINES = ("responses", "chat", "assistants", "responses-nostream")  # see bench.harness.VARIANTS
 
 
@@ -44,6 +46,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, help="mentions delivered at once (default 100; quick 30)")
     p.add_argument("--conversations", type=int,
                    help="memory: RSS after this many conversations and after twice as many (default 1000; quick 200)")
+    p.add_argument("--burst", type=int, default=300,
+                   help="burst: mentions sent to a cold bot within --burst-seconds (default 300)")
+    p.add_argument("--burst-seconds", type=float, default=2.0, help="burst: over how many seconds (default 2)")
+    p.add_argument("--burst-compare", action=argparse.BooleanOptionalAction, default=None,
+                   help="burst: also run the Socket Mode client as before (slack_sdk's own, 1 s ping check) for "
+                   "comparison (default: on, off with --quick)")
     p.add_argument("--engines", default=",".join(ENGINES),
                    help="bot variants for turn overhead and concurrency (default: the three engines, and responses "
                    "with OILFX_STREAM=false)")
@@ -61,6 +69,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.baseline_turns = args.baseline_turns or (1 if quick else 4)
     args.threads = args.threads or (30 if quick else 100)
     args.conversations = args.conversations or (200 if quick else 1000)
+    args.burst_compare = not quick if args.burst_compare is None else args.burst_compare
     return args
 
 
@@ -162,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
                     part.notes += sub.notes
             elif section == "cache":
                 part = cache(fakes, 200 if args.quick else 2000, 50, say)
+            elif section == "burst":
+                part = burst_section(fakes, args.burst, args.burst_seconds, args.burst_compare, say)
             else:
                 part = memory(fakes, "responses", args.conversations, 2 * args.conversations,
                               min(100, args.threads), say)

@@ -48,6 +48,7 @@ class Settings:
     # Cap on one model round's output (reasoning included). Answers are a few sentences; the cap stops a runaway
     # round from filling the context window (llama-server: 331 s and a 500). Reasoning models need headroom.
     max_output_tokens: int = 4096
+    max_question_chars: int = 4000  # a longer question is not sent to the model; the user is asked to shorten it
     # Store
     db_path: str = "oilfx.db"
     redis_url: str | None = field(default=None, repr=False)
@@ -126,6 +127,7 @@ RANGES: dict[str, Bounds] = {
     "OILFX_LOCK_TTL": Bounds(1, 3600, why="renewed every third of it"),
     "OILFX_EVENT_LEASE": Bounds(1, 3600, why="renewed every third of it"),
     "OILFX_SLACK_TIMEOUT": Bounds(0.5, 300),
+    "OILFX_MAX_QUESTION_CHARS": Bounds(1, 1_000_000),
 }
 
 
@@ -250,6 +252,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         "OILFX_OPENAI_MAX_RETRIES": ("openai_max_retries", int),
         "OILFX_MAX_TOOL_ROUNDS": ("max_tool_rounds", int),
         "OILFX_MAX_OUTPUT_TOKENS": ("max_output_tokens", int),
+        "OILFX_MAX_QUESTION_CHARS": ("max_question_chars", int),
         "OILFX_LOCK_TTL": ("lock_ttl", float),
         "OILFX_EVENT_LEASE": ("event_lease", float),
         "OILFX_SLACK_TIMEOUT": ("slack_timeout", float),

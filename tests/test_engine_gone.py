@@ -15,7 +15,7 @@ import openai
 import pytest
 
 from oilfx.engines import EngineError, make_engine
-from oilfx.engines.base import ToolStep, with_notices
+from oilfx.engines.base import NullListener, with_notices
 from oilfx.engines.chat import HISTORY_LOST
 from oilfx.engines.client import LOST_CONTEXT
 from oilfx.engines.history import HISTORY_BUDGET_TOKENS, estimate_tokens, message_tokens, trim_history
@@ -80,13 +80,7 @@ def test_a_deleted_conversation_is_replaced_on_the_streaming_path_too(
         pages_server: PagesServer, fake_openai: FakeOpenAI) -> None:
     deltas: list[str] = []
 
-    class Collect:
-        def tool_started(self, call_id: str, name: str, arguments: str) -> None:
-            pass
-
-        def tool_finished(self, step: ToolStep) -> None:
-            pass
-
+    class Collect(NullListener):
         def text_delta(self, delta: str) -> None:
             deltas.append(delta)
 

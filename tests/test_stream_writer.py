@@ -11,6 +11,7 @@ from slack_sdk.models.messages.chunk import TaskUpdateChunk
 from oilfx.config import load_settings
 from oilfx.slack import stream_writer
 from oilfx.slack.app import make_client
+from oilfx.slack.caps import MAX_ANSWER_MESSAGES
 from oilfx.slack.stream_writer import StreamState, StreamWriter
 
 log = logging.getLogger("test")
@@ -73,11 +74,23 @@ def test_a_stream_slack_stopped_already_counts_as_stopped(slack_server, writer):
 def test_text_past_the_limit_rolls_over_to_a_new_message(slack_server, writer, monkeypatch):
     monkeypatch.setattr(stream_writer, "STREAM_TEXT_LIMIT", 100)
     writer.open()
-    writer.queue_text("crude " * 50)
-    assert writer.state is StreamState.STREAMING and len(writer.ts) >= 3
+    writer.queue_text("crude " * 30)
+    assert writer.state is StreamState.STREAMING and len(writer.ts) >= 2
     assert writer.close()
     texts = [slack_server.message("C1", ts).text for ts in writer.ts]
-    assert "".join(texts) == "crude " * 50 and all(len(t) <= 100 for t in texts)
+    assert "".join(texts) == "crude " * 30 and all(len(t) <= 100 for t in texts)
+
+
+def test_past_the_answer_cap_the_stream_is_full_and_takes_only_the_closing_line(slack_server, writer, monkeypatch):
+    monkeypatch.setattr(stream_writer, "STREAM_TEXT_LIMIT", 400)
+    writer.open()
+    writer.queue_text("crude " * 1000)
+    assert writer.state is StreamState.FULL and len(writer.ts) == MAX_ANSWER_MESSAGES
+    writer.queue_text("dropped")
+    writer.queue_last("\n\n(cut)")
+    assert writer.close()
+    texts = [slack_server.message("C1", ts).text for ts in writer.ts]
+    assert texts[-1].endswith("(cut)") and "dropped" not in "".join(texts)
 
 
 def test_a_closed_stream_takes_nothing_and_cannot_reopen(writer):

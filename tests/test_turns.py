@@ -181,3 +181,10 @@ def test_events_wait_for_the_start_and_are_dropped_if_it_failed():
     failed: Future = Future()
     failed.set_exception(SlackCallFailed("chat.postMessage", "channel_not_found"))
     ReplyWhenStarted(failed, logging.LoggerAdapter(logging.getLogger("t"))).tool_finished(STEP)  # no raise
+
+
+def test_a_question_over_the_cap_never_reaches_the_model(services):
+    reply = RecordingReply()
+    runner_with(services, reply).submit(request(text="WTI? " * 2000))
+    assert reply.names() == ["start", "fail"] and "OILFX_MAX_QUESTION_CHARS" in reply.calls[-1][1]
+    assert services.engine.asked == []

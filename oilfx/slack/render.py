@@ -22,6 +22,7 @@ from oilfx.market.quote import (
     format_rate,
     format_usd,
 )
+from oilfx.slack.caps import capped
 
 SECTION_LIMIT = 3000      # Slack: section text at most 3,000 characters
 BLOCK_LIMIT = 50          # Slack: at most 50 blocks per message
@@ -295,7 +296,7 @@ def render_answer(answer: Answer, *, steps_key: str | None = None, show_steps: b
         tail.append(show_steps_button(steps_key))
     if feedback_key:
         tail.append(feedback_block(feedback_key))
-    messages = pack(body, tail, tail_text=context)
+    messages = capped(body, lambda text: pack(text, tail, tail_text=context))  # at most MAX_ANSWER_MESSAGES
     if show_steps:
         messages += pack(steps_breakdown(answer))
     return messages

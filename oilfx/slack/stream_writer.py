@@ -18,6 +18,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.models.messages.chunk import Chunk, MarkdownTextChunk
 
+from oilfx.slack.caps import CUT_NOTE_ROOM, MAX_ANSWER_MESSAGES
 from oilfx.slack.replies import SlackCallFailed, call, refused_content
 from oilfx.slack.turn_stream import TurnStream
 
@@ -28,6 +29,7 @@ STREAM_TEXT_LIMIT = 3500     # characters streamed into one message; the rest co
 class StreamState(enum.Enum):
     NOT_STARTED = "not started"  # no stream yet
     STREAMING = "streaming"      # tasks and text go out, batched
+    FULL = "full"                # MAX_ANSWER_MESSAGES are full: tasks and one closing line (the cut note) only
     BROKEN = "broken"            # a write failed (or the stream was adopted): nothing more goes out
     CLOSED = "closed"            # stopped, or being replaced by the answer: nothing more goes out
 
@@ -35,7 +37,8 @@ class StreamState(enum.Enum):
 # Where each state may go next; anything else is a bug in the writer.
 _NEXT = {
     StreamState.NOT_STARTED: {StreamState.STREAMING, StreamState.BROKEN, StreamState.CLOSED},
-    StreamState.STREAMING: {StreamState.BROKEN, StreamState.CLOSED},
+    StreamState.STREAMING: {StreamState.FULL, StreamState.BROKEN, StreamState.CLOSED},
+    StreamState.FULL: {StreamState.BROKEN, StreamState.CLOSED},
     StreamState.BROKEN: {StreamState.CLOSED},
     StreamState.CLOSED: {StreamState.CLOSED},
 }
@@ -55,6 +58,15 @@ class StreamWriter:
         self._chars = 0                        # characters streamed into the current message
         self._last_send = 0.0
         self._timer: threading.Timer | None = None
+
+    @property
+    def sending(self) -> bool:
+        """Writes still go out (the stream can be completed)."""
+        return self.state in (StreamState.STREAMING, StreamState.FULL)
+
+    @property
+    def full(self) -> bool:
+        return self.state is StreamState.FULL
 
     @property
     def ts(self) -> list[str]:
@@ -91,7 +103,7 @@ class StreamWriter:
     # -- queueing ----------------------------------------------------------------------------------------------
 
     def queue_chunk(self, chunk: Chunk) -> None:
-        if self.state is not StreamState.STREAMING:
+        if not self.sending:
             return
         self._pending.append(chunk)
         self._schedule()
@@ -99,7 +111,8 @@ class StreamWriter:
     def queue_text(self, text: str, force: bool = False) -> None:
         """Queue escaped text; `force`: it goes out with the stop, not on the next interval."""
         while text and self.state is StreamState.STREAMING:
-            room = STREAM_TEXT_LIMIT - self._chars
+            last = len(self.streams) >= MAX_ANSWER_MESSAGES  # keeps room for the cut note
+            room = STREAM_TEXT_LIMIT - self._chars - (CUT_NOTE_ROOM if last else 0)
             if len(text) <= room:
                 self._add_text(text)
                 break
@@ -107,9 +120,20 @@ class StreamWriter:
                 cut = _boundary(text, room)
                 self._add_text(text[:cut])
                 text = text[cut:]
+            if last:
+                self._to(StreamState.FULL)  # the rest of the answer is dropped; the reply adds the cut note
+                self.log.warning("answer cut at %d streamed messages", MAX_ANSWER_MESSAGES)
+                break
             self._continue_in_new_message()
         if not force:
             self._schedule()
+
+    def queue_last(self, text: str) -> None:
+        """A closing line (the cut note, a failure), sent with the stop: into the room kept for it once full."""
+        if self.state is StreamState.STREAMING:
+            self.queue_text(text, force=True)
+        elif self.state is StreamState.FULL:
+            self._add_text(text[:CUT_NOTE_ROOM])
 
     def _add_text(self, text: str) -> None:
         self._chars += len(text)
@@ -131,7 +155,7 @@ class StreamWriter:
     # -- sending -----------------------------------------------------------------------------------------------
 
     def _schedule(self) -> None:
-        if self.state is not StreamState.STREAMING or not self._pending:
+        if not self.sending or not self._pending:
             return
         wait = STREAM_INTERVAL - (time.monotonic() - self._last_send)
         if wait <= 0:
@@ -145,7 +169,7 @@ class StreamWriter:
     def _on_timer(self) -> None:
         with self.lock:
             self._timer = None
-            if self.state is StreamState.STREAMING:
+            if self.sending:
                 with contextlib.suppress(SlackCallFailed):
                     self._flush_now()
 
@@ -155,7 +179,7 @@ class StreamWriter:
             self._timer = None
 
     def _flush_now(self) -> None:
-        if self.state is not StreamState.STREAMING or not self._pending:
+        if not self.sending or not self._pending:
             return
         chunks, self._pending = self._pending, []
         self._last_send = time.monotonic()
@@ -178,7 +202,7 @@ class StreamWriter:
         `plain_tail` as text instead. False if it cannot be completed (broken, or Slack refused that too): the
         stream may still be open, and the answer replaces it (see end)."""
         self._cancel_timer()
-        if self.state is not StreamState.STREAMING:
+        if not self.sending:
             return False
         try:
             self._stop(blocks=blocks)

@@ -20,11 +20,12 @@ from slack_sdk.models.messages.chunk import TaskUpdateChunk
 
 from oilfx.engines.base import Answer, ToolStep
 from oilfx.guard import sourced_figures
+from oilfx.slack.caps import clean_text, cut_note
 from oilfx.slack.render import SlackMessage, render_error
 from oilfx.slack.replies import Delivery, PlaceholderReply, SlackCallFailed, call
 from oilfx.slack.reply import FinalAnswer
 from oilfx.slack.stream_text import SafeText, make_safe, task_result, task_title
-from oilfx.slack.stream_writer import STREAM_INTERVAL, STREAM_TEXT_LIMIT, StreamState, StreamWriter
+from oilfx.slack.stream_writer import STREAM_INTERVAL, STREAM_TEXT_LIMIT, StreamWriter
 from oilfx.slack.writes import find_stream, unsure
 
 __all__ = ["STREAM_INTERVAL", "STREAM_TEXT_LIMIT", "StreamingReply"]
@@ -107,7 +108,7 @@ class StreamingReply:
         if self.fallback is not None:
             return
         with self.writer.lock:
-            self.writer.queue_text(self._text.feed(delta))
+            self.writer.queue_text(self._text.feed(clean_text(delta)))
 
     def finish(self, final: FinalAnswer) -> None:
         """End the stream with the answer: complete the streamed text (the guard's notes, or all of it when the
@@ -121,9 +122,11 @@ class StreamingReply:
         with writer.lock:
             writer.queue_text(self._text.end())
             shown = self._text.shown.rstrip()
-            consistent = self.streamed and text.startswith(shown) and writer.state is StreamState.STREAMING
+            consistent = self.streamed and text.startswith(shown) and writer.sending
             if consistent and (rest := text[len(shown):]).strip():
                 writer.queue_text(make_safe(rest))
+            if consistent and writer.full:
+                writer.queue_last("\n\n" + cut_note())
             footer = final.footer()
             completed = consistent and writer.close(blocks=footer, plain_tail=_tail_text(footer))
         if not consistent:
@@ -136,14 +139,15 @@ class StreamingReply:
 
     def fail(self, reason: str) -> None:
         writer = self.writer
-        if not self.streamed or writer.state is not StreamState.STREAMING:
+        if not self.streamed or not writer.sending:
             self.replace([render_error(reason)])
             return
         with writer.lock:
             for call_id, title in self._tasks.items():  # tasks still running end with the turn
                 writer.queue_chunk(TaskUpdateChunk(id=self._ids[call_id], title=title, status="error"))
             self._tasks.clear()
-            writer.queue_text(self._text.end() + "\n\n" + render_error(reason).text, force=True)
+            writer.queue_text(self._text.end(), force=True)
+            writer.queue_last("\n\n" + render_error(reason).text)
             closed = writer.close()
         if not closed:
             self.replace([render_error(reason)])

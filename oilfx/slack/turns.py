@@ -8,6 +8,7 @@ where the answer would have gone.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import secrets
@@ -21,6 +22,7 @@ from slack_sdk import WebClient
 from oilfx.engines.base import Answer, EngineError, with_notices
 from oilfx.guard import guard_answer
 from oilfx.services import Services
+from oilfx.slack.caps import clean_text, question_too_long
 from oilfx.slack.render import steps_breakdown, wants_steps
 from oilfx.slack.replies import SlackCallFailed
 from oilfx.slack.reply import FinalAnswer, Reply
@@ -214,6 +216,10 @@ class TurnRunner:
 
     def _answer(self, request: TurnRequest, start: Future[Reply], log: logging.LoggerAdapter, started: float) -> None:
         services, engine = self.services, self.services.engine
+        if note := question_too_long(request.text, services.settings.max_question_chars):
+            log.warning("question of %d characters not sent to the model (OILFX_MAX_QUESTION_CHARS)", len(request.text))
+            self._report(start.result(), note, log)
+            return
         # A turn without a thread starts one with its first post: a new thread has no conversation yet.
         early = ThreadKey(request.team, request.channel, request.thread_ts) if request.thread_ts else None
         conversation = services.store.get_conversation(early, engine.name) if early else None
@@ -223,6 +229,7 @@ class TurnRunner:
             log.warning("engine failed: %s", e)
             self._report(start.result(), str(e), log)
             return
+        answer = dataclasses.replace(answer, text=clean_text(answer.text))  # no lone surrogate reaches the store
         reply = start.result()
         thread_ts = request.thread_ts or reply.ts
         key = ThreadKey(request.team, request.channel, thread_ts) if thread_ts else None

@@ -17,6 +17,8 @@ from typing import Any
 EVIL = "<!channel> <@U123> <https://evil.example|click>"
 INVENTED = ("₩98,436", "98,436.89원")  # the seed model's wrong product of 76.41 x 1,289.00
 LONG_ANSWER = 10_000
+HUGE_ANSWER = 120_000
+LONE_SURROGATE = "\ud83d"
 MARKER = re.compile(r"\[fake:([a-z0-9_]+)\]")
 BENCHMARK_WORDS = {"wti": "WTI", "서부텍사스": "WTI", "brent": "Brent", "브렌트": "Brent", "dubai": "Dubai",
                    "두바이": "Dubai"}
@@ -109,12 +111,15 @@ def _decide(events: list[dict[str, Any]], mode: str | None) -> tuple[str, Any]:
         text += f" {EVIL}"
     if mode == "invent":
         text += f" Earlier today it was {INVENTED[0]} ({INVENTED[1]})."
-    if mode == "long":
+    if mode == "surrogate":
+        text += f" {LONE_SURROGATE}"
+    if mode in ("long", "huge"):
+        size = HUGE_ANSWER if mode == "huge" else LONG_ANSWER
         paragraphs = [text]
-        while sum(len(p) + 2 for p in paragraphs) < LONG_ANSWER:
+        while sum(len(p) + 2 for p in paragraphs) < size:
             paragraphs.append(f"Note {len(paragraphs)}: crude benchmarks settle once per trading day, so this "
                               "figure holds until the next settlement is published by the source.")
-        text = "\n\n".join(paragraphs)[:LONG_ANSWER - 3] + " ok"
+        text = "\n\n".join(paragraphs)[:size - 3] + " ok"
     return "text", text
 
 

@@ -25,6 +25,8 @@ Misbehaviours: set `fake.mode` (for every request) or put "[fake:<mode>]" in the
   reset          every model round's connection is closed with a TCP reset, no response
   invent         the answer quotes won figures no tool produced (INVENTED), with or without tool errors
   long           the answer is padded with numbered paragraphs to LONG_ANSWER characters (Slack message limits)
+  huge           the same to HUGE_ANSWER characters (raise OILFX_MAX_OUTPUT_TOKENS to let it through)
+  surrogate      the answer ends with a lone UTF-16 surrogate, sent as the JSON escape \\ud83d
 Server-wide switches: `outage = True`: rounds carrying tool outputs, items.create, submit_tool_outputs and run
 cancels answer 500 (an outage starting after the model asked for tools); `conversations_api = False`: no
 /v1/conversations (404 "File Not Found", llama.cpp); `keeps_conversations = False`: `conversation` is ignored
@@ -120,7 +122,7 @@ class FakeOpenAI(ResponsesFake, AssistantsFake, ChatFake):
                 if isinstance(body, SSE):
                     self._stream(body)
                     return
-                data = json.dumps(body, ensure_ascii=False).encode()
+                data = json.dumps(body, ensure_ascii=False).encode("utf-8", "backslashreplace")  # surrogate -> \ud83d
                 self.send_response(status)
                 self.send_header("content-type", "application/json")
                 self.send_header("content-length", str(len(data)))
@@ -140,7 +142,7 @@ class FakeOpenAI(ResponsesFake, AssistantsFake, ChatFake):
                 for event, data in events:
                     frame = f"event: {event}\n" if event else ""
                     payload = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
-                    self.wfile.write(f"{frame}data: {payload}\n\n".encode())
+                    self.wfile.write(f"{frame}data: {payload}\n\n".encode("utf-8", "backslashreplace"))
                     self.wfile.flush()
 
             def do_GET(self) -> None:

@@ -220,6 +220,7 @@ class FakeSlack(Hitches):
         self.ws_port = 0
         self.http_port = 0
         self.max_connections = MAX_CONNECTIONS
+        self.ws_keepalive = 5.0  # the server's websocket ping interval and pong timeout (s); set before start()
         self._reset_state()
 
     def _reset_state(self) -> None:
@@ -663,7 +664,8 @@ class FakeSlack(Hitches):
             self._loop = asyncio.get_running_loop()
             self._stop_ws = asyncio.Event()
             async with serve(self._ws_handler, "127.0.0.1", 0, process_request=self._ws_check_ticket,
-                             max_size=2**23, ping_interval=5, ping_timeout=5, close_timeout=2) as server:
+                             max_size=2**23, ping_interval=self.ws_keepalive,
+                             ping_timeout=self.ws_keepalive, close_timeout=2) as server:
                 self.ws_port = server.sockets[0].getsockname()[1]
                 started.set()
                 await self._stop_ws.wait()

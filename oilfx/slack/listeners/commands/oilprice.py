@@ -10,6 +10,7 @@ from typing import Any
 from slack_bolt import Ack
 
 from oilfx.market import MarketUnavailable
+from oilfx.slack.caps import clean_text
 from oilfx.slack.deps import Deps
 from oilfx.slack.render import HELP_TEXT, escape, render_error, render_quote_table
 from oilfx.slack.replies import ResponseUrlReply, SlackCallFailed
@@ -48,7 +49,7 @@ def post_table(deps: Deps, body: dict[str, Any]) -> None:
 
 def oilprice_callback(deps: Deps) -> Callable[..., None]:
     def handle_oilprice(ack: Ack, body: dict[str, Any]) -> None:
-        text = " ".join((body.get("text") or "").split())
+        text = clean_text(" ".join((body.get("text") or "").split()))
         if text.lower() in HELP_WORDS:
             ack(text=HELP_TEXT)
             return

@@ -7,6 +7,7 @@ import logging
 import re
 from typing import Any
 
+from oilfx.slack.caps import clean_text
 from oilfx.slack.deps import Deps
 from oilfx.store.base import MessageKey
 
@@ -25,7 +26,7 @@ def question_text(text: str, bot_user_id: str | None) -> str:
     """The user's words without the bot's own mention: `<@UBOT> WTI now?` -> `WTI now?`. Other people's mentions
     stay as `<@U…>` (the model may need who is meant; its output is neutralised before Slack), and Slack's
     `&amp;` `&lt;` `&gt;` are decoded."""
-    text = text or ""
+    text = clean_text(text or "")  # a lone surrogate would fail the OpenAI request, the store and Slack
     if bot_user_id:
         text = re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", " ", text)
     for entity, char in _ENTITIES:
