@@ -25,10 +25,10 @@ from oilfx.slack.render import SlackMessage, render_error
 from oilfx.slack.replies import Delivery, PlaceholderReply, SlackCallFailed, call
 from oilfx.slack.reply import FinalAnswer
 from oilfx.slack.stream_text import SafeText, make_safe, task_result, task_title
-from oilfx.slack.stream_writer import STREAM_INTERVAL, STREAM_TEXT_LIMIT, StreamWriter
+from oilfx.slack.stream_writer import STREAM_TEXT_LIMIT, StreamWriter
 from oilfx.slack.writes import find_stream, unsure
 
-__all__ = ["STREAM_INTERVAL", "STREAM_TEXT_LIMIT", "StreamingReply"]
+__all__ = ["STREAM_TEXT_LIMIT", "StreamingReply"]  # the limit: e2e tests check streamed sizes against it
 
 
 class StreamingReply:
@@ -50,11 +50,6 @@ class StreamingReply:
     @property
     def streamed(self) -> bool:
         return bool(self.writer.streams) and self.fallback is None
-
-    @property
-    def streams(self) -> list[str]:
-        """ts of each streamed message (a long answer continues in new ones)."""
-        return self.writer.ts
 
     # -- Reply -------------------------------------------------------------------------------------------------
 
