@@ -10,10 +10,11 @@ import pytest
 
 from oilfx.config import ConfigError, Settings, load_settings
 from oilfx.engines.base import Answer
-from oilfx.slack import streaming
+from oilfx.slack import stream_writer
 from oilfx.slack.app import make_client
 from oilfx.slack.caps import MAX_ANSWER_MESSAGES, capped, clean_text, cut_at_boundary, cut_note, question_too_long
-from oilfx.slack.render import MESSAGE_LIMIT, answer_footer, render_answer
+from oilfx.slack.render import MESSAGE_LIMIT, render_answer
+from oilfx.slack.reply import FinalAnswer
 from oilfx.slack.streaming import StreamingReply
 
 log = logging.getLogger("test")
@@ -89,7 +90,7 @@ def client(slack_server):
 
 @pytest.mark.parametrize("streamed", [True, False], ids=["deltas", "final_only"])
 def test_streaming_path_a_120000_character_answer_is_at_most_the_cap(slack_server, client, monkeypatch, streamed):
-    monkeypatch.setattr(streaming, "STREAM_INTERVAL", 0.0)
+    monkeypatch.setattr(stream_writer, "STREAM_INTERVAL", 0.0)
     thread = "103.000001" if streamed else "104.000001"
     reply = StreamingReply(client, "D1", thread, "T1", "U1", log)
     reply.start()
@@ -97,24 +98,24 @@ def test_streaming_path_a_120000_character_answer_is_at_most_the_cap(slack_serve
         for i in range(0, len(HUGE), 500):
             reply.text_delta(HUGE[i:i + 500])
     answer = Answer(HUGE, (), "c", "responses")
-    reply.finish_answer(HUGE, answer_footer(answer, "k3"), render_answer(answer), [])
+    reply.finish(FinalAnswer(answer, feedback_key="k3"))
     posted = slack_server.posted("D1", thread)
     assert len(posted) == MAX_ANSWER_MESSAGES and all(not m.streaming for m in posted)
-    assert all(len(m.text) <= streaming.STREAM_TEXT_LIMIT for m in posted)
+    assert all(len(m.text) <= stream_writer.STREAM_TEXT_LIMIT for m in posted)
     body = "".join(m.text for m in posted)
     assert body.endswith(cut_note()) and HUGE.startswith(body[:-len(cut_note())].rstrip())
     assert posted[-1].blocks and posted[-1].blocks[-1]["type"] == "context_actions"
 
 
 def test_streaming_path_lone_surrogates_in_deltas_never_reach_slack(slack_server, client, monkeypatch):
-    monkeypatch.setattr(streaming, "STREAM_INTERVAL", 0.0)
+    monkeypatch.setattr(stream_writer, "STREAM_INTERVAL", 0.0)
     reply = StreamingReply(client, "D1", "105.000001", "T1", "U1", log)
     reply.start()
     for delta in ("WTI is up ", "\ud83d", " today."):
         reply.text_delta(delta)
     final = clean_text("WTI is up \ud83d today.")
     answer = Answer(final, (), "c", "responses")
-    reply.finish_answer(final, answer_footer(answer), render_answer(answer), [])
+    reply.finish(FinalAnswer(answer))
     appended = [c.params for c in slack_server.calls if c.method in ("chat.appendStream", "chat.stopStream")]
     sent = json.dumps(appended, ensure_ascii=False)
     assert appended and clean_text(sent) == sent

@@ -22,7 +22,8 @@ from oilfx.market import Quote, format_krw
 from oilfx.services import Services, build_services
 from oilfx.slack.app import build_app
 from oilfx.slack.listeners.assistant.thread_started import GREETING, PROMPTS
-from oilfx.slack.render import FEEDBACK_ACTION, HELP_TEXT
+from oilfx.slack.quote_table import HELP_TEXT
+from oilfx.slack.render import FEEDBACK_ACTION
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.pages import PagesServer
 from tests.fakes.slack_server import FakeSlack, Message

@@ -22,6 +22,7 @@ from oilfx.market.quote import (
     format_usd,
     krw_per_barrel,
 )
+from oilfx.slack.quote_table import render_quote_table
 from oilfx.slack.render import (
     BLOCK_LIMIT,
     MESSAGE_LIMIT,
@@ -30,7 +31,6 @@ from oilfx.slack.render import (
     neutralise,
     render_answer,
     render_error,
-    render_quote_table,
     split_text,
     steps_breakdown,
     to_mrkdwn,

@@ -29,7 +29,7 @@ def test_placeholder_is_updated_at_most_once_per_interval_then_replaced(slack_se
     slack_server.wait_for_call("chat.update")  # sent off the turn's thread; the answer would supersede it
     monkeypatch.setattr(replies, "PROGRESS_INTERVAL", 3600.0)
     reply.progress(["usd_krw"], ["oil_price"])  # within the interval: skipped
-    reply.finish([SlackMessage("answer one"), SlackMessage("answer two")])
+    reply.deliver([SlackMessage("answer one"), SlackMessage("answer two")])
     first = slack_server.message("C1", reply.ts)
     texts = [v["text"] for v in first.versions]
     assert texts[0] == PROGRESS_TEXT
@@ -44,7 +44,7 @@ def test_progress_after_finish_never_overwrites_the_answer(slack_server, client,
     monkeypatch.setattr(replies, "PROGRESS_INTERVAL", 0.0)
     reply = PlaceholderReply(client, "C1", None, log)
     reply.start()
-    reply.finish([SlackMessage("final")])
+    reply.deliver([SlackMessage("final")])
     reply.progress(["oil_price"], [])
     assert slack_server.message("C1", reply.ts).text == "final"
 
@@ -53,7 +53,7 @@ def test_answer_is_posted_anew_when_the_placeholder_was_deleted(slack_server, cl
     reply = PlaceholderReply(client, "C1", "222.000001", log)
     reply.start()
     client.chat_delete(channel="C1", ts=reply.ts)
-    reply.finish([SlackMessage("still here")])
+    reply.deliver([SlackMessage("still here")])
     assert [m.text for m in slack_server.posted("C1", "222.000001")] == ["still here"]
 
 
@@ -85,7 +85,7 @@ def test_refused_blocks_the_answer_replaces_the_placeholder_as_plain_text(slack_
     reply.start()
     slack_server.refuse_blocks(error, methods=("chat.postMessage",))
     messages = evil_answer(8)  # ~8,000 characters: more than one message
-    reply.finish(messages)
+    reply.deliver(messages)
     posted = slack_server.posted("C1", "300.000001")
     assert posted[0].ts == reply.ts and all(not m.blocks for m in posted)  # in place of the placeholder
     text = "\n\n".join(m.text for m in posted)
@@ -102,7 +102,7 @@ def test_refused_blocks_then_refused_text_leaves_a_one_line_apology(slack_server
     reply.start()
     slack_server.refuse_blocks("invalid_blocks")
     slack_server.refuse_text("msg_too_long", longer_than=200)
-    reply.finish(evil_answer(2))
+    reply.deliver(evil_answer(2))
     [message] = slack_server.posted("C1", "301.000001")
     assert message.ts == reply.ts and "Slack refused this answer (msg_too_long)" in message.text
     assert "Looking up" not in message.all_text and "\n" not in message.text

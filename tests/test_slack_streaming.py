@@ -14,9 +14,10 @@ from oilfx.config import load_settings
 from oilfx.engines.base import Answer, ToolStep
 from oilfx.guard import REMOVED, guard_answer, sourced_figures
 from oilfx.market.quote import krw_per_barrel, krw_per_litre
-from oilfx.slack import streaming
+from oilfx.slack import stream_writer
 from oilfx.slack.app import make_client
-from oilfx.slack.render import PROGRESS_TEXT, SlackMessage, answer_footer, neutralise, render_answer
+from oilfx.slack.render import PROGRESS_TEXT, SlackMessage, neutralise
+from oilfx.slack.reply import FinalAnswer
 from oilfx.slack.stream_text import SafeText, task_result, task_title
 from oilfx.slack.streaming import StreamingReply
 from oilfx.tools import FailureKind, Figure, Source, ToolResult
@@ -73,9 +74,9 @@ def test_task_titles_and_results_come_from_the_tools_words_and_the_step_result()
 
 
 def test_tasks_then_text_then_footer_in_one_streamed_message(slack_server, client, monkeypatch):
-    monkeypatch.setattr(streaming, "STREAM_INTERVAL", 0.0)
+    monkeypatch.setattr(stream_writer, "STREAM_INTERVAL", 0.0)
     reply, answer = streamed_turn(client, "100.000001", "WTI is ₩98,492 per barrel.")
-    reply.finish_answer(answer.text, answer_footer(answer, "k1"), render_answer(answer), [])
+    reply.finish(FinalAnswer(answer, feedback_key="k1"))
     msg = slack_server.message("C1", reply.ts)
     assert msg.kind == "stream" and not msg.streaming
     assert msg.params["recipient_user_id"] == "U1" and msg.params["task_display_mode"] == "timeline"
@@ -88,7 +89,7 @@ def test_tasks_then_text_then_footer_in_one_streamed_message(slack_server, clien
 
 
 def test_updates_are_batched_to_one_append_per_interval(slack_server, client, monkeypatch):
-    monkeypatch.setattr(streaming, "STREAM_INTERVAL", 0.3)
+    monkeypatch.setattr(stream_writer, "STREAM_INTERVAL", 0.3)
     reply = StreamingReply(client, "C1", "101.000001", "T1", "U1", log)
     reply.start()
     for _ in range(200):
@@ -97,22 +98,22 @@ def test_updates_are_batched_to_one_append_per_interval(slack_server, client, mo
     appends = slack_server.calls_to("chat.appendStream")
     assert 1 <= len(appends) <= 2
     answer = Answer("word " * 200, (), "c", "responses")
-    reply.finish_answer(answer.text, answer_footer(answer), render_answer(answer), [])
+    reply.finish(FinalAnswer(answer))
     assert slack_server.message("C1", reply.ts).text.strip() == answer.text.strip()
 
 
 def test_a_long_answer_continues_in_new_messages_in_the_thread(slack_server, client, monkeypatch):
-    monkeypatch.setattr(streaming, "STREAM_INTERVAL", 0.0)
+    monkeypatch.setattr(stream_writer, "STREAM_INTERVAL", 0.0)
     text = "\n\n".join(f"Paragraph {i}: " + "crude " * 40 for i in range(40))  # ~10,000 characters
     reply = StreamingReply(client, "D1", "102.000001", "T1", "U1", log)
     reply.start()
     for i in range(0, len(text), 50):
         reply.text_delta(text[i:i + 50])
     answer = Answer(text, (), "c", "responses")
-    reply.finish_answer(text, answer_footer(answer, "k2"), render_answer(answer), [])
+    reply.finish(FinalAnswer(answer, feedback_key="k2"))
     posted = slack_server.posted("D1", "102.000001")
     assert len(posted) >= 3 and all(not m.streaming for m in posted)
-    assert all(len(m.text) <= streaming.STREAM_TEXT_LIMIT for m in posted)
+    assert all(len(m.text) <= stream_writer.STREAM_TEXT_LIMIT for m in posted)
     assert "".join(m.text for m in posted) == text
     assert posted[-1].blocks and posted[-1].blocks[-1]["type"] == "context_actions"
 
@@ -124,27 +125,34 @@ def test_start_stream_refused_falls_back_to_the_placeholder(slack_server, client
     reply.tool_started("call_9", "oil_price_krw", "{}")
     reply.text_delta("WTI is ₩98,492")
     answer = Answer("WTI is ₩98,492 per barrel.", (KRW_STEP,), "c", "responses")
-    reply.finish_answer(answer.text, answer_footer(answer), render_answer(answer), [])
+    reply.finish(FinalAnswer(answer))
     msg = slack_server.message("C1", reply.ts)
     assert msg.kind == "message" and msg.versions[0]["text"] == PROGRESS_TEXT
     assert "₩98,492" in msg.all_text
     assert not slack_server.calls_to("chat.appendStream")
 
 
+class WithSteps(FinalAnswer):
+    """An answer followed by one message (the breakdown, when asked for)."""
+
+    def follow_ups(self) -> list[SlackMessage]:
+        return [SlackMessage("steps")]
+
+
 def test_a_failed_stop_or_text_that_changed_is_replaced_by_the_rendered_answer(slack_server, client, monkeypatch):
-    monkeypatch.setattr(streaming, "STREAM_INTERVAL", 0.0)
+    monkeypatch.setattr(stream_writer, "STREAM_INTERVAL", 0.0)
     reply = StreamingReply(client, "C1", "104.000001", "T1", "U1", log)
     reply.start()
     reply.text_delta("Let me look that up. ")  # a tool round's preamble that the final answer does not repeat
     answer = Answer("WTI is ₩98,492 per barrel.", (KRW_STEP,), "c", "responses")
     slack_server.fail("chat.stopStream", "internal_error")
-    reply.finish_answer(answer.text, answer_footer(answer), render_answer(answer), [SlackMessage("steps")])
+    reply.finish(WithSteps(answer))
     texts = slack_server.thread_texts("C1", "104.000001")
     assert "₩98,492" in texts[0] and "Let me look" not in texts[0] and texts[1].startswith("steps")
 
 
 def test_failure_mid_stream_ends_running_tasks_with_error_and_says_why(slack_server, client, monkeypatch):
-    monkeypatch.setattr(streaming, "STREAM_INTERVAL", 0.0)
+    monkeypatch.setattr(stream_writer, "STREAM_INTERVAL", 0.0)
     reply = StreamingReply(client, "C1", "105.000001", "T1", "U1", log)
     reply.start()
     reply.tool_started("call_1", "oil_price", "{}")
@@ -191,7 +199,7 @@ def streamed_turn(client, thread_ts: str, text: str = "WTI is ₩98,492 per barr
 def stream_and_finish(slack_server, client, thread_ts: str) -> list:
     """A streamed turn ended with its answer (sources and feedback blocks under it); the thread afterwards."""
     reply, answer = streamed_turn(client, thread_ts)
-    reply.finish_answer(answer.text, answer_footer(answer, "k"), render_answer(answer, feedback_key="k"), [])
+    reply.finish(FinalAnswer(answer, feedback_key="k"))
     return finished_thread(slack_server, thread_ts)
 
 
@@ -202,7 +210,7 @@ def finished_thread(slack_server, thread_ts: str) -> list:
 
 
 def test_append_refused_the_stream_is_stopped_and_replaced_by_the_answer(slack_server, client, monkeypatch):
-    monkeypatch.setattr(streaming, "STREAM_INTERVAL", 0.0)
+    monkeypatch.setattr(stream_writer, "STREAM_INTERVAL", 0.0)
     slack_server.refuse_text("msg_too_long", methods=("chat.appendStream",))
     [msg] = stream_and_finish(slack_server, client, "200.000001")
     assert "₩98,492" in msg.all_text and "<!here>" not in msg.all_text
@@ -210,7 +218,7 @@ def test_append_refused_the_stream_is_stopped_and_replaced_by_the_answer(slack_s
 
 
 def test_stop_refusing_the_closing_blocks_stops_with_the_sources_as_plain_text(slack_server, client, monkeypatch):
-    monkeypatch.setattr(streaming, "STREAM_INTERVAL", 0.0)
+    monkeypatch.setattr(stream_writer, "STREAM_INTERVAL", 0.0)
     slack_server.refuse_blocks("invalid_blocks", methods=("chat.stopStream",))
     [msg] = stream_and_finish(slack_server, client, "201.000001")
     assert msg.kind == "stream" and "₩98,492 per barrel" in msg.text and "Sources: WTI: KNOC" in msg.text
@@ -220,19 +228,19 @@ def test_stop_refusing_the_closing_blocks_stops_with_the_sources_as_plain_text(s
 @pytest.mark.parametrize("append_refused", [False, True])
 def test_stop_refused_altogether_the_stream_is_deleted_and_the_answer_posted(slack_server, client, monkeypatch,
                                                                              append_refused):
-    monkeypatch.setattr(streaming, "STREAM_INTERVAL", 0.0)
+    monkeypatch.setattr(stream_writer, "STREAM_INTERVAL", 0.0)
     if append_refused:
         slack_server.refuse_text("msg_too_long", methods=("chat.appendStream",))
     slack_server.fail("chat.stopStream", "internal_error", times=None)
     reply, answer = streamed_turn(client, "202.000001")
-    reply.finish_answer(answer.text, answer_footer(answer, "k"), render_answer(answer, feedback_key="k"), [])
+    reply.finish(FinalAnswer(answer, feedback_key="k"))
     [msg] = finished_thread(slack_server, "202.000001")
     assert msg.kind == "message" and msg.ts == reply.ts and "₩98,492" in msg.all_text
     assert [m.deleted for m in slack_server.posted("C1", "202.000001", include_deleted=True)] == [True, False]
 
 
 def test_stream_and_answer_blocks_refused_the_answer_comes_as_plain_text(slack_server, client, monkeypatch):
-    monkeypatch.setattr(streaming, "STREAM_INTERVAL", 0.0)
+    monkeypatch.setattr(stream_writer, "STREAM_INTERVAL", 0.0)
     slack_server.refuse_text("msg_too_long", methods=("chat.appendStream",))
     slack_server.refuse_blocks("invalid_blocks")
     [msg] = stream_and_finish(slack_server, client, "203.000001")
@@ -240,7 +248,7 @@ def test_stream_and_answer_blocks_refused_the_answer_comes_as_plain_text(slack_s
 
 
 def test_failure_with_the_stop_refused_still_says_why(slack_server, client, monkeypatch):
-    monkeypatch.setattr(streaming, "STREAM_INTERVAL", 0.0)
+    monkeypatch.setattr(stream_writer, "STREAM_INTERVAL", 0.0)
     reply = StreamingReply(client, "C1", "204.000001", "T1", "U1", log)
     reply.start()
     reply.tool_started("call_1", "oil_price", "{}")
@@ -259,7 +267,7 @@ def test_an_adopted_stream_left_open_by_a_killed_process_is_stopped_and_replaced
     reply.adopt(dead)
     reply.tool_started("call_9", "oil_price_krw", KRW_STEP.arguments)  # the new turn streams nothing into it
     answer = Answer("WTI is ₩98,492 per barrel.", (KRW_STEP,), "conv", "responses")
-    reply.finish_answer(answer.text, answer_footer(answer), render_answer(answer), [])
+    reply.finish(FinalAnswer(answer))
     [msg] = finished_thread(slack_server, "205.000001")
     assert msg.ts == dead and "₩98,492" in msg.all_text
     assert len(slack_server.calls_to("chat.appendStream")) == 1  # only the dead process's

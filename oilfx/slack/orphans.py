@@ -18,9 +18,11 @@ import time
 from slack_sdk import WebClient
 
 from oilfx.services import Services
-from oilfx.slack.replies import PlaceholderReply, SlackCallFailed
-from oilfx.slack.streaming import StreamingReply
-from oilfx.slack.turns import TurnRequest, TurnRunner, thread_log
+from oilfx.slack.replies import SlackCallFailed
+from oilfx.slack.reply_start import reopen_reply
+from oilfx.slack.turn_log import thread_log
+from oilfx.slack.turn_request import TurnRequest
+from oilfx.slack.turns import TurnRunner
 from oilfx.store.base import OpenReply
 
 logger = logging.getLogger(__name__)
@@ -72,7 +74,7 @@ class OrphanFinisher:
         False if it is not ours to finish (its owner is alive, or another process took it)."""
         request = parse_request(orphan.request)
         if request is not None and time.time() - orphan.opened_at <= ANSWER_MAX_AGE:
-            taken = self.runner.take_over(request)  # the turn answers in the left reply (turns._start)
+            taken = self.runner.take_over(request)  # the turn answers in the left reply (reply_start.start_reply)
             if taken:
                 logger.warning("answering event %s, interrupted by a process that died, in its %s %s",
                                orphan.event_id, "stream" if orphan.streamed else "placeholder", orphan.ts)
@@ -83,21 +85,10 @@ class OrphanFinisher:
         log = thread_log(request.team if request else "-", orphan.channel, orphan.thread_ts, orphan.event_id)
         log.warning("telling the user the question was interrupted (asked %.0f s ago)", time.time() - orphan.opened_at)
         try:
-            self._reply(orphan, request, log).fail(INTERRUPTED)
+            reopen_reply(self.client, orphan, request.team if request else "", request.user if request else "",
+                         log).fail(INTERRUPTED)
         except SlackCallFailed as e:
             log.error("could not finish the interrupted reply: %s", e)
         finally:
             store.finish_event(orphan.event_id)
         return True
-
-    def _reply(self, orphan: OpenReply, request: TurnRequest | None,
-               log: logging.LoggerAdapter) -> PlaceholderReply | StreamingReply:
-        if orphan.streamed:
-            stream = StreamingReply(self.client, orphan.channel, orphan.thread_ts or orphan.ts,
-                                    request.team if request else "", request.user if request else "", log,
-                                    key=orphan.event_id)
-            stream.adopt(orphan.ts)
-            return stream
-        placeholder = PlaceholderReply(self.client, orphan.channel, orphan.thread_ts, log, key=orphan.event_id)
-        placeholder.ts = orphan.ts
-        return placeholder

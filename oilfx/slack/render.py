@@ -1,8 +1,8 @@
-"""Turn answers, quotes and errors into Slack messages: Block Kit plus a plain-text fallback.
+"""Turn answers, progress and errors into Slack messages: Block Kit plus a plain-text fallback.
 
-Pure functions, no Slack client. Model output is untrusted: Slack control sequences it contains (`<!channel>`,
-`<@U…>`, `<url|label>`) are rendered as inert text, and `&<>` are escaped, so nothing it writes can ping
-anyone or hide a link behind a label.
+Pure functions, no Slack client. Model output is untrusted: it goes through mrkdwn.py (Slack control sequences
+rendered inert, `&<>` escaped), so nothing it writes can ping anyone or hide a link behind a label. The /oilprice
+price table is in quote_table.py.
 """
 
 from __future__ import annotations
@@ -13,16 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from oilfx.engines.base import Answer, ModelStep, ToolStep
-from oilfx.market.quote import (
-    BENCHMARKS,
-    Quote,
-    format_krw,
-    format_krw_litre,
-    format_kst,
-    format_rate,
-    format_usd,
-)
 from oilfx.slack.caps import capped
+from oilfx.slack.mrkdwn import ZWSP as ZWSP  # re-exported: listeners and tests import these from here
+from oilfx.slack.mrkdwn import escape as escape
+from oilfx.slack.mrkdwn import neutralise as neutralise
+from oilfx.slack.mrkdwn import safe_name as safe_name
+from oilfx.slack.mrkdwn import split_text as split_text
+from oilfx.slack.mrkdwn import to_mrkdwn as to_mrkdwn
+from oilfx.slack.mrkdwn import unlink as unlink
 from oilfx.tools import Source, title
 
 SECTION_LIMIT = 3000      # Slack: section text at most 3,000 characters
@@ -31,7 +29,6 @@ MESSAGE_LIMIT = 3500      # msg_too_long shows up near 4,000 characters in pract
 SHOW_STEPS_ACTION = "oilfx_show_steps"
 FEEDBACK_ACTION = "oilfx_feedback"
 PROGRESS_TEXT = "Looking up crude prices…"
-ZWSP = "\u200b"           # breaks "@channel" so no client parses it as a mention
 
 
 @dataclass(frozen=True)
@@ -40,114 +37,6 @@ class SlackMessage:
 
     text: str
     blocks: list[dict[str, Any]] = field(default_factory=list)
-
-
-# --- mrkdwn ---------------------------------------------------------------------------------------------------
-
-_SLACK_SEQUENCE = re.compile(r"<((?:[!@#]|[A-Za-z][A-Za-z0-9+.-]*:)[^<>\n]{0,500})>")
-_FENCE = re.compile(r"(```.*?```)", re.S)
-_INLINE_CODE = re.compile(r"(`[^`\n]+`)")
-_MD_LINK = re.compile(r"\[([^\]\n]+)\]\(([^()\s]+)\)")
-_BARE_MENTION = re.compile(r"@(?=(?:channel|here|everyone)\b)", re.I)
-_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", re.M)
-_BULLET = re.compile(r"^(\s*)[-*+]\s+", re.M)
-_BOLD = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
-_ITALIC = re.compile(r"(?<![*\w])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![*\w])")
-_STRIKE = re.compile(r"~~(?=\S)(.+?)(?<=\S)~~")
-_BOLD_MARK = "\x01"
-
-
-def _inert(match: re.Match[str]) -> str:
-    """A Slack control sequence written by the model, as harmless visible text."""
-    inner = match.group(1)
-    target, _, label = inner.partition("|")
-    if target.startswith("!subteam^"):
-        return "@" + ZWSP + (label.lstrip("@") or "group")
-    if target.startswith("!"):
-        name = target[1:].split("^", 1)[0]
-        return "@" + ZWSP + (label.lstrip("@") or name)
-    if target.startswith(("@", "#")):
-        return target[0] + ZWSP + (label.lstrip("@#") or target[1:])
-    if label:
-        return f"{label} ({target})"
-    return target
-
-
-def escape(text: str) -> str:
-    """Slack's three control characters (https://docs.slack.dev/messaging/formatting-message-text)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def neutralise(text: str) -> str:
-    """Untrusted text as plain mrkdwn: control sequences made inert, `&<>` escaped."""
-    return escape(_SLACK_SEQUENCE.sub(_inert, text))
-
-
-def safe_name(text: str) -> str:
-    """Untrusted text shown as is (an answer, a model-chosen tool name): neutralised, and bare
-    @channel/@here/@everyone broken so no client reads them as mentions."""
-    return _BARE_MENTION.sub("@" + ZWSP, neutralise(text))
-
-
-def _link_text(label: str, url: str) -> str:
-    """A Markdown link as `label (url)`: a label never hides where a link goes."""
-    return url if label.strip() == url else f"{label} ({url})"
-
-
-def unlink(text: str) -> str:
-    """Every Markdown link `[label](url)` in `text` as `label (url)`."""
-    return _MD_LINK.sub(lambda m: _link_text(m.group(1), m.group(2)), text)
-
-
-def _convert_prose(text: str) -> str:
-    links: list[str] = []
-
-    def keep_link(m: re.Match[str]) -> str:
-        # label and URL are already escaped; kept out of the emphasis rules below, shown as `label (url)`
-        links.append(_link_text(m.group(1), m.group(2)))
-        return f"\x02{len(links) - 1}\x02"
-
-    text = _MD_LINK.sub(keep_link, text)
-    text = _HEADING.sub(lambda m: f"{_BOLD_MARK}{m.group(1).strip('*_ ')}{_BOLD_MARK}", text)
-    text = _BOLD.sub(lambda m: f"{_BOLD_MARK}{m.group(2)}{_BOLD_MARK}", text)
-    text = _ITALIC.sub(r"_\1_", text)
-    text = _STRIKE.sub(r"~\1~", text)
-    text = _BULLET.sub(lambda m: f"{m.group(1)}• ", text)
-    text = text.replace(_BOLD_MARK, "*")
-    return re.sub(r"\x02(\d+)\x02", lambda m: links[int(m.group(1))], text)
-
-
-def to_mrkdwn(markdown: str) -> str:
-    """Model Markdown -> Slack mrkdwn: **bold**, headings, bullets, [links](url), ~~strike~~; code left as is."""
-    safe = neutralise(markdown.replace(_BOLD_MARK, "").replace("\x02", ""))
-    out: list[str] = []
-    for block in _FENCE.split(safe):
-        if block.startswith("```") and block.endswith("```") and len(block) >= 6:
-            out.append(block)
-            continue
-        out.extend(part if _INLINE_CODE.fullmatch(part) else _convert_prose(part)
-                   for part in _INLINE_CODE.split(block))
-    return "".join(out).strip()
-
-
-# --- splitting ------------------------------------------------------------------------------------------------
-
-def split_text(text: str, limit: int) -> list[str]:
-    """Pieces of at most `limit` characters, cut at a paragraph, line or word boundary where one is near."""
-    pieces: list[str] = []
-    rest = text.strip()
-    while len(rest) > limit:
-        window = rest[:limit]
-        cut = max(window.rfind("\n\n"), window.rfind("\n"))
-        if cut < limit // 2:
-            cut = window.rfind(" ")
-        if cut < limit // 2:
-            cut = limit
-        pieces.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    if rest:
-        pieces.append(rest)
-    return pieces
 
 
 def _section(text: str) -> dict[str, Any]:
@@ -309,46 +198,3 @@ def render_error(reason: str) -> SlackMessage:
 
 def render_steps(breakdown: str) -> list[SlackMessage]:
     return pack(breakdown)
-
-
-# --- /oilprice table ------------------------------------------------------------------------------------------
-
-def render_quote_table(quote: Quote, pump_line: str | None = None) -> SlackMessage:
-    """The deterministic price table for bare `/oilprice`: no model involved. `pump_line`: KNOC's pump prices."""
-    rows = ["Benchmark   USD/bbl     KRW/bbl      KRW/L     as of"]
-    sources: list[str] = []
-    for name in BENCHMARKS:
-        price = quote.oil.get(name)
-        if price is None:
-            rows.append(f"{name:<10}  unavailable ({quote.missing.get(name, 'no source had it')})")
-            continue
-        stale = " (stale)" if price.stale else ""
-        rows.append(f"{name:<10}  {format_usd(price.usd):>8}  {format_krw(quote.krw_per_barrel(name)):>10}  "
-                    f"{format_krw_litre(quote.krw_per_litre(name)):>9}  {price.as_of.isoformat()}{stale}")
-        if price.source not in sources:
-            sources.append(price.source)
-    fx = quote.fx
-    rate_line = (f"USD/KRW {format_rate(fx.rate)} ({fx.source}, {format_kst(fx.as_of)})"
-                 + (" (stale)" if fx.stale else ""))
-    table = escape("\n".join(rows))
-    context = escape(f"{rate_line} · Crude: previous trading day's settlement ({', '.join(sources) or 'none'}) · "
-                     f"fetched {format_kst(quote.fetched_at)}")
-    title = "*Crude oil in Korean won*"
-    text = f"{title}\n```{table}```\n{context}"
-    blocks = [_section(f"{title}\n```{table}```"), _context(context)]
-    if pump_line:
-        text += "\n" + escape(pump_line)
-        blocks.append(_context(escape(pump_line)))
-    return SlackMessage(text, blocks)
-
-
-HELP_TEXT = (
-    "*oilfx* — what crude oil costs right now in Korean won.\n"
-    "• `/oilprice` — Dubai, WTI and Brent in USD/bbl, KRW/bbl and KRW/L, with the USD/KRW rate, sources and "
-    "as-of times (no AI involved)\n"
-    "• `/oilprice <question>` — ask the assistant, e.g. `/oilprice WTI in won per litre?`; "
-    "the answer is posted in this channel\n"
-    "• `/oilprice help` — this text\n"
-    "• Mention `@oilfx` in a channel or send it a DM; follow-ups in the same thread continue the conversation.\n"
-    "• Add \"steps\" (or 단계/과정) to a question, or press *Show steps*, to see each model round and tool call."
-)

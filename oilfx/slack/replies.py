@@ -1,6 +1,6 @@
-"""Where a turn's progress and answer go. `Reply` is the interface: a placeholder message updated in place
-(`PlaceholderReply`), a slash command's response_url (`ResponseUrlReply`) or Slack's native streaming
-(streaming.py). `Delivery` puts an answer's messages into a thread so that none is lost: blocks first, the same
+"""Two implementations of the turn's `Reply` (reply.py): a placeholder message updated in place
+(`PlaceholderReply`) and a slash command's response_url (`ResponseUrlReply`); Slack's native streaming is in
+streaming.py. `Delivery` puts an answer's messages into a thread so that none is lost: blocks first, the same
 text without blocks if Slack refuses them, a one-line apology if that is refused too."""
 
 from __future__ import annotations
@@ -8,14 +8,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Protocol
 
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 
+from oilfx.engines.base import ToolStep
 from oilfx.slack.progress import ProgressSender, settle_later
 from oilfx.slack.render import SlackMessage, plain_messages, render_apology, render_error, render_progress
+from oilfx.slack.reply import FinalAnswer
 from oilfx.slack.writes import SlackCallFailed, call, post_once, unsure
 
 __all__ = ["SlackCallFailed", "call"]  # re-exported: listeners and tests import them from here
@@ -104,18 +105,6 @@ class Delivery:
         return ts
 
 
-class Reply(Protocol):
-    ts: str | None  # the first message's ts once known (a new thread's key for /oilprice questions)
-
-    def start(self) -> None: ...
-
-    def progress(self, running: list[str], done: list[str]) -> None: ...
-
-    def finish(self, messages: list[SlackMessage]) -> None: ...
-
-    def fail(self, reason: str) -> None: ...
-
-
 class PlaceholderReply:
     """Posts "Looking up crude prices…" at once, updates it with the tools running (at most once per
     PROGRESS_INTERVAL, best effort, off the turn's thread), then replaces it with the answer; further messages
@@ -131,6 +120,8 @@ class PlaceholderReply:
         self._last_progress = 0.0
         self._unsure = False  # the placeholder post failed transiently: Slack may have applied it all the same
         self._progress = ProgressSender(client, channel, log)
+        self._running: dict[str, str] = {}  # call id -> tool name, for the progress line
+        self._done: list[str] = []
         self.stray_stream = False  # a failed chat.startStream (see streaming.py) may yet open a stream here
 
     def _delivery(self) -> Delivery:
@@ -152,6 +143,26 @@ class PlaceholderReply:
         self._unsure = delivery.unsure  # a copy of the placeholder may yet appear: look first, sweep after
         self._last_progress = time.monotonic()
 
+    @property
+    def streamed(self) -> bool:
+        return False
+
+    def tool_started(self, call_id: str, name: str, arguments: str) -> None:
+        with self._lock:
+            self._running[call_id] = name
+            running, done = list(self._running.values()), list(self._done)
+        self.progress(running, done)
+
+    def tool_finished(self, step: ToolStep) -> None:
+        with self._lock:
+            self._running.pop(step.call_id, None)
+            self._done.append(step.name)
+            running, done = list(self._running.values()), list(self._done)
+        self.progress(running, done)
+
+    def text_delta(self, delta: str) -> None:
+        pass  # the answer replaces the placeholder whole: model text is not shown as it comes
+
     def progress(self, running: list[str], done: list[str]) -> None:
         with self._lock:
             now = time.monotonic()
@@ -161,7 +172,11 @@ class PlaceholderReply:
             ts = self.ts
         self._progress.send(ts, render_progress(running, done))
 
-    def finish(self, messages: list[SlackMessage]) -> None:
+    def finish(self, final: FinalAnswer) -> None:
+        self.deliver(final.messages())
+
+    def deliver(self, messages: list[SlackMessage]) -> None:
+        """Replace the placeholder with `messages` (or post them, if it was never posted)."""
         with self._lock:
             self._finished = True
         late_progress = self._progress.close()  # the answer never races a progress update in flight
@@ -172,7 +187,7 @@ class PlaceholderReply:
                      reapply=late_progress, sweep=self._unsure or delivery.unsure, streams=self.stray_stream)
 
     def fail(self, reason: str) -> None:
-        self.finish([render_error(reason)])
+        self.deliver([render_error(reason)])
 
 
 class ResponseUrlReply:
@@ -186,13 +201,26 @@ class ResponseUrlReply:
         self.log, self.response_type = log, response_type
         self.ts: str | None = None
 
+    @property
+    def streamed(self) -> bool:
+        return False
+
     def start(self) -> None:
         pass
 
-    def progress(self, running: list[str], done: list[str]) -> None:
+    def tool_started(self, call_id: str, name: str, arguments: str) -> None:
         pass
 
-    def finish(self, messages: list[SlackMessage]) -> None:
+    def tool_finished(self, step: ToolStep) -> None:
+        pass
+
+    def text_delta(self, delta: str) -> None:
+        pass
+
+    def finish(self, final: FinalAnswer) -> None:
+        self.deliver(final.messages())
+
+    def deliver(self, messages: list[SlackMessage]) -> None:
         for message in messages[:5]:
             self.send(message, self.response_type)
 

@@ -1,34 +1,37 @@
 """One conversational turn, from a Slack message to the answer in its thread.
 
 claim the event (Slack retries and redeliveries answer once) -> wait for the thread's turn (in message order)
--> placeholder (posted beside the model's first round) and engine.ask with progress -> remember the conversation
--> render -> post. Every failure ends in a short message where the answer would have gone.
+-> the reply started beside the model's first round (reply_start.py) and engine.ask with the reply as its listener
+-> remember the conversation -> guard -> the reply finishes with the answer. Every failure ends in a short message
+where the answer would have gone.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
-import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 
 from slack_sdk import WebClient
 
-from oilfx.engines.base import Answer, EngineError, ToolStep, with_notices
+from oilfx.engines.base import Answer, EngineError, with_notices
 from oilfx.guard import guard_answer
 from oilfx.services import Services
 from oilfx.slack.caps import clean_text, question_too_long
-from oilfx.slack.render import answer_footer, render_answer, render_steps, steps_breakdown, wants_steps
-from oilfx.slack.replies import PlaceholderReply, Reply, ResponseUrlReply, SlackCallFailed
-from oilfx.slack.streaming import StreamingReply
+from oilfx.slack.render import steps_breakdown, wants_steps
+from oilfx.slack.replies import SlackCallFailed
+from oilfx.slack.reply import FinalAnswer, Reply
+from oilfx.slack.reply_start import ChooseReply, ReplyWhenStarted, choose_reply, start_beside, start_reply
+from oilfx.slack.turn_log import thread_log
+from oilfx.slack.turn_request import TurnRequest
 from oilfx.store import records
-from oilfx.store.base import OpenReply, ThreadKey, TurnTicket
+from oilfx.store.base import ThreadKey, TurnTicket
 from oilfx.store.leases import EventLeases
 from oilfx.store.records import AnswerRecord, StepsRecord
+
+__all__ = ["TurnRequest", "TurnRunner", "thread_log"]  # where listeners and tests have always found them
 
 logger = logging.getLogger(__name__)
 
@@ -37,103 +40,6 @@ logger = logging.getLogger(__name__)
 # message (its root) has nothing before it. Counted from arrival: a turn our pool picks up later does not wait.
 ORDER_SETTLE_SECONDS = 0.15
 TURN_WAIT_SECONDS = 600.0
-
-
-@dataclass(frozen=True)
-class TurnRequest:
-    team: str
-    channel: str
-    user: str
-    text: str
-    event_id: str                  # dedupe key: the envelope's event_id, or the command's trigger_id
-    order: str                     # the message ts: turns in one thread run in this order
-    thread_ts: str | None          # the conversation's thread; None: a new thread started by our first reply
-    reply_thread_ts: str | None    # where to post (None: top level, e.g. a top-level DM)
-    kind: str = "mention"          # mention | dm | command
-    response_url: str | None = None
-    header: str = ""               # trusted mrkdwn above the answer (e.g. who asked, for /oilprice)
-
-
-def thread_log(team: str, channel: str, thread_ts: str | None, event_id: str) -> logging.LoggerAdapter:
-    """A logger whose every line names the Slack thread and event, so one turn can be followed."""
-    context = f"team={team} channel={channel} thread_ts={thread_ts or '-'} event_id={event_id}"
-    return _Adapter(logger, {"context": context})
-
-
-class _Adapter(logging.LoggerAdapter):
-    def process(self, msg, kwargs):  # type: ignore[no-untyped-def]
-        return f"[{self.extra['context']}] {msg}", kwargs
-
-
-class _ReplyStart:
-    """The reply's first post (placeholder or chat.startStream), run on its own thread beside the model's first
-    round, which does not need it: awaited, it put one Slack round trip on every turn's critical path.
-    result() is the started reply, or raises what starting it raised (SlackCallFailed: nowhere to answer)."""
-
-    def __init__(self, start: Callable[[], Reply]) -> None:
-        self._done = threading.Event()
-        self._reply: Reply | None = None
-        self._error: BaseException | None = None
-        threading.Thread(target=self._run, args=(start,), name="oilfx-reply-start", daemon=True).start()
-
-    def _run(self, start: Callable[[], Reply]) -> None:
-        try:
-            self._reply = start()
-        except BaseException as e:  # re-raised in the turn's thread by result()
-            self._error = e
-        finally:
-            self._done.set()
-
-    def result(self) -> Reply:
-        self._done.wait()
-        if self._error is not None:
-            raise self._error
-        assert self._reply is not None
-        return self._reply
-
-    def ready(self) -> Reply | None:
-        """The reply for progress callbacks: waits for the start; None if it failed (the turn is abandoned)."""
-        try:
-            return self.result()
-        except Exception:
-            return None
-
-
-class _Progress:
-    """The engine's TurnListener: tells the reply which tools run and which finished (once the reply exists)."""
-
-    def __init__(self, start: _ReplyStart, log: logging.LoggerAdapter) -> None:
-        self.start, self.log = start, log
-        self._lock = threading.Lock()
-        self.running: dict[str, str] = {}
-        self.done: list[str] = []
-
-    def tool_started(self, call_id: str, name: str, arguments: str) -> None:
-        reply = self.start.ready()
-        if isinstance(reply, StreamingReply):  # tasks and text go to it as well
-            reply.tool_started(call_id, name, arguments)
-        with self._lock:
-            self.running[call_id] = name
-            running, done = list(self.running.values()), list(self.done)
-        if reply is not None:
-            reply.progress(running, done)
-
-    def tool_finished(self, step: ToolStep) -> None:
-        self.log.info("tool %s %s in %.0f ms", step.name, "ok" if step.ok else "failed", step.duration_ms)
-        reply = self.start.ready()
-        if isinstance(reply, StreamingReply):
-            reply.tool_finished(step)
-        with self._lock:
-            self.running.pop(step.call_id, None)
-            self.done.append(step.name)
-            running, done = list(self.running.values()), list(self.done)
-        if reply is not None:
-            reply.progress(running, done)
-
-    def text_delta(self, delta: str) -> None:
-        reply = self.start.ready()
-        if isinstance(reply, StreamingReply):
-            reply.text_delta(delta)
 
 
 @dataclass(frozen=True)
@@ -147,8 +53,11 @@ class _Arrival:
 class TurnRunner:
     """Runs turns on `executor` (our pool, not Bolt's: a turn takes seconds and many threads may be busy)."""
 
-    def __init__(self, services: Services, client: WebClient, executor: Executor) -> None:
+    def __init__(self, services: Services, client: WebClient, executor: Executor,
+                 choose: ChooseReply | None = None) -> None:
         self.services, self.client, self.executor = services, client, executor
+        # Which reply a request gets (the seam unit tests use to watch the turn through the Reply interface).
+        self.choose: ChooseReply = choose or (lambda request, log: choose_reply(services, client, request, log))
         self._leases = EventLeases(services.store, services.settings.event_lease)
 
     def submit(self, request: TurnRequest) -> None:
@@ -178,7 +87,7 @@ class TurnRunner:
             except Exception:
                 log.exception("store failed to drop the turn's queue entry")
         if claimed is None:
-            self.executor.submit(self._report, self._reply_for(request, log),
+            self.executor.submit(self._report, self.choose(request, log),
                                  _store_gone(failure) or "oilfx's store is unavailable; try again shortly.", log)
             return None
         if not claimed:
@@ -201,11 +110,11 @@ class TurnRunner:
                 self._ordered_turn(request, log, arrival.ticket, arrival.at)
         except TimeoutError:
             log.warning("thread busy: the turn could not start in time")
-            self._report(self._reply_for(request, log),
+            self._report(self.choose(request, log),
                          "This thread is still busy with earlier questions; please ask again in a minute.", log)
         except Exception as e:
             log.exception("turn failed")
-            self._report(self._reply_for(request, log), _store_gone(e)
+            self._report(self.choose(request, log), _store_gone(e)
                          or f"Something went wrong on oilfx's side ({type(e).__name__}); please try again.", log)
         finally:
             self._leases.release(request.event_id)  # first: a renewal racing finish_event would report a lost lease
@@ -225,48 +134,11 @@ class TurnRunner:
         finally:
             store.leave_turn(ticket)  # only if the turn never started (e.g. the wait failed): a no-op otherwise
 
-    def _reply_for(self, request: TurnRequest, log: logging.LoggerAdapter) -> Reply:
-        # Slack streams only into a thread, and outside DMs only to a known recipient (team and user).
-        if (self.services.settings.stream and request.reply_thread_ts and request.kind != "command"
-                and (request.channel.startswith("D") or (request.team and request.user))):
-            return StreamingReply(self.client, request.channel, request.reply_thread_ts, request.team,
-                                  request.user, log, key=request.event_id)
-        return PlaceholderReply(self.client, request.channel, request.reply_thread_ts, log, key=request.event_id)
-
     def _report(self, reply: Reply, reason: str, log: logging.LoggerAdapter) -> None:
         try:
             reply.fail(reason)
         except SlackCallFailed:
             log.error("could not tell the user: %s", reason)
-
-    def _start(self, request: TurnRequest, log: logging.LoggerAdapter) -> Reply:
-        reply = self._reply_for(request, log)
-        interrupted = self.services.store.get_open_reply(request.event_id)
-        if interrupted:
-            # An earlier owner of this event died after posting its reply: answer there, not a second time.
-            log.warning("taking over an interrupted turn; its %s %s gets the answer",
-                        "stream" if interrupted.streamed else "placeholder", interrupted.ts)
-            return resume_reply(self.client, interrupted, request, reply, log)
-        try:
-            reply.start()
-        except SlackCallFailed as e:
-            if request.response_url and e.error in {"not_in_channel", "channel_not_found"}:
-                log.info("bot is not in the channel; answering through the command's response_url")
-                return ResponseUrlReply(request.response_url, log)
-            raise
-        if reply.ts:
-            # Until finish_event: a redelivery or a restarted bot (orphans.py) finishes it if this process dies.
-            streamed = isinstance(reply, StreamingReply) and reply.streaming
-            try:
-                self.services.store.open_reply(OpenReply(
-                    request.event_id, request.channel, reply.ts, request.reply_thread_ts, streamed,
-                    json.dumps(dataclasses.asdict(request), ensure_ascii=False), time.time()))
-            except Exception:
-                # The reply is posted: the turn goes on in it (a store that is gone fails it later, saying why,
-                # here) rather than leave it open and post the failure in another. Only a restart could not
-                # finish this turn if the process died now.
-                log.exception("store failed to register the open reply")
-        return reply
 
     def take_over(self, request: TurnRequest) -> bool:
         """Answer an event whose process died mid-turn (orphans.py), if its lease has run out: claimed like a
@@ -287,7 +159,7 @@ class TurnRunner:
     def _turn(self, request: TurnRequest, log: logging.LoggerAdapter) -> None:
         started = time.perf_counter()
         log.info("turn started (%s, %d chars)", request.kind, len(request.text))
-        start = _ReplyStart(lambda: self._start(request, log))
+        start = start_beside(lambda: start_reply(self.services, self.client, request, log, self.choose))
         try:
             self._answer(request, start, log, started)
         except Exception as e:  # anything unexpected still ends the placeholder with a message
@@ -300,7 +172,7 @@ class TurnRunner:
             self._report(reply, _store_gone(e)
                          or f"Something went wrong on oilfx's side ({type(e).__name__}); please try again.", log)
 
-    def _answer(self, request: TurnRequest, start: _ReplyStart, log: logging.LoggerAdapter, started: float) -> None:
+    def _answer(self, request: TurnRequest, start: Future[Reply], log: logging.LoggerAdapter, started: float) -> None:
         services, engine = self.services, self.services.engine
         if note := question_too_long(request.text, services.settings.max_question_chars):
             log.warning("question of %d characters not sent to the model (OILFX_MAX_QUESTION_CHARS)", len(request.text))
@@ -310,7 +182,7 @@ class TurnRunner:
         early = ThreadKey(request.team, request.channel, request.thread_ts) if request.thread_ts else None
         conversation = services.store.get_conversation(early, engine.name) if early else None
         try:
-            answer = engine.ask(request.text, conversation, _Progress(start, log))
+            answer = engine.ask(request.text, conversation, ReplyWhenStarted(start, log))
         except EngineError as e:
             log.warning("engine failed: %s", e)
             self._report(start.result(), str(e), log)
@@ -328,21 +200,14 @@ class TurnRunner:
         show_steps = services.settings.show_steps or wants_steps(request.text)
         steps_key = None if show_steps else self._save_steps(key, answer)
         feedback_key = self._save_answer(key, request, answer)
-        messages = render_answer(answer, steps_key=steps_key, show_steps=show_steps, header=request.header,
-                                 feedback_key=feedback_key)
         try:
-            if isinstance(reply, StreamingReply):
-                # Streamed: the task timeline stands in for "Show steps"; the breakdown follows only if asked.
-                extra = render_steps(steps_breakdown(answer)) if show_steps else []
-                body = render_answer(answer, steps_key=steps_key, header=request.header, feedback_key=feedback_key)
-                reply.finish_answer(answer.text, answer_footer(answer, feedback_key), body, extra)
-            else:
-                reply.finish(messages)
+            reply.finish(FinalAnswer(answer, steps_key=steps_key, feedback_key=feedback_key, show_steps=show_steps,
+                                     header=request.header))
         except SlackCallFailed as e:
             log.error("answer not delivered: %s", e)
             return
-        log.info("turn answered in %.0f ms: %d tool call(s), %d message(s), conversation %s",
-                 (time.perf_counter() - started) * 1000, len(answer.tool_steps), len(messages), answer.conversation)
+        log.info("turn answered in %.0f ms: %d tool call(s), conversation %s",
+                 (time.perf_counter() - started) * 1000, len(answer.tool_steps), answer.conversation)
 
     def _save_answer(self, key: ThreadKey | None, request: TurnRequest, answer: Answer) -> str:
         """Keep what a feedback click refers to; the buttons carry only this short key."""
@@ -362,16 +227,4 @@ def _store_gone(e: BaseException | None) -> str | None:
     why = getattr(e, "for_users", None)
     return f"oilfx's store is unavailable: {why}." if why else None
 
-
-def resume_reply(client: WebClient, left: OpenReply, request: TurnRequest, reply: Reply,
-                 log: logging.LoggerAdapter) -> Reply:
-    """The reply a dead process left, to finish in place: a stream is adopted (stopped, then replaced), a
-    placeholder updated."""
-    if left.streamed:
-        stream = reply if isinstance(reply, StreamingReply) else StreamingReply(
-            client, left.channel, left.thread_ts or left.ts, request.team, request.user, log, key=request.event_id)
-        stream.adopt(left.ts)
-        return stream
-    reply.ts = left.ts
-    return reply
 

@@ -9,7 +9,7 @@ from typing import Any
 from slack_sdk import WebClient
 
 from oilfx.slack.replies import call
-from oilfx.slack.turns import thread_log
+from oilfx.slack.turn_log import thread_log
 
 
 @dataclass(frozen=True)

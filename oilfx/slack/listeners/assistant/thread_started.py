@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError
 
 from oilfx.slack.deps import Deps
 from oilfx.slack.listeners.events.common import team_id
-from oilfx.slack.turns import thread_log
+from oilfx.slack.turn_log import thread_log
 
 logger = logging.getLogger(__name__)
 

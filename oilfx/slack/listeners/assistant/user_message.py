@@ -14,7 +14,8 @@ from slack_sdk.errors import SlackApiError
 
 from oilfx.slack.deps import Deps
 from oilfx.slack.listeners.events.common import event_id, first_event_of_message, is_question, question_text, team_id
-from oilfx.slack.turns import TurnRequest, thread_log
+from oilfx.slack.turn_log import thread_log
+from oilfx.slack.turn_request import TurnRequest
 from oilfx.store import records
 from oilfx.store.records import PanelTitled, panel_key
 

@@ -12,9 +12,11 @@ from slack_bolt import Ack
 from oilfx.market import MarketUnavailable
 from oilfx.slack.caps import clean_text
 from oilfx.slack.deps import Deps
-from oilfx.slack.render import HELP_TEXT, escape, render_error, render_quote_table
+from oilfx.slack.quote_table import HELP_TEXT, render_quote_table
+from oilfx.slack.render import escape, render_error
 from oilfx.slack.replies import ResponseUrlReply, SlackCallFailed
-from oilfx.slack.turns import TurnRequest, thread_log
+from oilfx.slack.turn_log import thread_log
+from oilfx.slack.turn_request import TurnRequest
 
 OILPRICE = "/oilprice"
 HELP_WORDS = {"help", "-h", "--help", "도움말", "?"}

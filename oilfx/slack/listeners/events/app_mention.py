@@ -11,7 +11,7 @@ from slack_bolt import BoltContext
 
 from oilfx.slack.deps import Deps
 from oilfx.slack.listeners.events.common import event_id, first_event_of_message, is_question, question_text, team_id
-from oilfx.slack.turns import TurnRequest
+from oilfx.slack.turn_request import TurnRequest
 
 # A bare "@oilfx" is still a question: answered with today's prices.
 BARE_MENTION_QUESTION = "What do Dubai, WTI and Brent crude cost right now in Korean won?"

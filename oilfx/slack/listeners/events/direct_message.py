@@ -11,7 +11,7 @@ from slack_bolt import BoltContext
 
 from oilfx.slack.deps import Deps
 from oilfx.slack.listeners.events.common import event_id, first_event_of_message, is_question, question_text, team_id
-from oilfx.slack.turns import TurnRequest
+from oilfx.slack.turn_request import TurnRequest
 
 TOP_LEVEL_DM = "dm"  # ThreadKey.thread_ts of a DM's running top-level conversation (see store/base.py)
 

@@ -1,0 +1,20 @@
+"""What a Slack listener hands the turn runner: one question, where it was asked, and where to answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TurnRequest:
+    team: str
+    channel: str
+    user: str
+    text: str
+    event_id: str                  # dedupe key: the envelope's event_id, or the command's trigger_id
+    order: str                     # the message ts: turns in one thread run in this order
+    thread_ts: str | None          # the conversation's thread; None: a new thread started by our first reply
+    reply_thread_ts: str | None    # where to post (None: top level, e.g. a top-level DM)
+    kind: str = "mention"          # mention | dm | command
+    response_url: str | None = None
+    header: str = ""               # trusted mrkdwn above the answer (e.g. who asked, for /oilprice)
