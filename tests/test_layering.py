@@ -125,8 +125,6 @@ def test_the_checker_sees_what_it_must() -> None:
         < layer_of("oilfx.store.base") < layer_of("oilfx.slack.app")
 
 
-
-
 def test_no_module_is_over_300_lines() -> None:
     long = {str(p.relative_to(OILFX)): n for p in all_modules()
             if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
