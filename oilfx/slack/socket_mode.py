@@ -41,6 +41,8 @@ from slack_sdk.socket_mode.builtin.frame_header import FrameHeader
 from slack_sdk.socket_mode.builtin.internals import _build_data_frame_for_sending
 from slack_sdk.socket_mode.response import SocketModeResponse
 
+from oilfx.slack.arrivals import expect_question
+
 logger = logging.getLogger(__name__)
 
 RECEIVE_BUFFER = 64 * 1024     # bytes per recv(); slack_sdk's frame parser recurses once per frame in a read
@@ -106,8 +108,10 @@ class BurstSafeClient(SocketModeClient):
 
     def _on_message(self, message: str) -> None:  # the receive thread, as each text frame is read
         self._silence.heard = time.monotonic()
-        envelope_id = _events_envelope_id(message)
-        if envelope_id is not None:
+        envelope = _events_envelope(message)
+        if envelope is not None:
+            envelope_id = str(envelope["envelope_id"])
+            expect_question(envelope)  # before any worker can see it: the read order is the thread's order
             with self._acked_lock:  # from now on Bolt's ack of it is dropped: the acker sends it
                 self._acked_early[envelope_id] = None
                 while len(self._acked_early) > EARLY_ACKS_KEPT:
@@ -180,8 +184,8 @@ class BurstSafeClient(SocketModeClient):
                          self.ping_interval)
 
 
-def _events_envelope_id(message: str) -> str | None:
-    """The envelope_id of an `events_api` envelope (acked without a payload), else None."""
+def _events_envelope(message: str) -> dict[str, Any] | None:
+    """An `events_api` envelope (acked without a payload, at once), else None."""
     if '"events_api"' not in message:
         return None
     try:
@@ -189,7 +193,7 @@ def _events_envelope_id(message: str) -> str | None:
     except ValueError:
         return None
     if isinstance(envelope, dict) and envelope.get("type") == "events_api" and envelope.get("envelope_id"):
-        return str(envelope["envelope_id"])
+        return envelope
     return None
 
 

@@ -19,6 +19,7 @@ from slack_sdk import WebClient
 from oilfx.engines.base import Answer, EngineError, with_notices
 from oilfx.guard import guard_answer
 from oilfx.services import Services
+from oilfx.slack.arrivals import ARRIVALS
 from oilfx.slack.caps import clean_text, question_too_long
 from oilfx.slack.render import steps_breakdown, wants_steps
 from oilfx.slack.replies import SlackCallFailed
@@ -59,6 +60,7 @@ class TurnRunner:
         # Which reply a request gets (the seam unit tests use to watch the turn through the Reply interface).
         self.choose: ChooseReply = choose or (lambda request, log: choose_reply(services, client, request, log))
         self._leases = EventLeases(services.store, services.settings.event_lease)
+        self.arrivals = ARRIVALS
 
     def submit(self, request: TurnRequest) -> None:
         # Claimed and queued now, on the listener's thread: our pool may pick the turn up seconds later under load,
@@ -128,6 +130,10 @@ class TurnRunner:
         store = self.services.store
         try:
             if request.order != request.thread_ts:
+                # Earlier questions of the thread this process read first, then those another process read.
+                if missing := self.arrivals.wait_for_earlier(request.channel, request.thread_ts, request.order):
+                    log.warning("earlier message(s) %s of the thread never reached the queue; going ahead",
+                                ", ".join(missing))
                 time.sleep(max(0.0, arrived + ORDER_SETTLE_SECONDS - time.monotonic()))
             with store.thread_turn(ticket.key, request.order, timeout=TURN_WAIT_SECONDS, ticket=ticket):
                 self._turn(request, log)

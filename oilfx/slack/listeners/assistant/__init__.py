@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from slack_bolt import App, Assistant
 
+from oilfx.slack.arrivals import settled_after
 from oilfx.slack.deps import Deps
 from oilfx.slack.listeners.assistant.context_store import StoreThreadContextStore
 from oilfx.slack.listeners.assistant.thread_started import thread_started_callback
@@ -19,7 +20,7 @@ EVENTS = ("assistant_thread_started", "assistant_thread_context_changed")
 def build_assistant(deps: Deps) -> Assistant:
     assistant = Assistant(thread_context_store=StoreThreadContextStore(deps))
     assistant.thread_started(thread_started_callback(deps))
-    assistant.user_message(user_message_callback(deps))
+    assistant.user_message(settled_after(user_message_callback(deps)))
     # No thread_context_changed listener: the middleware's default saves the new context in our store.
     return assistant
 

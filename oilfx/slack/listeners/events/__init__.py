@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
+from oilfx.slack.arrivals import settled_after
 from oilfx.slack.deps import Deps
 from oilfx.slack.listeners.events.app_mention import app_mention_callback
 from oilfx.slack.listeners.events.direct_message import direct_message_callback
@@ -13,5 +14,6 @@ EVENTS = ("app_mention", "message")
 
 
 def register(app: App, deps: Deps) -> None:
-    app.event(EVENTS[0])(app_mention_callback(deps))
-    app.event(EVENTS[1])(direct_message_callback(deps))
+    # settled_after: a thread's later question waits for this one to enter the turn queue (arrivals.py)
+    app.event(EVENTS[0])(settled_after(app_mention_callback(deps)))
+    app.event(EVENTS[1])(settled_after(direct_message_callback(deps)))
