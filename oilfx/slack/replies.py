@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 
-from oilfx.engines.base import ToolStep
+from oilfx.engines.base import NullListener, ToolStep
 from oilfx.slack.progress import ProgressSender, settle_later
 from oilfx.slack.render import SlackMessage, plain_messages, render_apology, render_error, render_progress
 from oilfx.slack.reply import FinalAnswer
@@ -190,9 +190,9 @@ class PlaceholderReply:
         self.deliver([render_error(reason)])
 
 
-class ResponseUrlReply:
-    """A slash command's answer through its response_url (the bot is not in the channel). No progress updates:
-    a response_url takes at most five posts."""
+class ResponseUrlReply(NullListener):
+    """A slash command's answer through its response_url (the bot is not in the channel). No progress updates
+    (the tool and text events are NullListener's no-ops): a response_url takes at most five posts."""
 
     def __init__(self, response_url: str, log: logging.LoggerAdapter | logging.Logger,
                  response_type: str = "in_channel") -> None:
@@ -206,15 +206,6 @@ class ResponseUrlReply:
         return False
 
     def start(self) -> None:
-        pass
-
-    def tool_started(self, call_id: str, name: str, arguments: str) -> None:
-        pass
-
-    def tool_finished(self, step: ToolStep) -> None:
-        pass
-
-    def text_delta(self, delta: str) -> None:
         pass
 
     def finish(self, final: FinalAnswer) -> None:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from slack_bolt import Ack
 from slack_sdk import WebClient
 
+from oilfx.slack.deps import Deps
 from oilfx.slack.replies import call
 from oilfx.slack.turn_log import thread_log
 
@@ -39,3 +42,13 @@ class Click:
         """An ephemeral note to the user who clicked, in the clicked message's thread (SlackCallFailed on failure)."""
         call(self.log, "chat.postEphemeral", client.chat_postEphemeral, channel=self.channel, user=self.user,
              thread_ts=self.thread_ts, text=text, blocks=blocks)
+
+
+def acked_then(deps: Deps, work: Callable[[Deps, dict[str, Any]], None]) -> Callable[..., None]:
+    """A button listener: ack at once (Slack allows 3 s), then `work(deps, body)` on the background pool."""
+
+    def handle(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        deps.background(work, deps, body)
+
+    return handle

@@ -8,10 +8,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from slack_bolt import Ack
-
 from oilfx.slack.deps import Deps
-from oilfx.slack.listeners.actions.common import Click
+from oilfx.slack.listeners.actions.common import Click, acked_then
 from oilfx.slack.render import render_error
 from oilfx.slack.replies import SlackCallFailed
 from oilfx.store import records
@@ -47,8 +45,4 @@ def record_feedback(deps: Deps, body: dict[str, Any]) -> None:
 
 
 def feedback_callback(deps: Deps) -> Callable[..., None]:
-    def handle_feedback(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
-        deps.background(record_feedback, deps, body)
-
-    return handle_feedback
+    return acked_then(deps, record_feedback)

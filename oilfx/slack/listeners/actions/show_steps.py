@@ -6,10 +6,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack
-
 from oilfx.slack.deps import Deps
-from oilfx.slack.listeners.actions.common import Click
+from oilfx.slack.listeners.actions.common import Click, acked_then
 from oilfx.slack.render import render_error, render_steps
 from oilfx.slack.replies import SlackCallFailed, call
 from oilfx.store import records
@@ -38,8 +36,4 @@ def show_steps(deps: Deps, body: dict[str, Any]) -> None:
 
 
 def show_steps_callback(deps: Deps) -> Callable[..., None]:
-    def handle_show_steps(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
-        deps.background(show_steps, deps, body)
-
-    return handle_show_steps
+    return acked_then(deps, show_steps)
