@@ -113,7 +113,11 @@ def test_a_database_deleted_under_a_running_bot_is_logged_and_told_where_the_ans
             payload = slack.app_mention(question, channel="C0GONE")
             slack.wait_ack(slack.deliver("events_api", payload, mine))
             slack.wait_for(lambda: user_turns(openai_fake, question), ANSWER_TIMEOUT, what="the turn under way")
-            shutil.rmtree(folder)
+            # The directory goes at once (rmtree unlinks the file first, and a check in between saw only the
+            # file gone): moved out of the way, then deleted.
+            moved = folder.with_name("state-deleted")
+            folder.rename(moved)
+            shutil.rmtree(moved)
             cut = slack.wait_for_message(channel="C0GONE", thread_ts=payload["event"]["ts"], final=True,
                                          contains="store is unavailable", timeout=ANSWER_TIMEOUT)
         finally:
