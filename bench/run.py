@@ -66,7 +66,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         p.error(f"unknown section/engine: {', '.join(bad)}")
     quick = args.quick
     args.turns = args.turns or (4 if quick else 15)
-    args.baseline_turns = args.baseline_turns or (1 if quick else 4)
+    args.baseline_turns = (1 if quick else 4) if args.baseline_turns is None else args.baseline_turns
     args.threads = args.threads or (30 if quick else 100)
     args.conversations = args.conversations or (200 if quick else 1000)
     args.burst_compare = not quick if args.burst_compare is None else args.burst_compare

@@ -107,10 +107,11 @@ def turn_overhead(fakes: Fakes, lat: Latencies, engines: list[str], turns: int, 
                 f"(rounds/turn {t.rounds:.1f}, pages/turn {t.pages:.1f})", f"{over:+.1%}",
                 f"≤ {target:.0%}" if target is not None else "", None if target is None else over <= target)
 
-    say(f"seed baseline: {baseline_turns} turn(s) (fixed 2 s polling, sequential tools, no cache)")
-    with seed_baseline(fakes) as proc:
-        turns_ = _turns(fakes, proc, baseline_turns)
-    report("seed baseline", turns_, floor_cold, "no", None)
+    if baseline_turns:  # --baseline-turns 0 skips it (~7 s a turn)
+        say(f"seed baseline: {baseline_turns} turn(s) (fixed 2 s polling, sequential tools, no cache)")
+        with seed_baseline(fakes) as proc:
+            turns_ = _turns(fakes, proc, baseline_turns)
+        report("seed baseline", turns_, floor_cold, "no", None)
 
     for engine in engines:
         say(f"{engine}: {turns} cold turn(s)")
