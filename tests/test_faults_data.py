@@ -19,6 +19,7 @@ from oilfx.market.errors import SourceError
 from oilfx.market.sources import frankfurter, fred, knoc, naver_fx, naver_mobile, naver_oil, opinet
 from oilfx.tools import FailureKind, Figure, FigureKind, ToolResult, default_registry
 from tests.fakes.bot_process import BotProcess, start_connected
+from tests.fakes.fixed_market import FixedMarket
 from tests.fakes.openai_server import INVENTED, FakeOpenAI, Script
 from tests.fakes.pages import (
     FRANKFURTER_PATH,
@@ -46,22 +47,8 @@ def _step(result: ToolResult, ok: bool = True, name: str = "oil_price_krw") -> T
 
 
 def _krw_step(market_quote: Quote, unit: str = "barrel") -> ToolStep:
-    registry = default_registry(_FixedMarket(market_quote))
+    registry = default_registry(FixedMarket(market_quote))
     return registry.call("c1", "oil_price_krw", f'{{"benchmark":"WTI","unit":"{unit}"}}', 1)
-
-
-class _FixedMarket:
-    def __init__(self, quote: Quote) -> None:
-        self._quote = quote
-
-    def oil(self):  # type: ignore[no-untyped-def]
-        return self._quote.oil
-
-    def fx(self):  # type: ignore[no-untyped-def]
-        return self._quote.fx
-
-    def quote(self) -> Quote:
-        return self._quote
 
 
 # --- the guard ---------------------------------------------------------------------------------------------

@@ -20,25 +20,7 @@ from oilfx.market import Market, Quote
 from oilfx.market.quote import round_cents, round_won
 from oilfx.slack.stream_text import SafeText
 from oilfx.tools import default_registry
-
-
-class _FixedMarket:
-    """The fixture pages' quote and pump prices, fetched once for the module."""
-
-    def __init__(self, quote: Quote, pump: list) -> None:
-        self._quote, self._pump = quote, pump
-
-    def oil(self):  # type: ignore[no-untyped-def]
-        return self._quote.oil
-
-    def fx(self):  # type: ignore[no-untyped-def]
-        return self._quote.fx
-
-    def quote(self) -> Quote:
-        return self._quote
-
-    def pump(self):  # type: ignore[no-untyped-def]
-        return self._pump
+from tests.fakes.fixed_market import FixedMarket
 
 
 @dataclass(frozen=True)
@@ -57,7 +39,7 @@ def figures(quote: Quote, pages) -> Figures:
     from oilfx.config import load_settings
 
     pump = Market(load_settings(pages.env())).pump()
-    registry = default_registry(_FixedMarket(quote, pump))
+    registry = default_registry(FixedMarket(quote, pump))
     steps = (registry.call("c1", "oil_price", "{}", 1), registry.call("c2", "usd_krw", "{}", 1),
              registry.call("c3", "oil_price_krw", '{"benchmark":"WTI","unit":"barrel"}', 2),
              registry.call("c4", "domestic_fuel_price", "{}", 2))
@@ -273,7 +255,7 @@ def test_a_figure_is_kept_as_the_tools_display_it_and_not_otherwise(quote, pages
     from dataclasses import replace
 
     odd = replace(quote, fx=replace(quote.fx, rate=quote.fx.rate + Decimal("0.37")))
-    step = default_registry(_FixedMarket(odd, [])).call("c1", "oil_price_krw", '{"benchmark":"WTI","unit":"barrel"}')
+    step = default_registry(FixedMarket(odd, [])).call("c1", "oil_price_krw", '{"benchmark":"WTI","unit":"barrel"}')
     barrel, litre = odd.krw_per_barrel("WTI"), odd.krw_per_litre("WTI")
     assert round_cents(barrel) != barrel and step.result.formula.endswith(grouped(round_cents(barrel)))
     kept = [f"₩{grouped(round_won(barrel))}", f"{grouped(round_cents(barrel))}원", f"₩{grouped(round_cents(litre))}"]
