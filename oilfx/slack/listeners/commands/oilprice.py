@@ -1,5 +1,6 @@
-"""`/oilprice`: bare -> the price table straight from the market (no model); `help` -> usage;
-anything else -> the assistant's answer, posted in the channel as a new thread."""
+"""`/oilprice`: bare -> the price table straight from the market (no model); `help` -> usage; a subcommand's
+word (SUBCOMMANDS, one module each) -> that subcommand; anything else -> the assistant's answer, posted in the
+channel as a new thread."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from slack_bolt import Ack
 from oilfx.market import MarketUnavailable
 from oilfx.slack.caps import clean_text
 from oilfx.slack.deps import Deps
+from oilfx.slack.listeners.commands.subcommand import CommandContext, Subcommand, find
 from oilfx.slack.quote_table import HELP_TEXT, render_quote_table
 from oilfx.slack.render import escape, render_error
 from oilfx.slack.replies import ResponseUrlReply, SlackCallFailed
@@ -20,6 +22,13 @@ from oilfx.slack.turn_request import TurnRequest
 
 OILPRICE = "/oilprice"
 HELP_WORDS = {"help", "-h", "--help", "도움말", "?"}
+# Each subcommand is one module exposing a `Subcommand`; add it here.
+SUBCOMMANDS: tuple[Subcommand, ...] = ()
+
+
+def help_text() -> str:
+    """The help, with one usage line per subcommand."""
+    return "\n".join([HELP_TEXT, *(f"• {s.usage}" for s in SUBCOMMANDS)])
 
 
 def command_id(body: dict[str, Any]) -> str:
@@ -52,11 +61,16 @@ def oilprice_callback(deps: Deps) -> Callable[..., None]:
     def handle_oilprice(ack: Ack, body: dict[str, Any]) -> None:
         text = clean_text(" ".join((body.get("text") or "").split()))
         if text.lower() in HELP_WORDS:
-            ack(text=HELP_TEXT)
+            ack(text=help_text())
             return
         ack()
         if not text:
             deps.background(post_table, deps, body)
+            return
+        first, *rest = text.split()
+        if (subcommand := find(SUBCOMMANDS, first)) is not None:
+            log = thread_log(body.get("team_id", ""), body.get("channel_id", ""), None, command_id(body))
+            deps.background(subcommand.run, CommandContext(deps, body, rest, log))
             return
         user = body.get("user_id", "")
         header = f"<@{user}> asked: _{escape(text)}_" if user else ""

@@ -1,0 +1,8 @@
+"""Daily price history: closes of Dubai, WTI and Brent (USD/bbl) and USD/KRW by date range, from sources with
+fallbacks, and series in won that pair each oil date with that day's rate (or the latest before it).
+
+`series.py` holds the types every layer above uses (the tool, the charts, the CLI, the Slack surfaces)."""
+
+from oilfx.market.history.series import Period, Point, Series, Unit
+
+__all__ = ["Period", "Point", "Series", "Unit"]
