@@ -9,6 +9,8 @@ from decimal import Decimal
 from enum import Enum, StrEnum
 from typing import Any
 
+from oilfx.market.history.series import ChartRequest
+
 
 class FigureKind(StrEnum):
     """What a figure measures: the guard matches prose by kind (a rate is never a won amount, a USD price never
@@ -53,6 +55,7 @@ class ToolResult:
     formula: str = ""
     failure: ToolFailure | None = None
     title: str = ""                                          # what the call did, set by the registry (describe)
+    chart: ChartRequest | None = None                        # a chart the bot draws and attaches to the answer
 
     @staticmethod
     def failed(kind: FailureKind, message: str, title: str = "") -> ToolResult:

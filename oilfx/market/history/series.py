@@ -81,3 +81,12 @@ class Series:
     def values(self) -> list[Point]:
         """The points that carry a value."""
         return [p for p in self.points if p.value is not None]
+
+
+@dataclass(frozen=True)
+class ChartRequest:
+    """A chart the bot should draw and attach (the model asks; the bot draws it from the market, not the model)."""
+
+    benchmarks: tuple[str, ...]    # canonical names, one line each
+    period: Period
+    unit: Unit
