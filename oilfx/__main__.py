@@ -1,4 +1,5 @@
-"""`python -m oilfx <command>`: quote, doctor, ask, store, feedback. Expected failures print one paragraph, exit 1."""
+"""`python -m oilfx <command>`: quote, doctor, ask, store, feedback, history. Expected failures print one paragraph,
+exit 1."""
 
 from __future__ import annotations
 

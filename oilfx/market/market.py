@@ -7,16 +7,19 @@ import dataclasses
 import logging
 import threading
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 
 import requests
 
 from oilfx.config import Settings
 from oilfx.market.cache import MemoryCache, QuoteCache
 from oilfx.market.errors import MarketUnavailable, SourceError
+from oilfx.market.history.combine import History
+from oilfx.market.history.series import Period, Series, Unit
 from oilfx.market.http import SourceHttp, new_session
 from oilfx.market.quote import BENCHMARKS, FxRate, OilPrice, PumpPrice, Quote, format_pump, is_stale, now_utc
 from oilfx.market.sources import FX_SOURCES, OIL_SOURCES, Context, OilResult, knoc
+from oilfx.metrics import METRICS
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +39,7 @@ class Market:
         self.cache: QuoteCache = cache if cache is not None else MemoryCache()
         self.session = session if session is not None else new_session()
         self.clock = clock
+        self.histories = History(settings, self.cache, self.session, clock)
 
     # --- public API -------------------------------------------------------------------------------------------
 
@@ -62,6 +66,11 @@ class Market:
             return describe_pump(self.pump())
         except MarketUnavailable as e:
             return describe_pump(e)
+
+    def history(self, benchmark: str, period: Period, unit: Unit, end: date | None = None) -> Series:
+        """Daily closes of Dubai, WTI or Brent over `period` ending `end` (today in KST), in USD or won per barrel
+        or litre (each close paired with that day's USD/KRW or the latest before). MarketUnavailable if none."""
+        return self.histories.series(benchmark, period, unit, end)
 
     def quote(self) -> Quote:
         """Oil and FX fetched concurrently. MarketUnavailable if there is no oil price at all or no rate."""
@@ -130,6 +139,7 @@ class Market:
                 reason = f"unexpected error ({type(e).__name__})"
                 result = OilResult({}, {b: reason for b in wanted})
                 failures.append((name, reason))
+            METRICS.source_fetch(OIL_KEY, name, failed=bool(failures) and failures[-1][0] == name)
             for benchmark in wanted:
                 if benchmark in result.prices:
                     found[benchmark] = result.prices[benchmark]
@@ -151,10 +161,13 @@ class Market:
     def _load_pump(self) -> dict:
         try:
             prices = knoc.fetch(self._context(self.clock()))
+            METRICS.source_fetch(PUMP_KEY, "knoc", failed=False)
         except SourceError as e:
+            METRICS.source_fetch(PUMP_KEY, "knoc", failed=True)
             log.warning("pump price source knoc failed: %s", e.reason)
             raise MarketUnavailable("no pump prices", [("knoc", e.reason)]) from None
         except Exception as e:
+            METRICS.source_fetch(PUMP_KEY, "knoc", failed=True)
             log.exception("pump price source knoc crashed")
             raise MarketUnavailable("no pump prices", [("knoc", f"unexpected error ({type(e).__name__})")]) from None
         return {"prices": [p.to_dict() for p in prices]}
@@ -171,7 +184,9 @@ class Market:
                 log.exception("FX source %s crashed", name)
                 failures.append((name, f"unexpected error ({type(e).__name__})"))
             else:
+                METRICS.source_fetch(FX_KEY, name, failed=False)
                 log.debug("FX source %s gave %s (%s)", name, rate.rate, rate.source)
                 return {"rate": rate.to_dict(), "fetched_at": now.isoformat()}
+            METRICS.source_fetch(FX_KEY, name, failed=True)
             log.warning("FX source %s failed: %s", name, failures[-1][1])
         raise MarketUnavailable("no USD/KRW rate", failures)

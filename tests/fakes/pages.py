@@ -10,6 +10,8 @@ Frankfurter) serve the same settlement day; KNOC serves pump prices. See tests/f
 file models.
 
 Opinet's CSV download is a POST form, refused as its JSP site would refuse it: see tests/fakes/jsp_forms.py.
+Price history (Naver's paged daily quotes, Frankfurter's time series; Opinet and FRED over ranges, opted into with
+`serve_history(server)`) is answered by tests/fakes/history_pages.py.
 
 Runtime overrides, per route (a path like KNOC_PATH, or a full target with its query, e.g. NAVER_WORLD["WTI"]):
 
@@ -49,6 +51,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
+from tests.fakes.history_pages import history_route
 from tests.fakes.httpd import LoopbackHTTPServer
 from tests.fakes.jsp_forms import refusal
 
@@ -247,6 +250,8 @@ class PagesServer:
             if form is not None:
                 self._forms[target] = form
             route = self._routes.get(target) or self._routes.get(target.split("?", 1)[0])
+            if route is None and (answer := history_route(target)) is not None:  # paged and ranged history
+                route = Route(answer.status, answer.body, answer.content_type)
             if route is not None and route.fail_first > 0:
                 route.fail_first -= 1
                 route = Route(503, b"<html><body><h1>503 Service Unavailable</h1></body></html>")

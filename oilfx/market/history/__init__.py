@@ -3,6 +3,7 @@ fallbacks, and series in won that pair each oil date with that day's rate (or th
 
 `series.py` holds the types every layer above uses (the tool, the charts, the CLI, the Slack surfaces)."""
 
-from oilfx.market.history.series import ChartRequest, Period, Point, Series, Unit
+from oilfx.market.history.series import ChartRequest, Pairing, Period, Point, Series, Unit
+from oilfx.market.history.summary import Summary, summarise
 
-__all__ = ["ChartRequest", "Period", "Point", "Series", "Unit"]
+__all__ = ["ChartRequest", "Pairing", "Period", "Point", "Series", "Summary", "Unit", "summarise"]

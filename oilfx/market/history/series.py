@@ -66,6 +66,17 @@ class Point:
 
 
 @dataclass(frozen=True)
+class Pairing:
+    """How one point of a won series was computed: the oil close of `day` times the USD/KRW rate of `rate_day`
+    (that day's, or the latest before it when the rate source has none that day)."""
+
+    day: date
+    usd: Decimal
+    rate: Decimal
+    rate_day: date
+
+
+@dataclass(frozen=True)
 class Series:
     """One benchmark's (or USD/KRW's: benchmark "USD/KRW", unit USD meaning won per dollar) daily values."""
 
@@ -77,6 +88,7 @@ class Series:
     end: date
     fetched_at: datetime           # timezone-aware
     pairing_note: str | None = None  # for won series: how oil dates were paired with rates ("or the latest before")
+    pairs: tuple[Pairing, ...] = ()  # for won series: the close and rate behind each valued point, oldest first
 
     def values(self) -> list[Point]:
         """The points that carry a value."""

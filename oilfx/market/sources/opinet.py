@@ -36,7 +36,11 @@ _FORM_FIXED = [("TERM", "D"), ("SEL_DIV", "div_dar"), ("OILSRTCD", "001"), ("OIL
 def form(now: datetime) -> list[tuple[str, str]]:
     """The download form for the last LOOKBACK_DAYS days up to today in KST."""
     end = now.astimezone(KST).date()
-    start = end - timedelta(days=LOOKBACK_DAYS)
+    return range_form(end - timedelta(days=LOOKBACK_DAYS), end)
+
+
+def range_form(start: date, end: date) -> list[tuple[str, str]]:
+    """The download form for the days from `start` to `end` (the history asks for whole periods)."""
     fields = list(_FORM_FIXED)
     for prefix, day in (("STA", start), ("END", end)):
         fields += [(f"{prefix}_Y", f"{day.year:04d}"), (f"{prefix}_M", f"{day.month:02d}"),
@@ -59,7 +63,7 @@ def parse_row_date(text: str) -> date | None:
         return None
 
 
-def _text(body: bytes, charset: str | None) -> str:
+def csv_text(body: bytes, charset: str | None) -> str:
     if body.startswith(codecs.BOM_UTF8):
         return body[len(codecs.BOM_UTF8):].decode("utf-8", errors="replace")
     return decode(body, charset or "cp949")
@@ -67,7 +71,7 @@ def _text(body: bytes, charset: str | None) -> str:
 
 def parse(body: bytes, charset: str | None = None) -> dict[str, tuple[date, Decimal]]:
     """{benchmark: (latest date with a price, USD/bbl)} for every column that has one. SourceError otherwise."""
-    text = _text(body, charset)
+    text = csv_text(body, charset)
     if text.lstrip()[:1] == "<":
         raise SourceError("Opinet answered an HTML page, not the CSV (form refused or site changed)")
     try:
