@@ -124,6 +124,9 @@ def allowed(figures: Iterable[Figure]) -> Allowed:
         value = figure.value
         if not isinstance(value, Decimal) or not value.is_finite():
             continue
+        # a change is signed ("-$3.15"); prose writes its size with the sign or direction outside the number
+        # ("fell $3.15", "3.15달러 하락"), and a number is read unsigned
+        value = abs(value)
         if figure.kind is FigureKind.KRW:   # whole won as displayed, two decimals as the formula prints its result
             by_kind[WON] |= {value, _round(value, "1"), _round(value, "0.01")}
         elif figure.kind is FigureKind.KRW_PER_LITRE:

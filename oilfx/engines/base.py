@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
+from oilfx.tools.context import ToolContext
 from oilfx.tools.step import ToolListener, ToolStep
 
 __all__ = ["Answer", "Engine", "EngineError", "EngineState", "ModelStep", "NullListener", "Step", "ToolStep",
@@ -92,7 +93,8 @@ class Engine(Protocol):
     name: str
 
     def ask(self, text: str, conversation: str | None = None,
-            listener: TurnListener | None = None) -> Answer:
-        """Run one user turn to a final answer. `conversation` is a previous Answer.conversation.
+            listener: TurnListener | None = None, context: ToolContext | None = None) -> Answer:
+        """Run one user turn to a final answer. `conversation` is a previous Answer.conversation; `context` is
+        who the turn is for (handed to each tool call; None outside Slack).
         Raises EngineError for failures the user should hear about; never anything else on purpose."""
         ...

@@ -20,6 +20,8 @@ from oilfx.engines.items import (
     ModelResponse,
     UserMessage,
 )
+from oilfx.metrics import METRICS
+from oilfx.tools.context import ToolContext
 from oilfx.tools.registry import ToolRegistry
 
 log = logging.getLogger(__name__)
@@ -32,19 +34,21 @@ class LoopEngine:
         self.model, self.registry, self.settings = model, registry, settings
         self.name = model.name
 
-    def ask(self, text: str, conversation: str | None = None, listener: TurnListener | None = None) -> Answer:
+    def ask(self, text: str, conversation: str | None = None, listener: TurnListener | None = None,
+            context: ToolContext | None = None) -> Answer:
         try:
-            return self._ask(text, conversation, listener)
+            return self._ask(text, conversation, listener, context)
         except ConversationGone as gone:
             if conversation is None or gone.ref != conversation:
                 raise   # one this turn made vanished under it: say so rather than loop
             # Every later turn would meet the same 404: the thread would be broken for good. Answer in a new
             # conversation (its ref replaces the old one in the caller's store) and tell the user what was lost.
             log.info("conversation %s is gone (%s); answering in a new one", conversation, gone)
-            answer = self._ask(text, None, listener)
+            answer = self._ask(text, None, listener, context)
             return replace(answer, notices=(*answer.notices, gone.notice))
 
-    def _ask(self, text: str, conversation: str | None, listener: TurnListener | None) -> Answer:
+    def _ask(self, text: str, conversation: str | None, listener: TurnListener | None,
+             context: ToolContext | None) -> Answer:
         conv = self.model.open(conversation)
         # Outputs the tools produced that the API has not yet received: if the turn fails, they close its calls.
         undelivered: list[FunctionOutput] = []
@@ -53,7 +57,7 @@ class LoopEngine:
             # every request in this conversation until each has one.
             if not conv.created and (closed := conv.repair()):
                 log.info("closed %d dangling tool call(s) in %s before the turn", closed, conv.ref)
-            return self._turn(conv, text, listener or NullListener(), undelivered)
+            return self._turn(conv, text, listener or NullListener(), undelivered, context)
         except ConversationGone:
             raise   # nothing left to tidy
         except EngineError:
@@ -71,7 +75,7 @@ class LoopEngine:
             log.warning("could not tidy %s after a failed turn (the next turn will): %s", conv.ref, e)
 
     def _turn(self, conv: Conversation, text: str, listener: TurnListener,
-              undelivered: list[FunctionOutput]) -> Answer:
+              undelivered: list[FunctionOutput], context: ToolContext | None) -> Answer:
         steps: list[Step] = []
         items: list[InputItem] = [UserMessage(text)]
         rounds = self.settings.max_tool_rounds
@@ -79,6 +83,7 @@ class LoopEngine:
             last = round_ > rounds
             started = time.perf_counter()
             reply = conv.send(items, last, listener)
+            METRICS.model_round(self.name, reply.usage.input_tokens, reply.usage.output_tokens)
             steps.append(_model_step(round_, (time.perf_counter() - started) * 1000, reply))
             if reply.finish is Finish.LENGTH:
                 raise EngineError(f"The answer was cut off ({reply.detail}) at the output cap of "
@@ -91,12 +96,13 @@ class LoopEngine:
                 if not answer:
                     raise EngineError("The model finished without writing an answer; try asking again.")
                 conv.commit(answer)
-                return Answer(answer, tuple(_with_usage(steps, conv)), conv.ref, self.name, self.settings.model)
+                return Answer(answer, tuple(_with_usage(steps, conv, self.name)), conv.ref, self.name,
+                              self.settings.model)
             if last:
                 undelivered[:] = [FunctionOutput(c.call_id, STOPPED) for c in reply.calls]
                 break
             tool_steps = self.registry.call_all([(c.call_id, c.name, c.arguments) for c in reply.calls], round_,
-                                                listener)
+                                                listener, context)
             steps.extend(tool_steps)
             items = [FunctionOutput(s.call_id, s.output) for s in tool_steps]
             undelivered[:] = items
@@ -109,10 +115,11 @@ def _model_step(round_: int, duration_ms: float, reply: ModelResponse) -> ModelS
                      u.cached_tokens)
 
 
-def _with_usage(steps: list[Step], conv: Conversation) -> list[Step]:
+def _with_usage(steps: list[Step], conv: Conversation, engine: str) -> list[Step]:
     usages = conv.round_usage()
     if not usages:
         return steps
+    METRICS.tokens(engine, sum(u.input_tokens or 0 for u in usages), sum(u.output_tokens or 0 for u in usages))
     result: list[Step] = []
     for step in steps:
         if isinstance(step, ModelStep) and step.round <= len(usages):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Protocol
 
+from oilfx.market.history.series import Period, Series, Unit
 from oilfx.market.quote import FxRate, OilPrice, PumpPrice, Quote, format_kst, round_cents
 from oilfx.tools.result import Source
 
@@ -20,6 +22,8 @@ class MarketData(Protocol):
     def quote(self) -> Quote: ...
 
     def pump(self) -> list[PumpPrice]: ...
+
+    def history(self, benchmark: str, period: Period, unit: Unit, end: date | None = None) -> Series: ...
 
 
 def oil_source(price: OilPrice) -> Source:

@@ -1,19 +1,22 @@
-"""How a tool is declared: `@function_tool(title=...)` over a function whose first parameter is the market it
-reads, its schema derived from its signature and docstring (schema.py); `bind(market)` makes the `Tool` a
-registry runs. A tool also says, in our words, what a call is doing (`describe`), before it runs: the model's
-arguments only pick among known values."""
+"""How a tool is declared: `@function_tool(title=...)` over a function whose first parameter is what it reads
+(the market; `deps=` names another type, e.g. create_alert's AlertDesk), optionally followed by a `ToolContext`
+(who the call is for), its schema derived from the rest of its signature and docstring (schema.py);
+`bind(market)` makes the `Tool` a registry runs. A tool also says, in our words, what a call is doing
+(`describe`), before it runs: the model's arguments only pick among known values."""
 
 from __future__ import annotations
 
 import functools
 import inspect
 import json
+import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Protocol
 
 from oilfx.tools.common import MarketData
+from oilfx.tools.context import ToolContext
 from oilfx.tools.result import ToolResult
 from oilfx.tools.schema import derive
 
@@ -32,6 +35,7 @@ class Tool:
     normalise: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     title: str = ""                     # what it fetches, as a noun ("the USD/KRW rate"): progress lines
     describe: Callable[[dict[str, Any]], str] | None = None   # arguments -> what this call is doing
+    contextual: bool = False            # `function(context, **arguments)`: the call needs who it is for
 
 
 class Describable(Protocol):
@@ -73,37 +77,47 @@ class FunctionTool:
     describe: Callable[[dict[str, Any]], str] | None = None
     normalise: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     enums: Mapping[str, type[Enum]] = field(default_factory=dict)   # JSON value -> the Enum the function takes
+    contextual: bool = False     # a ToolContext follows the first parameter
 
-    def bind(self, market: MarketData) -> Tool:
-        function, enums = self.function, self.enums
+    def bind(self, market: Any) -> Tool:
+        """`market`: what the function's first parameter reads (MarketData, or the type its `deps=` named)."""
+        function, enums, contextual = self.function, self.enums, self.contextual
 
-        @functools.wraps(function)
-        def call(**arguments: Any) -> ToolResult:
+        def convert(arguments: dict[str, Any]) -> dict[str, Any]:
             for key, enum in enums.items():
                 if key in arguments:
                     arguments[key] = enum(arguments[key])
-            return function(market, **arguments)
+            return arguments
+
+        @functools.wraps(function)
+        def call(*context: ToolContext, **arguments: Any) -> ToolResult:
+            return function(market, *context[:1 if contextual else 0], **convert(arguments))
 
         # the registry fills omitted defaults from this signature: the model's parameters only
-        params = list(inspect.signature(function).parameters.values())[1:]
+        params = list(inspect.signature(function).parameters.values())[2 if contextual else 1:]
         call.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
-        return Tool(self.name, self.description, self.parameters, call, self.normalise, self.title, self.describe)
+        return Tool(self.name, self.description, self.parameters, call, self.normalise, self.title, self.describe,
+                    contextual)
 
 
 def function_tool(*, title: str, describe: Callable[[dict[str, Any]], str] | None = None,
-                  normalise: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+                  normalise: Callable[[dict[str, Any]], dict[str, Any]] | None = None, deps: type = MarketData
                   ) -> Callable[[Callable[..., ToolResult]], FunctionTool]:
-    """Declare `fn(market: MarketData, ...)` as a tool named after it. `title`: what it fetches, as a noun;
-    `describe`: what a call with these arguments is doing (default "Fetching <title>")."""
+    """Declare `fn(market: MarketData, ...)` (or `fn(x: <deps>, context: ToolContext, ...)`) as a tool named after
+    it. `title`: what it fetches, as a noun; `describe`: what a call with these arguments is doing (default
+    "Fetching <title>")."""
 
     def declare(fn: Callable[..., ToolResult]) -> FunctionTool:
         params = list(inspect.signature(fn).parameters)
-        derived = derive(fn, MarketData)
-        if len(derived.parameters["properties"]) == len(params):
-            raise TypeError(f"{fn.__name__}: a tool's first parameter is the market it reads (market: MarketData)")
+        derived = derive(fn, deps, ToolContext)
+        hints = typing.get_type_hints(fn)
+        if not params or hints.get(params[0]) is not deps:
+            raise TypeError(f"{fn.__name__}: a tool's first parameter is the market it reads (or the type "
+                            f"`deps=` names): {deps.__name__}")
+        contextual = len(params) > 1 and hints.get(params[1]) is ToolContext
         if not derived.description:
             raise TypeError(f"{fn.__name__}: a tool needs a docstring: it is the model's description of it")
         return FunctionTool(fn.__name__, derived.description, derived.parameters, fn, title, describe, normalise,
-                            derived.enums)
+                            derived.enums, contextual)
 
     return declare

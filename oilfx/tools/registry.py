@@ -17,6 +17,8 @@ from typing import Any
 
 import jsonschema
 
+from oilfx.metrics import METRICS
+from oilfx.tools.context import ToolContext
 from oilfx.tools.declare import Tool, describe_call
 from oilfx.tools.result import FailureKind, ToolResult
 from oilfx.tools.step import ToolListener, ToolStep
@@ -51,7 +53,7 @@ class ToolRegistry:
                                                   "parameters": t.parameters, "strict": True}}
                 for t in self._tools.values()]
 
-    def _run(self, name: str, arguments: str) -> ToolResult:
+    def _run(self, name: str, arguments: str, context: ToolContext | None) -> ToolResult:
         tool = self._tools.get(name)
         if tool is None:
             raise _ToolError(f"unknown tool {name!r}; available tools: {', '.join(self._tools)}")
@@ -71,18 +73,24 @@ class ToolRegistry:
         if errors:
             where = "/".join(str(p) for p in errors[0].path) or "arguments"
             raise _ToolError(f"invalid arguments for {name}: {where}: {errors[0].message}")
+        if tool.contextual:
+            if context is None:   # e.g. `python -m oilfx ask`: nobody to set an alert for
+                raise _ToolError(f"{name} acts for a Slack user and channel; it is not available here")
+            return tool.function(context, **args)
         return tool.function(**args)
 
     def describe(self, name: str, arguments: str) -> str:
         """What a call is doing, in the tool's words, before it runs (a generic title for an unknown name)."""
         return describe_call(self._tools.get(name), name, arguments)
 
-    def call(self, call_id: str, name: str, arguments: str, round: int = 0) -> ToolStep:
-        """Run one tool call. Never raises: failures become an {"error": ...} output with ok=False."""
+    def call(self, call_id: str, name: str, arguments: str, round: int = 0,
+             context: ToolContext | None = None) -> ToolStep:
+        """Run one tool call for `context` (who the turn is for; None outside Slack). Never raises: failures
+        become an {"error": ...} output with ok=False."""
         started = time.perf_counter()
         title = self.describe(name, arguments)
         try:
-            result = replace(self._run(name, arguments), title=title)
+            result = replace(self._run(name, arguments, context), title=title)
         except _ToolError as e:
             result = ToolResult.failed(FailureKind.CALL, str(e), title)
         except Exception as e:  # a data failure (MarketUnavailable, timeouts...) is the model's to report
@@ -90,12 +98,14 @@ class ToolRegistry:
             log.warning("tool %s failed: %s", name, message)
             result = ToolResult.failed(FailureKind.DATA, message, title)
         duration_ms = (time.perf_counter() - started) * 1000
+        label = name if name in self._tools else "unknown"  # the model may make a name up: never a label
+        METRICS.tool_call(label, result.failure.kind.value if result.failure else None)
         return ToolStep(round=round, call_id=call_id, name=name, arguments=arguments,
                         output=_compact(result.payload), ok=result.failure is None, duration_ms=duration_ms,
                         result=result)
 
     def call_all(self, calls: list[tuple[str, str, str]], round: int,
-                 listener: ToolListener | None = None) -> list[ToolStep]:
+                 listener: ToolListener | None = None, context: ToolContext | None = None) -> list[ToolStep]:
         """Run (call_id, name, arguments) calls concurrently; results in call order."""
         if not calls:
             return []
@@ -104,7 +114,7 @@ class ToolRegistry:
             call_id, name, arguments = call
             if listener is not None:
                 _safely(listener.tool_started, call_id, name, arguments)
-            step = self.call(call_id, name, arguments, round)
+            step = self.call(call_id, name, arguments, round, context)
             if listener is not None:
                 _safely(listener.tool_finished, step)
             return step

@@ -56,6 +56,7 @@ class ToolResult:
     failure: ToolFailure | None = None
     title: str = ""                                          # what the call did, set by the registry (describe)
     chart: ChartRequest | None = None                        # a chart the bot draws and attaches to the answer
+    headline: str = ""                                       # the summary in the tool's words (create_alert)
 
     @staticmethod
     def failed(kind: FailureKind, message: str, title: str = "") -> ToolResult:
@@ -66,6 +67,8 @@ class ToolResult:
         """One line: the failure, the headline figure with its formula, or each figure with its source."""
         if self.failure is not None:
             return self.failure.message
+        if self.headline:
+            return self.headline
         if self.formula:
             return f"{self.figures[0].display} ({self.formula})" if self.figures else self.formula
         if self.sources and len(self.figures) == len(self.sources):

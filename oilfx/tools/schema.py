@@ -69,11 +69,12 @@ def _property(annotation: Any, where: str) -> tuple[dict[str, Any], type[Enum] |
     raise TypeError(f"{where}: unsupported annotation {annotation!r} (use str, int, float, bool, Literal or Enum)")
 
 
-def derive(fn: Callable[..., Any], context: type | None = None) -> Signature:
-    """The schema of `fn`'s arguments; a first parameter annotated `context` is not the model's to give."""
+def derive(fn: Callable[..., Any], *context: type) -> Signature:
+    """The schema of `fn`'s arguments; leading parameters annotated with a `context` type (what the tool reads,
+    who the call is for) are not the model's to give."""
     hints = typing.get_type_hints(fn)
     params = list(inspect.signature(fn).parameters.values())
-    if params and context is not None and hints.get(params[0].name) is context:
+    while params and hints.get(params[0].name) in context:
         params = params[1:]
     description, documented = _docstring(fn)
     properties: dict[str, Any] = {}

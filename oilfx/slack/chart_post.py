@@ -1,0 +1,76 @@
+"""Charts into Slack: the series a ChartRequest names (from the market, never from the model), drawn
+(oilfx.charts) and uploaded into a thread (uploads.py), with the one-line summary of each series as its comment.
+Used by `/oilprice chart` and, after an answer, for each chart the turn's price_history calls asked for."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+
+from slack_sdk import WebClient
+
+from oilfx.charts import render_png, summary_line
+from oilfx.engines.base import Answer
+from oilfx.market import Market, MarketUnavailable
+from oilfx.market.history.series import ChartRequest, Series, Unit
+from oilfx.slack.render import escape
+from oilfx.slack.uploads import Attachment, UploadResult, attach_or_note, failure_note
+from oilfx.slack.writes import SlackCallFailed, call
+
+Log = logging.LoggerAdapter | logging.Logger
+UNIT_WORDS = {Unit.USD: "USD/bbl", Unit.KRW_PER_BARREL: "KRW/bbl", Unit.KRW_PER_LITRE: "KRW/L"}
+
+
+def requested_charts(answer: Answer) -> list[ChartRequest]:
+    """The charts the turn's tool calls asked for, each distinct request once, in the order asked."""
+    return list(dict.fromkeys(s.result.chart for s in answer.tool_steps if s.result.chart is not None))
+
+
+def fetch_series(market: Market, request: ChartRequest) -> list[Series]:
+    """Each benchmark's history; MarketUnavailable if any has none (the message names the sources tried)."""
+    return [market.history(benchmark, request.period, request.unit) for benchmark in request.benchmarks]
+
+
+def describe(request: ChartRequest) -> str:
+    """`WTI · Brent, 3m, USD/bbl`."""
+    return f"{' · '.join(request.benchmarks)}, {request.period.value}, {UNIT_WORDS[request.unit]}"
+
+
+def attachment(request: ChartRequest, series: Sequence[Series], comment: str = "") -> Attachment:
+    """The PNG with its file name, title and alt text (the summary lines: what the chart shows, in words)."""
+    slug = "-".join(b.lower() for b in request.benchmarks)
+    lines = [summary_line(s) for s in series]
+    return Attachment(png=render_png(series), filename=f"oilfx-{slug}-{request.period.value}-{request.unit.value}.png",
+                      title=f"oilfx chart: {describe(request)}", alt_text="Line chart. " + " ".join(lines),
+                      comment=comment)
+
+
+def summary_text(series: Iterable[Series]) -> str:
+    """The summary lines as mrkdwn (escaped: source names come from pages we fetched)."""
+    return "\n".join(escape(summary_line(s)) for s in series)
+
+
+def attach_charts(client: WebClient, market: Market, channel: str, thread_ts: str | None,
+                  requests: Sequence[ChartRequest], log: Log) -> list[UploadResult]:
+    """Draw and upload each requested chart into the thread, after the answer. A chart that cannot be drawn (no
+    data) or uploaded leaves a one-line note instead; the answer above it stands either way."""
+    results = []
+    for request in requests:
+        try:
+            series = fetch_series(market, request)
+            chart = attachment(request, series, comment=summary_text(series))
+        except (MarketUnavailable, ValueError) as e:
+            log.warning("chart %s not drawn: %s", describe(request), e)
+            _note(client, channel, thread_ts, f"no data for {describe(request)}", log)
+            results.append(UploadResult(error=str(e)))
+            continue
+        results.append(attach_or_note(client, channel, thread_ts, chart, log))
+    return results
+
+
+def _note(client: WebClient, channel: str, thread_ts: str | None, error: str, log: Log) -> None:
+    try:
+        call(log, "chat.postMessage", client.chat_postMessage, channel=channel, thread_ts=thread_ts,
+             text=failure_note(error))
+    except SlackCallFailed as e:
+        log.error("could not say the chart was not attached: %s", e)

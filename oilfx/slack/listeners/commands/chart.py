@@ -1,0 +1,94 @@
+"""`/oilprice chart WTI 3m`, `/oilprice chart 두바이 1년`, `/oilprice chart Brent WTI 6m krw`: a price chart and a
+one-line summary per benchmark, straight from the market's history (no model call).
+
+A response_url cannot carry files, so both go into the channel with the bot token: the summary as a message
+(chat.postMessage), the chart in its thread. A bot that is not in the channel says so to the user alone, through
+the response_url, with how to fix it. Words the command does not know get a usage line, also only to the user.
+"""
+
+from __future__ import annotations
+
+from oilfx.market import MarketUnavailable, canonical_benchmark
+from oilfx.market.history.series import ChartRequest, Period, Unit
+from oilfx.slack.chart_post import attachment, describe, fetch_series, summary_text
+from oilfx.slack.listeners.commands.subcommand import CommandContext, Subcommand
+from oilfx.slack.render import SlackMessage, escape, render_error
+from oilfx.slack.uploads import attach_or_note
+from oilfx.slack.writes import SlackCallFailed, call
+
+USAGE = ("/oilprice chart <Dubai|WTI|Brent ...> [1w|1m|3m|6m|1y|5y] [usd|krw|krw/l] — a price chart with a "
+         "summary, e.g. `/oilprice chart WTI 3m`, `/oilprice chart 두바이 1년`, `/oilprice chart Brent WTI 6m krw`")
+DEFAULT_PERIOD = Period.M1
+MAX_BENCHMARKS = 3
+NOT_A_MEMBER = frozenset({"not_in_channel", "channel_not_found"})
+
+
+class BadChart(ValueError):
+    """Words `/oilprice chart` cannot read; str() says which and what it expected."""
+
+
+def parse(args: list[str]) -> ChartRequest:
+    """The words after `chart` -> what to draw; BadChart naming the word it cannot read. The period defaults to
+    1m and the unit to USD; each benchmark is drawn once, in the order typed."""
+    benchmarks: list[str] = []
+    periods: list[Period] = []
+    units: list[Unit] = []
+    for word in args:
+        for parse_word, found in ((canonical_benchmark, benchmarks), (Period.parse, periods), (Unit.parse, units)):
+            try:
+                found.append(parse_word(word))
+                break
+            except ValueError:
+                continue
+        else:
+            raise BadChart(f"`{escape(word)}` is not a benchmark (Dubai, WTI, Brent), a period (1w, 1m, 3m, 6m, "
+                           f"1y, 5y) or a unit (usd, krw, krw/l).")
+    if not benchmarks:
+        raise BadChart("Name at least one benchmark: Dubai, WTI or Brent.")
+    if len(set(periods)) > 1 or len(set(units)) > 1:
+        raise BadChart("Give one period and one unit.")
+    benchmarks = list(dict.fromkeys(benchmarks))
+    if len(benchmarks) > MAX_BENCHMARKS:
+        raise BadChart(f"At most {MAX_BENCHMARKS} benchmarks in one chart.")
+    return ChartRequest(tuple(benchmarks), periods[0] if periods else DEFAULT_PERIOD,
+                        units[0] if units else Unit.USD)
+
+
+def run(ctx: CommandContext) -> None:
+    try:
+        request = parse(ctx.args)
+    except BadChart as e:
+        ctx.reply.send(SlackMessage(f"{e}\nUsage: {USAGE}"), "ephemeral")
+        return
+    try:
+        series = fetch_series(ctx.deps.services.market, request)
+        chart = attachment(request, series)
+    except MarketUnavailable as e:
+        ctx.log.warning("chart %s: no data: %s", describe(request), e)
+        ctx.reply.send(render_error(f"No price history for {escape(describe(request))} right now. {escape(str(e))}"),
+                       "ephemeral")
+        return
+    except ValueError as e:  # a range the sources listed without a single value
+        ctx.reply.send(render_error(f"No data to chart for {escape(describe(request))}: {escape(str(e))}"),
+                       "ephemeral")
+        return
+    who = f"<@{ctx.user}> asked for a chart: " if ctx.user else ""
+    text = f"{who}*{escape(describe(request))}*\n{summary_text(series)}"
+    client = ctx.deps.clients(ctx.team)  # the team's token (OAuth: one per workspace)
+    try:
+        posted = call(ctx.log, "chat.postMessage", client.chat_postMessage, channel=ctx.channel, text=text)
+    except SlackCallFailed as e:
+        if e.error in NOT_A_MEMBER:
+            ctx.reply.send(SlackMessage(
+                f"I can't post the chart here: I'm not a member of this channel ({e.error}). Invite me with "
+                f"`/invite @oilfx` and try again, or use `/oilprice chart` in a channel I'm in.\n{text}"),
+                "ephemeral")
+        else:
+            ctx.reply.send(render_error(f"Slack refused the chart's message ({escape(e.error)}); try again."),
+                           "ephemeral")
+        return
+    result = attach_or_note(client, ctx.channel, posted["ts"], chart, ctx.log)
+    ctx.log.info("chart %s posted (%s)", describe(request), "attached" if result.ok else result.error)
+
+
+SUBCOMMAND = Subcommand(words=frozenset({"chart", "차트", "그래프"}), usage=USAGE, run=run)

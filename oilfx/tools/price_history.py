@@ -1,0 +1,109 @@
+"""price_history: how a crude benchmark moved over a period (1w..5y), in USD or won per barrel or litre: the first,
+last, lowest and highest daily closes with their dates, the change and the percent change, exact in Decimal, with
+the sources and the date range; optionally a chart the bot draws and attaches (the model never draws)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Literal
+
+from oilfx.market.history import ChartRequest, Period, Point, Series, Unit, summarise
+from oilfx.market.quote import BENCHMARKS, canonical_benchmark, format_krw, format_krw_litre, format_rate, format_usd
+from oilfx.tools.common import MarketData, source_json
+from oilfx.tools.declare import function_tool
+from oilfx.tools.result import Figure, FigureKind, Source, ToolResult
+
+Benchmark = Literal["Dubai", "WTI", "Brent"]
+
+KIND = {Unit.USD: FigureKind.USD, Unit.KRW_PER_BARREL: FigureKind.KRW, Unit.KRW_PER_LITRE: FigureKind.KRW_PER_LITRE}
+FORMAT: dict[Unit, Callable[[Decimal], str]] = {
+    Unit.USD: format_usd, Unit.KRW_PER_BARREL: format_krw, Unit.KRW_PER_LITRE: format_krw_litre}
+LABEL = {Unit.USD: "USD per barrel", Unit.KRW_PER_BARREL: "won per barrel", Unit.KRW_PER_LITRE: "won per litre"}
+NOTE = ("Daily closes (previous trading days' settlements), oldest to newest; `gaps` are days the source listed "
+        "without a price (holidays), left out, never filled in. Quote the `display` figures as given.")
+
+
+def normalise(args: dict[str, Any]) -> dict[str, Any]:
+    """Loose spellings a non-strict model may send ("wti", "1M", "1개월", "won") -> the schema's values."""
+    args = dict(args)
+    for key, parse in (("benchmark", canonical_benchmark), ("period", lambda t: Period.parse(t).value),
+                       ("unit", lambda t: Unit.parse(t).value)):
+        if isinstance(args.get(key), str):
+            with contextlib.suppress(ValueError):  # unknown values stay as sent: the schema check names the choices
+                args[key] = parse(args[key])
+    return args
+
+
+def describe(args: dict[str, Any]) -> str:
+    """The arguments only pick among known words: anything else reads as "crude" / "a period"."""
+    benchmark = next((b for b in BENCHMARKS if str(args.get("benchmark", "")).lower() == b.lower()), "crude")
+    period = next((p.value for p in Period if str(args.get("period", "")).lower() == p.value), "a period")
+    return f"Fetching {benchmark} price history ({period})"
+
+
+def signed(value: Decimal, unit: Unit) -> str:
+    """"+$3.15", "-₩4,521": a change with its sign before the currency mark."""
+    return ("-" if value < 0 else "+") + FORMAT[unit](abs(value))
+
+
+def percent(value: Decimal | None) -> str:
+    """"+3.25%", or "n/a" when there is no percent change (the first value was not positive)."""
+    if value is None:
+        return "n/a"
+    return f"{value.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):+}%"
+
+
+def _point(point: Point, unit: Unit) -> dict[str, str]:
+    assert point.value is not None
+    return {"date": point.day.isoformat(), "exact": str(point.value), "display": FORMAT[unit](point.value)}
+
+
+def _sources(series: Series) -> tuple[Source, ...]:
+    span = f"{series.start.isoformat()}..{series.end.isoformat()} daily"
+    labels = [series.benchmark] + ["USD/KRW"] * (len(series.sources) - 1)
+    return tuple(Source(label, source, span) for label, source in zip(labels, series.sources, strict=True))
+
+
+@function_tool(title="price history", describe=describe, normalise=normalise)
+def price_history(market: MarketData, benchmark: Benchmark, period: Period, unit: Unit = Unit.USD,
+                  chart: bool = False) -> ToolResult:
+    """How one crude benchmark moved over a period: first, last, lowest and highest daily closes with their
+    dates, the change and the percent change, exact in Decimal, in USD or won per barrel or per litre (each day's
+    close times that day's USD/KRW rate), with sources and the date range. Quote the `display` figures as given.
+
+    Args:
+        benchmark: Dubai, WTI or Brent.
+        period: 1w, 1m, 3m, 6m, 1y or 5y, ending today.
+        unit: usd (USD per barrel), krw_per_barrel or krw_per_litre.
+        chart: true to have a line chart of the series attached to your answer (the bot draws it).
+    """
+    series = market.history(benchmark, period, unit)
+    s = summarise(series)
+    kind, show = KIND[unit], FORMAT[unit]
+    figures = [Figure(kind, p.value, show(p.value)) for p in (s.last, s.first, s.low, s.high) if p.value is not None]
+    figures.append(Figure(kind, s.change, signed(s.change, unit)))
+    payload: dict[str, Any] = {
+        "benchmark": series.benchmark, "period": period.value, "unit": unit.value, "unit_label": LABEL[unit],
+        "from": series.start.isoformat(), "to": series.end.isoformat(), "trading_days": s.count,
+        "first": _point(s.first, unit), "last": _point(s.last, unit), "min": _point(s.low, unit),
+        "max": _point(s.high, unit),
+        "change": {"exact": str(s.change), "display": signed(s.change, unit)},
+        "percent_change": {"exact": None if s.percent is None else str(s.percent), "display": percent(s.percent)},
+        "gaps": [p.day.isoformat() for p in series.points if p.value is None],
+        "sources": [source_json(src) for src in _sources(series)], "note": NOTE,
+    }
+    if series.pairs:
+        first, last = series.pairs[0], series.pairs[-1]
+        payload["pairing_note"] = series.pairing_note
+        payload["inputs"] = [{"date": p.day.isoformat(), "usd_per_barrel": str(p.usd), "usd_krw": str(p.rate),
+                              "rate_date": p.rate_day.isoformat()} for p in (first, last)]
+        figures += [Figure(FigureKind.USD, p.usd, format_usd(p.usd)) for p in (first, last)]
+        figures += [Figure(FigureKind.RATE, p.rate, format_rate(p.rate)) for p in (first, last)]
+    if chart:
+        payload["chart"] = "a chart of this series will be attached below your answer; do not describe drawing it"
+    formula = (f"{s.first.day.isoformat()} {show(s.first.value)} → {s.last.day.isoformat()} {show(s.last.value)}, "
+               f"{signed(s.change, unit)} ({percent(s.percent)})")
+    return ToolResult(payload, figures=tuple(figures), sources=_sources(series), formula=formula,
+                      chart=ChartRequest((series.benchmark,), period, unit) if chart else None)
