@@ -46,3 +46,19 @@ def wait_until(condition, timeout: float = 5.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "condition not reached in time"
         time.sleep(0.005)
+
+
+# --- AlertBook (test_store_alerts.py) ---------------------------------------------------------------------------
+TEAM, OTHER_TEAM = "T024BE7LD", "T0OTHER00"
+CHANNEL = "C0123456789"
+USER = "U061F7AUR"
+
+
+def brent_above(threshold: str):
+    """A rule as the command would parse it (`/oilprice alert Brent > 80`)."""
+    from decimal import Decimal
+
+    from oilfx.market.history.series import Unit
+    from oilfx.market.rule import Direction, Rule
+
+    return Rule("Brent", Unit.USD, Direction.ABOVE, Decimal(threshold))

@@ -7,6 +7,8 @@ small interface per capability:
   records.py        Meta           small key/value state, and the typed records kept in it
   history.py        ChatHistory    the chat engine's messages
   feedback.py       FeedbackLog    thumbs up/down on answers
+  alerts.py         AlertBook      alerts and digests a channel set; once-only firing claims
+  purge.py          TeamPurge      a workspace's entries removed when oilfx is uninstalled there
 
 Two backends implement all of them: SQLite (one process, the default) and Redis (several processes). Code that
 needs one capability may take the small interface; listeners see `Store`. The data types stay importable here.
@@ -16,18 +18,20 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from oilfx.store.alerts import AlertBook
 from oilfx.store.conversations import Conversations
 from oilfx.store.events import MESSAGES_KEPT, EventClaims, OpenReply
 from oilfx.store.feedback import Feedback, FeedbackLog
 from oilfx.store.history import ChatHistory
 from oilfx.store.keys import MessageKey, ThreadKey
+from oilfx.store.purge import Purged, TeamPurge
 from oilfx.store.queue import TurnQueue, TurnTicket
 from oilfx.store.records import Meta
 
 
-class Store(Conversations, EventClaims, TurnQueue, Meta, ChatHistory, FeedbackLog, Protocol):
+class Store(Conversations, EventClaims, TurnQueue, Meta, ChatHistory, FeedbackLog, AlertBook, TeamPurge, Protocol):
     def close(self) -> None: ...
 
 
 __all__ = ["MESSAGES_KEPT", "ChatHistory", "Conversations", "EventClaims", "Feedback", "FeedbackLog", "MessageKey",
-           "Meta", "OpenReply", "Store", "ThreadKey", "TurnQueue", "TurnTicket"]
+           "Meta", "OpenReply", "Purged", "Store", "TeamPurge", "ThreadKey", "TurnQueue", "TurnTicket"]

@@ -117,7 +117,9 @@ class PanelTitled(Record):
 
 
 def panel_key(channel: str, thread_ts: str) -> str:
-    """The key of a panel thread's records."""
+    """The key of a panel thread's records. No team: Bolt's thread context store is asked by channel and ts only;
+    a panel thread lives in the user's DM with the bot (a D... id) and its ts, which two workspaces do not share in
+    practice. PanelContext names its team (purged with it); PanelTitled is a bare flag, left to an uninstall."""
     return f"{channel}:{thread_ts}"
 
 

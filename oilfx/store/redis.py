@@ -10,9 +10,10 @@ Keys (all under `oilfx:`):
   history:<conversation>        JSON list of chat messages
   feedback                      zset  JSON feedback, scored by its epoch time
   turn:{<thread>}:lock|queue|alive  a thread's turn queue (redis_queue.py)
-Capabilities in their own modules: event claims (redis_events.py), the turn queue (redis_queue.py), the Lua
-scripts (redis_scripts.py), the client and its errors (redis_client.py). Here: the keys and values that are plain
-storage.
+  alerts:<team>, digests:<team>, firing:<key>, ...  alerts, digests and firing claims (redis_alerts.py)
+Capabilities in their own modules: event claims (redis_events.py), alerts (redis_alerts.py), the turn queue
+(redis_queue.py), the Lua scripts (redis_scripts.py), the client and its errors (redis_client.py). Here: the keys
+and values that are plain storage.
 """
 
 from __future__ import annotations
@@ -33,9 +34,11 @@ from oilfx.store.feedback import Feedback
 from oilfx.store.keys import ThreadKey
 from oilfx.store.leases import OwnedEvents
 from oilfx.store.open_replies import REDIS_REPLIES
+from oilfx.store.redis_alerts import RedisAlerts
 from oilfx.store.redis_cache import RedisQuoteCache
 from oilfx.store.redis_client import Scrubber, connect, wrap_errors
 from oilfx.store.redis_events import RedisEvents
+from oilfx.store.redis_purge import RedisPurge
 from oilfx.store.redis_queue import RedisTurns
 from oilfx.store.redis_scripts import Scripts
 
@@ -45,7 +48,7 @@ PREFIX = "oilfx:"
 DEFAULT_LOCK_TTL = 30.0       # a killed process blocks its thread at most this long
 
 
-class RedisStore(RedisEvents, RedisTurns):
+class RedisStore(RedisEvents, RedisAlerts, RedisTurns, RedisPurge):
     prefix = PREFIX
     replies_key = PREFIX + REDIS_REPLIES
 
@@ -67,6 +70,7 @@ class RedisStore(RedisEvents, RedisTurns):
             raise StoreError(f"cannot reach Redis at REDIS_URL={self.safe_url} ({self._scrub(e)}); "
                              "start Redis or fix REDIS_URL (unset it to use SQLite)") from e
         self.scripts = Scripts.register(self.client)
+        self._register_alert_scripts()
         self.owned = OwnedEvents()
         self._start_turns()
         self._cache: RedisQuoteCache | None = None

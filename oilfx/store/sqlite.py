@@ -5,7 +5,8 @@ transaction, so a kill -9 leaves either the old or the new row, never half of on
 processes sharing the file (BEGIN IMMEDIATE), but per-thread turns are coordinated in memory: SQLite is for ONE
 process. Several processes need REDIS_URL.
 
-Event and message claims: sqlite_events.py; the per-thread turns: memory_turns.py.
+Event and message claims: sqlite_events.py; alerts, digests and firing claims: sqlite_alerts.py; the per-thread
+turns: memory_turns.py.
 """
 
 from __future__ import annotations
@@ -26,8 +27,10 @@ from oilfx.store.base import Feedback, ThreadKey
 from oilfx.store.leases import OwnedEvents
 from oilfx.store.memory_turns import MemoryTurns
 from oilfx.store.open_replies import REPLIES_TABLE
+from oilfx.store.sqlite_alerts import SqliteAlerts, create_alert_tables
 from oilfx.store.sqlite_events import SqliteEvents
 from oilfx.store.sqlite_file import FileWatch, OwnerLock
+from oilfx.store.sqlite_purge import SqlitePurge
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +69,7 @@ CREATE INDEX IF NOT EXISTS messages_age ON messages (keep_until);
 """
 
 
-class SqliteStore(SqliteEvents, MemoryTurns):
+class SqliteStore(SqliteEvents, SqliteAlerts, MemoryTurns, SqlitePurge):
     def __init__(self, path: str | Path, *, busy_timeout: float = 10.0, clock=time.time,
                  exclusive: bool = False) -> None:
         """`exclusive`: the bot's store; refuses (StoreError) if another process has the file exclusively."""
@@ -111,6 +114,7 @@ class SqliteStore(SqliteEvents, MemoryTurns):
             for statement in filter(str.strip, _MESSAGES_SCHEMA.split(";")):
                 self._db.execute(statement)
             self._db.execute(REPLIES_TABLE)  # open replies (open_replies.py); older oilfx ignores the table
+            create_alert_tables(self._db)  # alerts, digests, firing claims (sqlite_alerts.py); likewise
             self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     @contextmanager

@@ -44,11 +44,12 @@ class Click:
              thread_ts=self.thread_ts, text=text, blocks=blocks)
 
 
-def acked_then(deps: Deps, work: Callable[[Deps, dict[str, Any]], None]) -> Callable[..., None]:
-    """A button listener: ack at once (Slack allows 3 s), then `work(deps, body)` on the background pool."""
+def acked_then(deps: Deps, work: Callable[[Deps, dict[str, Any], WebClient], None]) -> Callable[..., None]:
+    """A button listener: ack at once (Slack allows 3 s), then `work(deps, body, client)` on the background pool;
+    `client` is Bolt's, with the clicking team's token."""
 
-    def handle(ack: Ack, body: dict[str, Any]) -> None:
+    def handle(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        deps.background(work, deps, body)
+        deps.background(work, deps, body, client)
 
     return handle

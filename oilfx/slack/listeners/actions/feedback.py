@@ -8,6 +8,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from slack_sdk import WebClient
+
 from oilfx.slack.deps import Deps
 from oilfx.slack.listeners.actions.common import Click, acked_then
 from oilfx.slack.render import render_error
@@ -21,7 +23,9 @@ THANKS = {"good": "Thanks! Glad the answer helped.",
           "bad": "Thanks for the feedback; it is recorded so the answer can be reviewed."}
 
 
-def record_feedback(deps: Deps, body: dict[str, Any]) -> None:
+def record_feedback(deps: Deps, body: dict[str, Any], client: WebClient) -> None:
+    # The record is looked up by its unguessable key alone, not by the clicker's team: in a channel shared
+    # between workspaces (Slack Connect) a user of another team may click the buttons of our answer.
     click = Click.from_body(body)
     log = click.log
     match = _VALUE.match(click.value)
@@ -30,7 +34,7 @@ def record_feedback(deps: Deps, body: dict[str, Any]) -> None:
         if match is None or record is None:
             log.info("feedback for an unknown answer")
             note = render_error("This answer is no longer stored, so the feedback was not recorded.")
-            click.tell(deps.client, note.text, note.blocks)
+            click.tell(client, note.text, note.blocks)
             return
         verdict = match.group(1)
         deps.services.store.add_feedback(Feedback(
@@ -39,7 +43,7 @@ def record_feedback(deps: Deps, body: dict[str, Any]) -> None:
             message_ts=click.message_ts, user=click.user, value=verdict, question=record.question,
             answer=record.answer, engine=record.engine, at=datetime.now(UTC)))
         log.info("feedback recorded: %s", verdict)
-        click.tell(deps.client, THANKS[verdict])
+        click.tell(client, THANKS[verdict])
     except SlackCallFailed as e:
         log.error("feedback acknowledgement not delivered: %s", e)
 

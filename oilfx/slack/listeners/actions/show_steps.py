@@ -6,6 +6,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from slack_sdk import WebClient
+
 from oilfx.slack.deps import Deps
 from oilfx.slack.listeners.actions.common import Click, acked_then
 from oilfx.slack.render import render_error, render_steps
@@ -16,7 +18,9 @@ from oilfx.store.records import StepsRecord
 _KEY = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
-def show_steps(deps: Deps, body: dict[str, Any]) -> None:
+def show_steps(deps: Deps, body: dict[str, Any], client: WebClient) -> None:
+    # The record is looked up by its unguessable key alone, not by the clicker's team: in a channel shared
+    # between workspaces (Slack Connect) a user of another team may click the buttons of our answer.
     click = Click.from_body(body)
     log = click.log
     record = records.load(deps.services.store, StepsRecord, click.value) if _KEY.match(click.value) else None
@@ -25,10 +29,10 @@ def show_steps(deps: Deps, body: dict[str, Any]) -> None:
         if breakdown is None:
             log.info("steps requested for an unknown key")
             note = render_error("The steps of this answer are no longer stored.")
-            click.tell(deps.client, note.text, note.blocks)
+            click.tell(client, note.text, note.blocks)
             return
         for message_out in render_steps(breakdown):
-            call(log, "chat.postMessage", deps.client.chat_postMessage, channel=click.channel,
+            call(log, "chat.postMessage", client.chat_postMessage, channel=click.channel,
                  thread_ts=click.thread_ts, text=message_out.text, blocks=message_out.blocks)
         log.info("steps posted")
     except SlackCallFailed as e:

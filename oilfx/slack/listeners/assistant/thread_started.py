@@ -19,11 +19,13 @@ logger = logging.getLogger(__name__)
 GREETING = ("Hi, I'm oilfx. Ask what Dubai, WTI or Brent crude costs right now in Korean won: I look up the "
             "latest settlement and the USD/KRW rate, show each lookup as it runs, and cite the sources and times.")
 PROMPTS_TITLE = "Try asking"
+# Slack shows at most four (assistant.threads.setSuggestedPrompts: "up to four"; more are refused).
 PROMPTS = (
     ("WTI in won now", "What does WTI cost right now in Korean won per barrel?"),
-    ("Brent vs Dubai today", "Compare Brent and Dubai today in USD and in won per barrel."),
     ("1 litre of WTI in won", "How much is 1 litre of WTI in won?"),
     ("두바이유 원화 가격", "두바이유 가격을 원화로 알려줘"),
+    # price history: price_history with a chart, attached under the answer
+    ("Brent this month, charted", "How has Brent moved this month? Show me a chart."),
 )
 
 

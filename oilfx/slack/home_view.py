@@ -1,0 +1,116 @@
+"""The App Home tab, rendered with slack_sdk's view and block models (they enforce Slack's limits: 100 blocks a
+view, 3,000 characters a section, button values and texts): the latest price table (no model), the alerts and
+digests the user set, each with a Delete button, and how to use the bot. Pure: the caller fetches the data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from slack_sdk.models.blocks import (
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from oilfx.market.quote import Quote
+from oilfx.slack.alert_text import alert_line, digest_line
+from oilfx.slack.mrkdwn import escape
+from oilfx.slack.quote_table import render_quote_table
+from oilfx.store.alerts import Alert, Digest
+
+HOME_DELETE_ACTION = "oilfx_home_delete"
+MAX_VIEW_BLOCKS = 100
+SECTION_CHARS = 3000
+
+
+@dataclass(frozen=True)
+class HomeData:
+    """What the home tab shows for one user."""
+
+    quote: Quote | None          # None: the market is unavailable (`market_error` says why)
+    market_error: str
+    pump_line: str | None
+    alerts: list[Alert]          # the user's own, every channel of the team
+    digests: list[Digest]        # the digests the user set
+    help: str                    # how to use the bot (mrkdwn, ours)
+
+
+class TargetKind(Enum):
+    ALERT = "alert"
+    DIGEST = "digest"
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a Delete button removes: an alert (by id, in its channel) or a channel's digest. Its button value
+    is `alert:<channel>:<id>` or `digest:<channel>` (Slack hands a button's value back as a string)."""
+
+    kind: TargetKind
+    channel: str
+    alert_id: int = 0
+
+    @property
+    def value(self) -> str:
+        if self.kind is TargetKind.ALERT:
+            return f"alert:{self.channel}:{self.alert_id}"
+        return f"digest:{self.channel}"
+
+    @classmethod
+    def parse(cls, value: str) -> Target | None:
+        parts = value.split(":")
+        if len(parts) == 3 and parts[0] == "alert" and parts[1] and parts[2].isdigit():
+            return cls(TargetKind.ALERT, parts[1], int(parts[2]))
+        if len(parts) == 2 and parts[0] == "digest" and parts[1]:
+            return cls(TargetKind.DIGEST, parts[1])
+        return None
+
+
+def _row(text: str, target: Target) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=text[:SECTION_CHARS]),
+                        accessory=ButtonElement(text="Delete", action_id=HOME_DELETE_ACTION, value=target.value,
+                                                style="danger"))
+
+
+def _note(text: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=text[:SECTION_CHARS])])
+
+
+def _prices(data: HomeData) -> list[Block]:
+    if data.quote is None:
+        return [SectionBlock(text=MarkdownTextObject(
+            text=f":warning: Crude prices are unavailable right now. {escape(data.market_error)}"[:SECTION_CHARS]))]
+    table = render_quote_table(data.quote, data.pump_line)
+    return [b for b in (Block.parse(block) for block in table.blocks) if b is not None]
+
+
+def render_home(data: HomeData) -> View:
+    """The home view; raises SlackObjectFormationError (from to_dict) if a limit were broken."""
+    head: list[Block] = [HeaderBlock(text="oilfx: crude oil in Korean won"), *_prices(data), DividerBlock()]
+    tail: list[Block] = [DividerBlock(), HeaderBlock(text="How to use oilfx"),
+                         SectionBlock(text=MarkdownTextObject(text=data.help[:SECTION_CHARS]))]
+    # Two headers and up to two "... more" notes besides the rows: the rows get what is left of the 100 blocks.
+    room = MAX_VIEW_BLOCKS - len(head) - len(tail) - 4
+    digests_shown = min(len(data.digests), max(room // 4, room - len(data.alerts)))
+    alerts_shown = min(len(data.alerts), room - digests_shown)
+    middle: list[Block] = [HeaderBlock(text="Your alerts")]
+    middle += [_row(f"{alert_line(a, with_creator=False)} · in <#{escape(a.channel)}>",
+                    Target(TargetKind.ALERT, a.channel, a.id)) for a in data.alerts[:alerts_shown]]
+    if not data.alerts:
+        middle.append(_note("None yet. In a channel, type `/oilprice alert Brent > 80` (or ask: "
+                            "\"tell me when Brent goes above 80\")."))
+    elif alerts_shown < len(data.alerts):
+        middle.append(_note(f"… and {len(data.alerts) - alerts_shown} more: `/oilprice alerts` in each channel."))
+    middle.append(HeaderBlock(text="Your digests"))
+    middle += [_row(f"{digest_line(d)} · in <#{escape(d.channel)}>", Target(TargetKind.DIGEST, d.channel))
+               for d in data.digests[:digests_shown]]
+    if not data.digests:
+        middle.append(_note("None yet. In a channel, type `/oilprice digest 09:00` for a weekday price table."))
+    elif digests_shown < len(data.digests):
+        middle.append(_note(f"… and {len(data.digests) - digests_shown} more."))
+    return View(type="home", blocks=[*head, *middle, *tail])
