@@ -89,3 +89,14 @@ def test_a_wrapped_listener_marks_its_question_arrived_even_when_it_fails(monkey
     with pytest.raises(RuntimeError):
         wrapped(body={}, event={"channel": "C1", "ts": "1.0"})
     assert log.wait_for_earlier("C1", "1.0", "2.0", 0.0) == []
+
+
+def test_threads_of_two_workspaces_with_the_same_ids_do_not_wait_for_each_other() -> None:
+    log = Arrivals()
+    log.expect("C1", "100.0", "101.0", team="T1")
+    assert log.wait_for_earlier("C1", "100.0", "102.0", 0.0, team="T2") == []
+    assert log.wait_for_earlier("C1", "100.0", "102.0", 0.0, team="T1") == ["101.0"]
+    log.arrived("C1", "101.0", team="T2")   # another workspace's message of the same ts: not this one
+    assert log.wait_for_earlier("C1", "100.0", "102.0", 0.0, team="T1") == ["101.0"]
+    log.arrived("C1", "101.0", team="T1")
+    assert log.wait_for_earlier("C1", "100.0", "102.0", 0.0, team="T1") == []

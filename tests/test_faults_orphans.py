@@ -17,6 +17,7 @@ from oilfx.config import load_settings
 from oilfx.market import format_krw
 from oilfx.services import build_services
 from oilfx.slack.app import make_client
+from oilfx.slack.clients import SingleWorkspace
 from oilfx.slack.orphans import ANSWER_MAX_AGE, INTERRUPTED, OrphanFinisher
 from oilfx.slack.turns import TurnRequest, TurnRunner
 from oilfx.store.base import OpenReply
@@ -92,7 +93,8 @@ def test_a_question_too_old_to_answer_late_is_said_interrupted(slack_server, ope
         services.store.open_reply(OpenReply("Ev0OLD", "C0OLD", left, thread, streamed, json.dumps(asdict(request)),
                                             time.time() - ANSWER_MAX_AGE - 60))
         time.sleep(0.1)
-        finisher = OrphanFinisher(services, client, TurnRunner(services, client, executor=None))  # type: ignore
+        clients = SingleWorkspace(client)
+        finisher = OrphanFinisher(services, clients, TurnRunner(services, clients, executor=None))  # type: ignore
         assert finisher.run() == 1
         assert services.store.open_replies() == [] and not services.store.claim_event("Ev0OLD", 1)
     finally:

@@ -19,6 +19,7 @@ from oilfx.config import load_settings
 from oilfx.market import Market, format_krw
 from oilfx.services import Services, build_services
 from oilfx.slack.app import make_client
+from oilfx.slack.clients import SingleWorkspace
 from oilfx.slack.turns import TurnRequest, TurnRunner
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.pages import PagesServer
@@ -60,7 +61,7 @@ def services(request, slack_server: FakeSlack, fake_openai: FakeOpenAI, pages_se
 
 def test_an_earlier_message_picked_up_late_is_still_answered_first(services, slack_server, pages_server):
     executor = SlowFirstPickup()
-    runner = TurnRunner(services, make_client(services.settings), executor)
+    runner = TurnRunner(services, SingleWorkspace(make_client(services.settings)), executor)
     channel, root = f"C0ORDER{type(services.store).__name__}", "1700000100.000100"
     asked = [("WTI", "WTI per barrel in won? (first)", root), ("Brent", "Brent per barrel in won? (second)",
                                                              "1700000100.000200")]

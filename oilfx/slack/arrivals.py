@@ -8,6 +8,7 @@ Measured on 2 cores (tests/test_scaleout_two_bots.py, back to back): a thread's 
 question as it reads the frame (`expect`), the listener marks it when it has entered the queue or been dropped
 (`settled_after`), and a follow-up waits for the earlier questions of its thread this process has read and not yet
 queued (`wait_for_earlier`), at most MAX_WAIT. What another process read is the settling time's job (turns.py).
+Threads are told apart by team too: two workspaces may have the same channel id (`team` "" where none is known).
 """
 
 from __future__ import annotations
@@ -25,11 +26,13 @@ KEPT = 10_000    # questions remembered at once; beyond it the oldest are forgot
 class Arrivals:
     def __init__(self) -> None:
         self._changed = threading.Condition()
-        self._pending: dict[tuple[str, str], dict[str, float]] = {}   # (channel, thread root) -> {ts: read at}
-        self._root: dict[tuple[str, str], str] = {}                   # (channel, ts) -> thread root
+        # Keyed by "<team>/<channel>": (that, thread root) -> {ts: read at}; (that, ts) -> thread root
+        self._pending: dict[tuple[str, str], dict[str, float]] = {}
+        self._root: dict[tuple[str, str], str] = {}
 
-    def expect(self, channel: str, root: str, ts: str) -> None:
+    def expect(self, channel: str, root: str, ts: str, team: str = "") -> None:
         """A question (channel, ts) in the thread rooted at `root` was read off the socket."""
+        channel = f"{team}/{channel}"
         with self._changed:
             self._pending.setdefault((channel, root), {})[ts] = time.monotonic()
             self._root[(channel, ts)] = root
@@ -37,17 +40,20 @@ class Arrivals:
                 old_channel_ts, old_root = next(iter(self._root.items()))
                 self._forget(old_channel_ts, old_root)
 
-    def arrived(self, channel: str, ts: str) -> None:
+    def arrived(self, channel: str, ts: str, team: str = "") -> None:
         """The question has entered its thread's queue, or will never be a turn (ignored, a duplicate)."""
+        channel = f"{team}/{channel}"
         with self._changed:
             root = self._root.get((channel, ts))
             if root is not None:
                 self._forget((channel, ts), root)
                 self._changed.notify_all()
 
-    def wait_for_earlier(self, channel: str, root: str, ts: str, timeout: float = MAX_WAIT) -> list[str]:
+    def wait_for_earlier(self, channel: str, root: str, ts: str, timeout: float = MAX_WAIT,
+                         team: str = "") -> list[str]:
         """Wait until every question of the thread read here with a lower ts has arrived; the ones still missing
         when `timeout` ran out (empty: none)."""
+        channel = f"{team}/{channel}"
         deadline = time.monotonic() + timeout
         with self._changed:
             while True:
@@ -81,7 +87,7 @@ def expect_question(envelope: dict[str, Any]) -> None:
         return
     channel, ts = event.get("channel"), event.get("ts")
     if isinstance(channel, str) and isinstance(ts, str):
-        ARRIVALS.expect(channel, str(event.get("thread_ts") or ts), ts)
+        ARRIVALS.expect(channel, str(event.get("thread_ts") or ts), ts, team=_team(envelope.get("payload") or {}))
 
 
 def settled_after(listener: Callable[..., None]) -> Callable[..., None]:
@@ -94,6 +100,14 @@ def settled_after(listener: Callable[..., None]) -> Callable[..., None]:
         finally:
             event = kwargs.get("event") or {}
             if isinstance(event.get("channel"), str) and isinstance(event.get("ts"), str):
-                ARRIVALS.arrived(event["channel"], event["ts"])
+                ARRIVALS.arrived(event["channel"], event["ts"], team=_team(kwargs.get("body") or {}))
 
     return run
+
+
+def _team(body: dict[str, Any]) -> str:
+    """The workspace of an event_callback body, as the listeners read it (events/common.py team_id: the turn's
+    team, which wait_for_earlier is asked with; Slack always names it). Every listener wrapped by settled_after
+    takes `body`."""
+    event = body.get("event") or {}
+    return str(body.get("team_id") or event.get("team") or "")

@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk import WebClient
+from slack_sdk.oauth.installation_store import InstallationStore
 
 from oilfx.config import Settings
 from oilfx.services import Services
+from oilfx.slack.clients import TeamClients
 from oilfx.slack.turns import TurnRunner
 
 logger = logging.getLogger(__name__)
@@ -21,9 +23,11 @@ logger = logging.getLogger(__name__)
 class Deps:
     settings: Settings
     services: Services
-    client: WebClient
+    client: WebClient    # the app's client: no token in OAuth mode (use `clients`, or a listener's injected one)
     executor: Executor   # our pool for work after the ack
     runner: TurnRunner
+    clients: TeamClients  # clients(team): the team's client, for work after a listener returned (clients.py)
+    installations: InstallationStore | None = None  # OAuth mode: where each team's installation is kept
 
     def background(self, fn: Callable[..., Any], *args: Any) -> None:
         """Run `fn` on our pool after the ack; an exception it lets out is logged, never lost."""

@@ -15,9 +15,8 @@ import logging
 import threading
 import time
 
-from slack_sdk import WebClient
-
 from oilfx.services import Services
+from oilfx.slack.clients import TeamClients
 from oilfx.slack.replies import SlackCallFailed
 from oilfx.slack.reply_start import reopen_reply
 from oilfx.slack.turn_log import thread_log
@@ -41,8 +40,8 @@ def parse_request(raw: str) -> TurnRequest | None:
 
 
 class OrphanFinisher:
-    def __init__(self, services: Services, client: WebClient, runner: TurnRunner) -> None:
-        self.services, self.client, self.runner = services, client, runner
+    def __init__(self, services: Services, clients: TeamClients, runner: TurnRunner) -> None:
+        self.services, self.clients, self.runner = services, clients, runner
 
     def start(self) -> threading.Thread:
         thread = threading.Thread(target=self.run, name="oilfx-orphans", daemon=True)
@@ -84,9 +83,9 @@ class OrphanFinisher:
             return False
         log = thread_log(request.team if request else "-", orphan.channel, orphan.thread_ts, orphan.event_id)
         log.warning("telling the user the question was interrupted (asked %.0f s ago)", time.time() - orphan.opened_at)
-        try:
-            reopen_reply(self.client, orphan, request.team if request else "", request.user if request else "",
-                         log).fail(INTERRUPTED)
+        team = request.team if request else ""
+        try:  # NotInstalled (a SlackCallFailed): the team uninstalled since; nothing to finish there
+            reopen_reply(self.clients(team), orphan, team, request.user if request else "", log).fail(INTERRUPTED)
         except SlackCallFailed as e:
             log.error("could not finish the interrupted reply: %s", e)
         finally:

@@ -32,7 +32,8 @@ Log = logging.LoggerAdapter | logging.Logger
 
 # Writes that create or add something: repeating one whose outcome is unknown can duplicate it.
 NOT_IDEMPOTENT = frozenset({"chat.postMessage", "chat.postEphemeral", "chat.startStream", "chat.appendStream",
-                            "chat.stopStream"})
+                            "chat.stopStream",
+                            "files.completeUploadExternal"})  # shares the file: once per upload (uploads.py)
 # Slack's own words for "try again" (HTTP 200 bodies); an HTTP 5xx is reported as "HTTP 5xx" (see call()).
 TRANSIENT_ERRORS = frozenset({"internal_error", "fatal_error", "service_unavailable", "request_timeout",
                               "ratelimited", "TimeoutError", "URLError", "ConnectionResetError",

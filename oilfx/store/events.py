@@ -31,6 +31,9 @@ class EventClaims(Protocol):
     # The events this process claimed and has not finished (leases.py): the one place that knows.
     owned: OwnedEvents
 
+    # Keyed by event id alone, no team: Slack's event ids are unique per app across every workspace it is installed
+    # in (command and click ids are built from trigger ids, also unique), so two workspaces never share a claim; a
+    # claim holds nothing of the team and expires, so an uninstall leaves it (store/purge.py).
     # Event dedupe with a lease. True: this process owns the event now (first delivery, or the previous
     # owner's lease ran out without finishing, e.g. it was killed). False: done or in progress elsewhere.
     def claim_event(self, event_id: str, lease_seconds: float = 300.0) -> bool: ...

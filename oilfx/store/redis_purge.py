@@ -1,0 +1,74 @@
+"""RedisStore.purge_team (see purge.py for what is removed and why). The team's keys and fields are found by
+scanning, then removed in one MULTI/EXEC: other processes see the team's data whole or gone."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from oilfx.store.purge import Purged
+from oilfx.store.records import AnswerRecord, PanelContext, StepsRecord
+from oilfx.store.redis_client import wrap_errors
+
+
+def _json(raw: str) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:  # written by another version: left alone
+        return None
+
+
+def _record_team(name: str, raw: str) -> str | None:
+    """The team a meta record belongs to, for the kinds that name one."""
+    value = _json(raw)
+    if not isinstance(value, dict):
+        return None
+    if name.startswith(AnswerRecord.PREFIX):
+        return value.get("team")
+    if name.startswith(PanelContext.PREFIX):
+        return value.get("team_id")
+    if name.startswith(StepsRecord.PREFIX) and isinstance(value.get("thread"), str):
+        return value["thread"].split("/", 1)[0]
+    return None
+
+
+class RedisPurge:
+    client: Any   # redis.Redis with decode_responses
+    prefix: str
+    replies_key: str
+
+    @wrap_errors
+    def purge_team(self, team: str) -> Purged:
+        p, r = self.prefix, self.client
+        fields = [f for f, _ in r.hscan_iter(p + "conversations", count=1000) if _json(f)[0] == team]
+        refs = r.hmget(p + "conversations", fields) if fields else []
+        histories = [p + "history:" + ref for ref in refs if ref and r.exists(p + "history:" + ref)]
+        messages = list(r.scan_iter(match=p + f"message:{team}:*", count=1000))
+        hash_records = [n for n, v in r.hscan_iter(p + "meta", count=1000) if _record_team(n, v) == team]
+        start = len(p + "meta:")
+        expiring = [k for k in r.scan_iter(match=p + "meta:*", count=1000)
+                    if (v := r.get(k)) is not None and _record_team(k[start:], v) == team]
+        feedback = [m for m, _ in r.zscan_iter(p + "feedback", count=1000)
+                    if isinstance(v := _json(m), dict) and v.get("team") == team]
+        replies = [e for e, v in r.hscan_iter(self.replies_key, count=1000)
+                   if isinstance(req := _request(v), dict) and req.get("team") == team]
+        with r.pipeline(transaction=True) as pipe:
+            if fields:
+                pipe.hdel(p + "conversations", *fields)
+            if histories or messages or expiring:
+                pipe.delete(*histories, *messages, *expiring)
+            if hash_records:
+                pipe.hdel(p + "meta", *hash_records)
+            if feedback:
+                pipe.zrem(p + "feedback", *feedback)
+            if replies:
+                pipe.hdel(self.replies_key, *replies)
+            pipe.execute()
+        return Purged(conversations=len(fields), histories=len(histories), messages=len(messages),
+                      records=len(hash_records) + len(expiring), feedback=len(feedback), open_replies=len(replies))
+
+
+def _request(raw: str) -> Any:
+    """The turn request inside an open reply's JSON."""
+    reply = _json(raw)
+    return _json(reply["request"]) if isinstance(reply, dict) and isinstance(reply.get("request"), str) else None
