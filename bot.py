@@ -1,7 +1,9 @@
 """Run the oilfx Slack bot: `python bot.py` (settings from the environment and ./.env).
 
 Socket Mode when SLACK_APP_TOKEN is set; otherwise HTTP mode on PORT (requests at /slack/events, signed with
-SLACK_SIGNING_SECRET). A missing or malformed setting prints what to set and where to get it, and exits 2.
+SLACK_SIGNING_SECRET). With SLACK_CLIENT_ID/SECRET and no bot token, also the OAuth install (oilfx/slack/oauth.py).
+/healthz and /metrics are served on PORT in HTTP mode, and on OILFX_HEALTH_PORT when it is set (the only way in
+Socket Mode). A missing or malformed setting prints what to set and where to get it, and exits 2.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+import time
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
@@ -16,6 +19,8 @@ from dotenv import find_dotenv, load_dotenv
 
 from oilfx.config import ConfigError, Settings, load_settings
 from oilfx.engines import EngineError
+from oilfx.health import Health, MarketCheck, store_check
+from oilfx.health_http import OpsRoutes
 from oilfx.logs import setup_logging
 from oilfx.slack.preflight import problems
 from oilfx.store import StoreError
@@ -47,19 +52,23 @@ class _QuietHandler(WSGIRequestHandler):
         logger.debug("http: " + format, *args)
 
 
-def http_server(app, settings: Settings) -> WSGIServer:  # type: ignore[no-untyped-def]
+def bind(wsgi_app, host: str, port: int, var: str) -> WSGIServer:  # type: ignore[no-untyped-def]
     """Bound before anything else starts: a port that cannot be had is a setting to fix (ConfigError, exit 2)."""
+    try:
+        return make_server(host, port, wsgi_app, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler)
+    except OSError as e:  # the port is taken (or privileged), or the host is no address of this machine
+        raise ConfigError(f"cannot listen on {host}:{port} ({e.strerror or e}); "
+                          f"set {var} (and OILFX_HTTP_HOST) to a free port on this machine") from None
+
+
+def http_server(app, settings: Settings, health: Health) -> WSGIServer:  # type: ignore[no-untyped-def]
+    """Slack's requests at HTTP_PATH, behind the request guard; /healthz and /metrics beside them."""
     from slack_bolt.adapter.wsgi import SlackRequestHandler
 
     from oilfx.slack.http_guard import RequestGuard
 
     handler = RequestGuard(SlackRequestHandler(app, path=HTTP_PATH), settings.slack_signing_secret or "")
-    try:
-        return make_server(settings.http_host, settings.port, handler, server_class=_ThreadingWSGIServer,
-                           handler_class=_QuietHandler)
-    except OSError as e:  # the port is taken (or privileged), or the host is no address of this machine
-        raise ConfigError(f"cannot listen on {settings.http_host}:{settings.port} ({e.strerror or e}); "
-                          "set PORT (and OILFX_HTTP_HOST) to a free port on this machine") from None
+    return bind(OpsRoutes(health, app=handler), settings.http_host, settings.port, "PORT")
 
 
 def run_http(server: WSGIServer, settings: Settings) -> None:
@@ -67,26 +76,36 @@ def run_http(server: WSGIServer, settings: Settings) -> None:
     server.serve_forever()
 
 
-def run_socket_mode(app, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+def socket_handler(app, settings: Settings):  # type: ignore[no-untyped-def]
     from oilfx.slack.app import prestarted
     from oilfx.slack.socket_mode import BurstSafeHandler
 
     handler = BurstSafeHandler(app, settings.slack_app_token or "", concurrency=SOCKET_CONCURRENCY,
                                ping_interval=SOCKET_PING_INTERVAL)
     prestarted(handler.client.message_workers, SOCKET_CONCURRENCY)  # commands and clicks are acked from these
-    handler.start()
+    return handler
 
 
-def log_market_check(settings: Settings) -> None:
-    """`python -m oilfx doctor` in one log line. Runs in its own thread: a slow or dead source never delays start."""
+def serve_health(server: WSGIServer, settings: Settings) -> None:
+    logger.info("serving /healthz and /metrics on http://%s:%d", settings.http_host, server.server_port)
+    threading.Thread(target=server.serve_forever, name="oilfx-health", daemon=True).start()
+
+
+def check_market(settings: Settings, market: MarketCheck) -> None:
+    """`python -m oilfx doctor` in one log line, at start and every market.recheck seconds, for /healthz. Runs in
+    its own thread: a slow or dead source never delays start."""
     from oilfx.market.doctor import check
 
-    try:
-        report = check(settings)
-    except Exception:
-        logger.exception("market source check failed")
-        return
-    (logger.info if report.ok else logger.warning)("%s", report.summary())
+    while True:
+        try:
+            report = check(settings)
+        except Exception as e:
+            logger.exception("market source check failed")
+            market.failed(type(e).__name__)
+        else:
+            market.record(report)
+            (logger.info if report.ok else logger.warning)("%s", report.summary())
+        time.sleep(market.recheck)
 
 
 def main() -> int:
@@ -102,7 +121,8 @@ def main() -> int:
     from slack_bolt.error import BoltError
 
     from oilfx.services import build_services
-    from oilfx.slack.app import build_app
+    from oilfx.slack.announce import start_announcer
+    from oilfx.slack.app import build_app, team_clients
 
     try:
         services = build_services(settings)
@@ -114,24 +134,37 @@ def main() -> int:
         services.close()
         return fail([f"Slack refused the bot token ({e}); check SLACK_BOT_TOKEN: "
                      "api.slack.com/apps -> your app -> OAuth & Permissions -> Bot User OAuth Token"])
+    from oilfx.slack.api_watch import slack_check
+
+    socket = socket_handler(app, settings) if settings.socket_mode else None
+    market = MarketCheck()
+    health = Health({"store": store_check(services.store),
+                     "slack": slack_check(app.client, socket.client if socket else None), "market": market})
     try:
-        server = None if settings.socket_mode else http_server(app, settings)
+        server = None if settings.socket_mode else http_server(app, settings, health)
+        ops = None if settings.health_port is None else bind(OpsRoutes(health), settings.http_host,
+                                                                 settings.health_port, "OILFX_HEALTH_PORT")
     except ConfigError as e:
         services.close()
         return fail([str(e)])
-    threading.Thread(target=log_market_check, args=(settings,), name="oilfx-market-check", daemon=True).start()
+    threading.Thread(target=check_market, args=(settings, market), name="oilfx-market-check", daemon=True).start()
+    announcer = start_announcer(services, team_clients(app))  # alerts and digests, each with its team's token
     mode = "socket mode" if settings.socket_mode else f"HTTP mode on port {settings.port}"
+    mode += ", OAuth install at /slack/install (a token per workspace)" if settings.oauth else ""
     logger.info("oilfx starting: %s, engine %s (model %s), store %r, Slack API %s",
                 mode, services.engine.name, settings.model, services.store, settings.slack_api_url)
+    if ops is not None:
+        serve_health(ops, settings)
     try:
-        if settings.socket_mode:
-            run_socket_mode(app, settings)
+        if socket is not None:
+            socket.start()
         else:
             assert server is not None
             run_http(server, settings)
     except KeyboardInterrupt:
         pass
     finally:
+        announcer.stop()
         services.close()
     return 0
 

@@ -14,16 +14,16 @@ if str(ROOT) not in sys.path:
 import bot  # noqa: E402
 
 
-def run_socket_mode(app, settings) -> None:  # type: ignore[no-untyped-def]
+def socket_handler(app, settings):  # type: ignore[no-untyped-def]
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     from oilfx.slack.app import prestarted
 
     handler = SocketModeHandler(app, settings.slack_app_token, concurrency=bot.SOCKET_CONCURRENCY, ping_interval=1.0)
     prestarted(handler.client.message_workers, bot.SOCKET_CONCURRENCY)
-    handler.start()
+    return handler
 
 
 if __name__ == "__main__":
-    bot.run_socket_mode = run_socket_mode
+    bot.socket_handler = socket_handler
     sys.exit(bot.main())

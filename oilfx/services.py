@@ -12,6 +12,7 @@ from oilfx.config import Settings
 from oilfx.engines import Engine, make_engine
 from oilfx.market import Market
 from oilfx.store import open_store
+from oilfx.store.alert_desk import StoreAlertDesk
 from oilfx.store.base import Store
 from oilfx.tools import ToolRegistry, default_registry
 
@@ -29,6 +30,10 @@ class Services:
     def close(self) -> None:
         self.store.close()
 
+    def alert_desk(self) -> StoreAlertDesk:
+        """Sets alerts (checked against the market, within OILFX_MAX_ALERTS) for commands and the model's tool."""
+        return StoreAlertDesk(self.store, self.market, self.settings.max_alerts)
+
 
 def build_services(settings: Settings) -> Services:
     """Raises StoreError (store unusable, or its SQLite file in use by another bot) or EngineError (e.g. no
@@ -36,7 +41,7 @@ def build_services(settings: Settings) -> Services:
     store = open_store(settings, exclusive=True)  # the running bot: one process per SQLite file
     try:
         market = Market(settings, cache=store.quote_cache())
-        registry = default_registry(market)
+        registry = default_registry(market, StoreAlertDesk(store, market, settings.max_alerts))
         engine = make_engine(settings, registry, store, stream=settings.stream)
     except Exception:
         store.close()

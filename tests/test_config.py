@@ -111,7 +111,7 @@ def test_values_at_the_edges_of_each_range_are_accepted(var, value, expected):
 
 def test_every_numeric_setting_has_a_range():
     """A numeric setting added without a RANGES entry only gets 'finite and not negative'; these are all bounded."""
-    from oilfx.config import RANGES
+    from oilfx.config_values import RANGES
 
     for var in ("PORT", "OILFX_CACHE_TTL", "OILFX_HTTP_CONNECT_TIMEOUT", "OILFX_HTTP_READ_TIMEOUT",
                 "OILFX_OPENAI_TIMEOUT", "OILFX_OPENAI_MAX_RETRIES", "OILFX_MAX_TOOL_ROUNDS",

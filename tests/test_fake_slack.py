@@ -414,3 +414,15 @@ def test_signed_request_passes_slack_sdk_verification_and_bad_ones_do_not(slack_
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_more_than_four_suggested_prompts_are_refused(web: WebClient) -> None:
+    """Slack sets "up to four suggested prompts" in an assistant thread; the bot's own list must fit."""
+    from oilfx.slack.listeners.assistant.thread_started import PROMPTS
+
+    prompts = [{"title": f"p{i}", "message": f"question {i}"} for i in range(5)]
+    with pytest.raises(SlackApiError) as refused:
+        web.assistant_threads_setSuggestedPrompts(channel_id="D1", thread_ts="1.2", prompts=prompts)
+    assert refused.value.response["error"] == "invalid_arguments"
+    ours = [{"title": title, "message": message} for title, message in PROMPTS]
+    assert web.assistant_threads_setSuggestedPrompts(channel_id="D1", thread_ts="1.2", prompts=ours)["ok"]

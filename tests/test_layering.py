@@ -18,15 +18,19 @@ MAX_LINES = 300
 # Lowest first; a module may import its own layer and any layer below, never one above.
 # The shared bottom (config, logs) imports nothing of oilfx, so every layer may use it.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("shared", ("oilfx.config", "oilfx.logs")),
+    ("shared", ("oilfx.config", "oilfx.config_values", "oilfx.logs", "oilfx.metrics")),
     ("market", ("oilfx.market",)),
+    # charts draw market series (matplotlib, Agg); the slack layer and the CLI attach them
+    ("charts", ("oilfx.charts",)),
     # a tool's result types and reading its figures belong with the tools that write them
     ("tools", ("oilfx.tools", "oilfx.figures")),
     # the guard checks an engine's answer against that turn's tool results (engines.base types)
     ("engines", ("oilfx.engines", "oilfx.guard")),
     ("store", ("oilfx.store",)),
+    # alerts and digests: checks on a schedule, claims in the store, posts through a Poster (knows no Slack)
+    ("alerts", ("oilfx.alerts",)),
     # wiring: Settings -> store, market, tools, engine; what the Slack layer is handed, knowing no Slack
-    ("services", ("oilfx.services",)),
+    ("services", ("oilfx.services", "oilfx.health", "oilfx.health_http")),
     ("slack", ("oilfx.slack",)),
     # entry points: the CLI and `python -m oilfx`; nothing in oilfx imports them
     ("entry", ("oilfx.cli", "oilfx.__main__")),

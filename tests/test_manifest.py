@@ -33,6 +33,9 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "assistant.threads_setStatus": {"assistant:write"},
     "assistant.threads_setTitle": {"assistant:write"},
     "assistant.threads_setSuggestedPrompts": {"assistant:write"},
+    # slack_sdk's files_upload_v2: files.getUploadURLExternal and files.completeUploadExternal, both files:write
+    "files.upload_v2": {"files:write"},
+    "views.publish": set(),   # no scope required (docs.slack.dev/reference/methods/views.publish)
 }
 # What Bolt's Assistant middleware calls for us (set_status, set_title, set_suggested_prompts, say).
 ASSISTANT_METHODS = ("assistant.threads_setStatus", "assistant.threads_setTitle",
@@ -40,7 +43,9 @@ ASSISTANT_METHODS = ("assistant.threads_setStatus", "assistant.threads_setTitle"
 # Scopes each subscribed bot event needs (docs.slack.dev/reference/events/<event>).
 EVENT_SCOPES = {"app_mention": {"app_mentions:read"}, "message.im": {"im:history"},
                 "assistant_thread_started": {"assistant:write"},
-                "assistant_thread_context_changed": {"assistant:write"}}
+                "assistant_thread_context_changed": {"assistant:write"},
+                "app_home_opened": set(),   # no scope (docs.slack.dev/reference/events/app_home_opened)
+                "app_uninstalled": set(), "tokens_revoked": set()}
 # A registered `message` listener is satisfied by any of these subscriptions.
 MESSAGE_EVENTS = {"message.im", "message.channels", "message.groups", "message.mpim"}
 
@@ -105,6 +110,11 @@ def test_actions_need_interactivity():
     assert MANIFEST["settings"]["interactivity"]["is_enabled"] is True
 
 
+def test_the_home_tab_is_enabled_for_its_event():
+    assert "app_home_opened" in registered()["event"]
+    assert MANIFEST["features"]["app_home"]["home_tab_enabled"] is True
+
+
 def test_socket_mode_and_bot_user():
     assert MANIFEST["settings"]["socket_mode_enabled"] is True
     assert MANIFEST["features"]["bot_user"]["display_name"]
@@ -112,7 +122,7 @@ def test_socket_mode_and_bot_user():
 
 def called_methods() -> set[str]:
     """Web API methods the code calls through a WebClient (`client.chat_postMessage(` -> chat.postMessage)."""
-    pattern = re.compile(r"\bclient\.((?:chat|auth|reactions|users|conversations|assistant|apps|views)_\w+)")
+    pattern = re.compile(r"\bclient\.((?:chat|auth|reactions|users|conversations|assistant|apps|views|files)_\w+)")
     found: set[str] = set()
     for path in [ROOT / "bot.py", *(ROOT / "oilfx").rglob("*.py")]:
         for name in pattern.findall(path.read_text()):

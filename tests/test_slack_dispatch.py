@@ -22,7 +22,7 @@ from oilfx.market import Quote, format_krw
 from oilfx.services import Services, build_services
 from oilfx.slack.app import build_app
 from oilfx.slack.listeners.assistant.thread_started import GREETING, PROMPTS
-from oilfx.slack.quote_table import HELP_TEXT
+from oilfx.slack.listeners.commands.oilprice import help_text
 from oilfx.slack.render import FEEDBACK_ACTION
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.pages import PagesServer
@@ -106,7 +106,7 @@ def test_a_message_from_a_bot_is_acked_and_ignored(streaming: InProcessBot, slac
 
 def test_oilprice_help_is_the_ack_itself(streaming: InProcessBot, slack: FakeSlack):
     response = streaming.dispatch(slack.slash_command(text="help", channel="C0DISPHELP"))
-    assert response.status == 200 and response.body == HELP_TEXT  # Bolt acks a bare text as the body itself
+    assert response.status == 200 and response.body == help_text()  # Bolt acks a bare text as the body itself
 
 
 def test_oilprice_bare_posts_the_table_through_the_response_url(streaming: InProcessBot, slack: FakeSlack,

@@ -21,6 +21,7 @@ from oilfx.slack.turns import TurnRunner
 from oilfx.store import open_store
 from oilfx.store.base import ThreadKey
 from oilfx.tools import ToolResult, ToolStep
+from oilfx.tools.context import ToolContext
 
 STEP = ToolStep(1, "call_1", "oil_price", '{"benchmark":"WTI"}', "{}", True, 2.0, ToolResult())
 
@@ -70,9 +71,12 @@ class ScriptedEngine:
     def __init__(self, text: str = "WTI rose today.", error: EngineError | None = None) -> None:
         self.text, self.error = text, error
         self.asked: list[tuple[str, str | None]] = []
+        self.contexts: list[ToolContext | None] = []
 
-    def ask(self, text: str, conversation: str | None = None, listener: TurnListener | None = None) -> Answer:
+    def ask(self, text: str, conversation: str | None = None, listener: TurnListener | None = None,
+            context: ToolContext | None = None) -> Answer:
         self.asked.append((text, conversation))
+        self.contexts.append(context)
         assert listener is not None
         listener.tool_started(STEP.call_id, STEP.name, STEP.arguments)
         listener.tool_finished(STEP)
@@ -100,7 +104,7 @@ def services(tmp_path) -> Iterator[Services]:
 
 
 def runner_with(services: Services, reply: RecordingReply) -> TurnRunner:
-    return TurnRunner(services, None, Inline(), choose=lambda request, log: reply)  # type: ignore[arg-type]
+    return TurnRunner(services, lambda team: None, Inline(), choose=lambda request, log: reply)  # type: ignore[arg-type]
 
 
 def request(event_id: str = "Ev1", text: str = "WTI in dollars?", thread_ts: str | None = "100.000001") -> TurnRequest:
@@ -116,6 +120,12 @@ def test_a_turn_tells_the_reply_every_event_then_finishes_it_once(services):
     assert final.answer.text == "WTI rose today." and final.feedback_key and final.steps_key
     assert not final.show_steps
     assert services.store.get_conversation(ThreadKey("T1", "C1", "100.000001"), "scripted") == "conv_1"
+
+
+def test_the_engine_is_told_who_the_turn_is_for(services):
+    """Tools that act for someone (create_alert) get the asker's team, channel and user from the turn."""
+    runner_with(services, RecordingReply()).submit(request())
+    assert services.engine.contexts == [ToolContext("T1", "C1", "U1")]
 
 
 def test_the_reply_gets_the_guarded_answer(services):

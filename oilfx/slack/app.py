@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from weakref import WeakKeyDictionary
 
 from slack_bolt import App
 from slack_sdk import WebClient
 
 from oilfx.config import Settings
 from oilfx.services import Services
+from oilfx.slack.api_watch import ApiWatch
+from oilfx.slack.clients import InstalledWorkspaces, SingleWorkspace, TeamClients
 from oilfx.slack.deps import Deps
 from oilfx.slack.listeners import register_listeners
 from oilfx.slack.orphans import OrphanFinisher
@@ -33,17 +36,36 @@ def prestarted(pool: ThreadPoolExecutor, workers: int) -> ThreadPoolExecutor:
     return pool
 
 
-def make_client(settings: Settings) -> WebClient:
+# Each built app's clients(team), for work that starts beside the app (the alerts announcer): team_clients(app).
+_TEAM_CLIENTS: WeakKeyDictionary[App, TeamClients] = WeakKeyDictionary()
+
+
+def team_clients(app: App) -> TeamClients:
+    """The clients(team) seam of an app build_app made (clients.py): the one client, or each team's."""
+    return _TEAM_CLIENTS[app]
+
+
+def make_client(settings: Settings, token: str | None = None) -> WebClient:
     # Retries: connection errors, rate limits, and 5xx / timeouts of calls safe to repeat (writes.py: posts are
     # retried there, after looking for the earlier attempt). The SDK's timeout is an int in its hints only.
-    return WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url,
-                     timeout=settings.slack_timeout, retry_handlers=retry_handlers())  # type: ignore[arg-type]
+    return WebClient(token=token or settings.slack_bot_token, base_url=settings.slack_api_url,
+                     timeout=settings.slack_timeout,  # type: ignore[arg-type]
+                     retry_handlers=[ApiWatch(), *retry_handlers()])  # ApiWatch first: it sees every response
 
 
 def build_app(settings: Settings, services: Services, client: WebClient | None = None,
               executor: ThreadPoolExecutor | None = None) -> App:
-    """The app; calls auth.test once (Bolt's token verification), so a bad token fails here."""
+    """The app; calls auth.test once (Bolt's token verification), so a bad token fails here. OAuth mode
+    (settings.oauth): no token; each team's comes from its installation (oauth.py)."""
     client = client or make_client(settings)
+    clients: TeamClients = SingleWorkspace(client)
+    installations, oauth = None, None
+    if settings.oauth:
+        from oilfx.slack.oauth import oauth_settings, oauth_stores
+
+        installations, states = oauth_stores(settings)
+        clients = InstalledWorkspaces(installations, lambda token: make_client(settings, token))
+        oauth = oauth_settings(settings, installations, states, clients)
     executor = executor or prestarted(ThreadPoolExecutor(max_workers=TURN_WORKERS, thread_name_prefix="oilfx-turn"),
                                       TURN_WORKERS)
     app = App(
@@ -52,10 +74,12 @@ def build_app(settings: Settings, services: Services, client: WebClient | None =
         # Socket Mode requests come over our own authenticated websocket; HTTP requests must carry a signature.
         request_verification_enabled=not settings.socket_mode,
         process_before_response=False,
+        oauth_settings=oauth,
         listener_executor=prestarted(ThreadPoolExecutor(max_workers=LISTENER_WORKERS,
                                                         thread_name_prefix="bolt-listener"), LISTENER_WORKERS),
     )
-    runner = TurnRunner(services, client, executor)
-    register_listeners(app, Deps(settings, services, client, executor, runner))
-    OrphanFinisher(services, client, runner).start()  # what a killed process left (listed once; usually nothing)
+    _TEAM_CLIENTS[app] = clients
+    runner = TurnRunner(services, clients, executor)
+    register_listeners(app, Deps(settings, services, client, executor, runner, clients, installations))
+    OrphanFinisher(services, clients, runner).start()  # what a killed process left (listed once; usually nothing)
     return app

@@ -14,13 +14,14 @@ import time
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 
-from slack_sdk import WebClient
-
 from oilfx.engines.base import Answer, EngineError, with_notices
 from oilfx.guard import guard_answer
+from oilfx.metrics import METRICS, TurnOutcome
 from oilfx.services import Services
 from oilfx.slack.arrivals import ARRIVALS
 from oilfx.slack.caps import clean_text, question_too_long
+from oilfx.slack.chart_post import attach_charts, requested_charts
+from oilfx.slack.clients import NotInstalled, TeamClients
 from oilfx.slack.render import steps_breakdown, wants_steps
 from oilfx.slack.replies import SlackCallFailed
 from oilfx.slack.reply import FinalAnswer, Reply
@@ -31,6 +32,7 @@ from oilfx.store import records
 from oilfx.store.base import ThreadKey, TurnTicket
 from oilfx.store.leases import EventLeases
 from oilfx.store.records import AnswerRecord, StepsRecord
+from oilfx.tools.context import ToolContext
 
 __all__ = ["TurnRequest", "TurnRunner", "thread_log"]  # where listeners and tests have always found them
 
@@ -54,11 +56,13 @@ class _Arrival:
 class TurnRunner:
     """Runs turns on `executor` (our pool, not Bolt's: a turn takes seconds and many threads may be busy)."""
 
-    def __init__(self, services: Services, client: WebClient, executor: Executor,
+    def __init__(self, services: Services, clients: TeamClients, executor: Executor,
                  choose: ChooseReply | None = None) -> None:
-        self.services, self.client, self.executor = services, client, executor
+        # clients(team): the Web API client of the request's workspace (clients.py), looked up when the turn runs
+        self.services, self.clients, self.executor = services, clients, executor
         # Which reply a request gets (the seam unit tests use to watch the turn through the Reply interface).
-        self.choose: ChooseReply = choose or (lambda request, log: choose_reply(services, client, request, log))
+        self.choose: ChooseReply = choose or (
+            lambda request, log: choose_reply(services, clients(request.team), request, log))
         self._leases = EventLeases(services.store, services.settings.event_lease)
         self.arrivals = ARRIVALS
 
@@ -89,7 +93,8 @@ class TurnRunner:
             except Exception:
                 log.exception("store failed to drop the turn's queue entry")
         if claimed is None:
-            self.executor.submit(self._report, self.choose(request, log),
+            METRICS.turn(request.kind, TurnOutcome.ERROR)  # the store could not claim it: the user is told so
+            self.executor.submit(self._tell, request,
                                  _store_gone(failure) or "oilfx's store is unavailable; try again shortly.", log)
             return None
         if not claimed:
@@ -112,12 +117,12 @@ class TurnRunner:
                 self._ordered_turn(request, log, arrival.ticket, arrival.at)
         except TimeoutError:
             log.warning("thread busy: the turn could not start in time")
-            self._report(self.choose(request, log),
-                         "This thread is still busy with earlier questions; please ask again in a minute.", log)
+            METRICS.turn(request.kind, TurnOutcome.BUSY)
+            self._tell(request, "This thread is still busy with earlier questions; please ask again in a minute.", log)
         except Exception as e:
             log.exception("turn failed")
-            self._report(self.choose(request, log), _store_gone(e)
-                         or f"Something went wrong on oilfx's side ({type(e).__name__}); please try again.", log)
+            self._tell(request, _store_gone(e)
+                       or f"Something went wrong on oilfx's side ({type(e).__name__}); please try again.", log)
         finally:
             self._leases.release(request.event_id)  # first: a renewal racing finish_event would report a lost lease
             try:
@@ -131,7 +136,8 @@ class TurnRunner:
         try:
             if request.order != request.thread_ts:
                 # Earlier questions of the thread this process read first, then those another process read.
-                if missing := self.arrivals.wait_for_earlier(request.channel, request.thread_ts, request.order):
+                if missing := self.arrivals.wait_for_earlier(request.channel, request.thread_ts, request.order,
+                                                             team=request.team):
                     log.warning("earlier message(s) %s of the thread never reached the queue; going ahead",
                                 ", ".join(missing))
                 time.sleep(max(0.0, arrived + ORDER_SETTLE_SECONDS - time.monotonic()))
@@ -139,6 +145,15 @@ class TurnRunner:
                 self._turn(request, log)
         finally:
             store.leave_turn(ticket)  # only if the turn never started (e.g. the wait failed): a no-op otherwise
+
+    def _tell(self, request: TurnRequest, reason: str, log: logging.LoggerAdapter) -> None:
+        """`reason` where the answer would have gone, in a reply of its own."""
+        try:
+            reply = self.choose(request, log)
+        except NotInstalled as e:  # the team uninstalled: nowhere to say it
+            log.error("could not tell the user (%s): %s", e, reason)
+            return
+        self._report(reply, reason, log)
 
     def _report(self, reply: Reply, reason: str, log: logging.LoggerAdapter) -> None:
         try:
@@ -165,34 +180,45 @@ class TurnRunner:
     def _turn(self, request: TurnRequest, log: logging.LoggerAdapter) -> None:
         started = time.perf_counter()
         log.info("turn started (%s, %d chars)", request.kind, len(request.text))
-        start = start_beside(lambda: start_reply(self.services, self.client, request, log, self.choose))
         try:
-            self._answer(request, start, log, started)
+            client = self.clients(request.team)  # before the model runs: an uninstalled team costs no tokens
+        except NotInstalled as e:
+            log.error("turn abandoned: %s", e)
+            return
+        start = start_beside(lambda: start_reply(self.services, client, request, log, self.choose))
+        outcome = TurnOutcome.ERROR
+        try:
+            outcome = self._answer(request, start, log, started)
         except Exception as e:  # anything unexpected still ends the placeholder with a message
             try:
                 reply = start.result()  # failing to start: no post (Slack) or run()'s report (e.g. the store)
             except SlackCallFailed as failed:
                 log.error("turn abandoned: cannot post in the channel (%s)", failed)
+                outcome = TurnOutcome.UNDELIVERED
                 return
             log.exception("turn failed")
             self._report(reply, _store_gone(e)
                          or f"Something went wrong on oilfx's side ({type(e).__name__}); please try again.", log)
+        finally:
+            METRICS.turn(request.kind, outcome, time.perf_counter() - started)
 
-    def _answer(self, request: TurnRequest, start: Future[Reply], log: logging.LoggerAdapter, started: float) -> None:
+    def _answer(self, request: TurnRequest, start: Future[Reply], log: logging.LoggerAdapter,
+                started: float) -> TurnOutcome:
         services, engine = self.services, self.services.engine
         if note := question_too_long(request.text, services.settings.max_question_chars):
             log.warning("question of %d characters not sent to the model (OILFX_MAX_QUESTION_CHARS)", len(request.text))
             self._report(start.result(), note, log)
-            return
+            return TurnOutcome.REJECTED
         # A turn without a thread starts one with its first post: a new thread has no conversation yet.
         early = ThreadKey(request.team, request.channel, request.thread_ts) if request.thread_ts else None
         conversation = services.store.get_conversation(early, engine.name) if early else None
         try:
-            answer = engine.ask(request.text, conversation, ReplyWhenStarted(start, log))
+            answer = engine.ask(request.text, conversation, ReplyWhenStarted(start, log),
+                                ToolContext(request.team, request.channel, request.user))
         except EngineError as e:
             log.warning("engine failed: %s", e)
             self._report(start.result(), str(e), log)
-            return
+            return TurnOutcome.ENGINE_FAILED
         answer = dataclasses.replace(answer, text=clean_text(answer.text))  # no lone surrogate reaches the store
         reply = start.result()
         thread_ts = request.thread_ts or reply.ts
@@ -211,9 +237,25 @@ class TurnRunner:
                                      header=request.header))
         except SlackCallFailed as e:
             log.error("answer not delivered: %s", e)
-            return
+            return TurnOutcome.UNDELIVERED
         log.info("turn answered in %.0f ms: %d tool call(s), conversation %s",
                  (time.perf_counter() - started) * 1000, len(answer.tool_steps), answer.conversation)
+        self._attach_charts(request, reply, answer, log)
+        return TurnOutcome.ANSWERED
+
+    def _attach_charts(self, request: TurnRequest, reply: Reply, answer: Answer, log: logging.LoggerAdapter) -> None:
+        """After the answer (placeholder and stream alike): each chart its price_history calls asked for, drawn
+        from the market and uploaded into the answer's thread. Nothing here may touch the delivered answer."""
+        if not (charts := requested_charts(answer)):
+            return
+        thread = reply.ts if request.kind == "command" else request.reply_thread_ts
+        if request.kind == "command" and thread is None:
+            log.info("%d chart(s) not attached: the answer went through the command's response_url", len(charts))
+            return
+        try:
+            attach_charts(self.clients(request.team), self.services.market, request.channel, thread, charts, log)
+        except Exception:
+            log.exception("charts not attached")
 
     def _save_answer(self, key: ThreadKey | None, request: TurnRequest, answer: Answer) -> str:
         """Keep what a feedback click refers to; the buttons carry only this short key."""

@@ -29,6 +29,7 @@ import pytest
 
 from tests.fakes.httpd import LoopbackHTTPServer
 from tests.fakes.slack_faults import AI_METHODS, CONTENT_METHODS, Fault
+from tests.fakes.slack_oauth import SlackOAuth
 from tests.fakes.slack_payloads import Workspace
 from tests.fakes.slack_refusals import MAX_BLOCKS, MAX_SECTION_TEXT, MAX_TEXT, REQUIRED_ARGS
 from tests.fakes.slack_signing import signed_request
@@ -42,7 +43,7 @@ __all__ = ["AI_METHODS", "CONTENT_METHODS", "MAX_BLOCKS", "MAX_CONNECTIONS", "MA
            "signed_request", "slack_server"]
 
 
-class FakeSlack(WebApi, SocketMode):
+class FakeSlack(SlackOAuth, WebApi, SocketMode):
     """One fake Slack workspace with one app installed. Thread-safe; every wait uses a condition variable."""
 
     def __init__(

@@ -14,8 +14,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from tests.fakes.slack_faults import Faults, Hitches
+from tests.fakes.slack_files import FILES_API, UPLOAD_PATH, SlackFiles
 from tests.fakes.slack_refusals import missing_argument, refusal
 from tests.fakes.slack_state import Call
+from tests.fakes.slack_views import SlackViews
 from tests.fakes.slack_web_methods import WebMethods
 
 logger = logging.getLogger(__name__)
@@ -24,7 +26,7 @@ logger = logging.getLogger(__name__)
 APP_TOKEN_METHODS = {"apps.connections.open"}
 
 
-class WebApi(WebMethods, Faults, Hitches):
+class WebApi(SlackViews, WebMethods, Faults, Hitches, SlackFiles):
     """Answers Web API calls and records each (SlackState.calls)."""
 
     def handle_api(self, method: str, params: dict[str, Any], token: str | None) -> tuple[int, dict, dict]:
@@ -98,6 +100,9 @@ def handler_for(fake: WebApi) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:
             path = urlparse(self.path).path
+            if path.startswith(UPLOAD_PATH):  # a file's raw bytes (slack_files.py), not a form
+                data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                return self._reply(*fake.handle_upload(path, data))
             try:
                 params = self._params()
             except ValueError:
@@ -105,10 +110,15 @@ def handler_for(fake: WebApi) -> type[BaseHTTPRequestHandler]:
                 return
             if path.startswith("/api/"):
                 auth = self.headers.get("Authorization") or ""
+                if auth.startswith("Basic "):  # oauth.v2.access: the app's client id and secret (slack_oauth.py)
+                    params["basic_auth"] = auth[len("Basic "):]
                 token = auth[7:] if auth.startswith("Bearer ") else params.pop("token", None)
                 params.pop("token", None)
                 status, headers, body = fake.handle_api(path[len("/api/"):], params, token)
                 self._reply(status, body, headers)
+            elif path == "/oauth/v2/authorize":  # the install page, answered as the installer would (slack_oauth.py)
+                status, where = fake.authorize(params)  # type: ignore[attr-defined]
+                self._reply(status, where, {"Location": where, "Content-Type": "text/plain"} if status == 302 else {})
             elif path.startswith(("/commands/", "/actions/")):
                 fake.handle_response_url(path, params)
                 self._reply(200, {"ok": True})
@@ -138,4 +148,6 @@ _API: dict[str, Callable[[Any, dict[str, Any]], dict[str, Any]]] = {
     "chat.stopStream": WebMethods._stop_stream,
     "conversations.replies": Hitches._replies,
     "conversations.history": Hitches._history,
+    **FILES_API,
+    "views.publish": SlackViews._views_publish,
 }

@@ -12,6 +12,8 @@ from typing import Any
 from tests.fakes.slack_refusals import content_refusal, refusal
 from tests.fakes.slack_state import Message, SlackState
 
+MAX_SUGGESTED_PROMPTS = 4
+
 
 class WebMethods(SlackState):
     """One handler per method: `(params) -> Slack's JSON answer`; called under the state's lock."""
@@ -58,6 +60,8 @@ class WebMethods(SlackState):
         if msg.thread_ts:
             out["thread_ts"] = msg.thread_ts
             out["parent_user_id"] = ws.user_id
+        if msg.kind == "file":  # shared by files.completeUploadExternal (slack_files.py)
+            out.update(subtype="file_share", files=msg.params["files"], upload=True)
         return out
 
     def _update(self, p: dict) -> dict:
@@ -120,6 +124,12 @@ class WebMethods(SlackState):
     def _assistant(self, p: dict) -> dict:
         if not p.get("channel_id") or not p.get("thread_ts"):
             return {"ok": False, "error": "invalid_arguments"}
+        prompts = p.get("prompts")
+        # setSuggestedPrompts: "up to four suggested prompts" (docs.slack.dev/reference/methods/
+        # assistant.threads.setSuggestedPrompts); the error for a fifth is not documented: invalid_arguments.
+        if isinstance(prompts, list) and len(prompts) > MAX_SUGGESTED_PROMPTS:
+            return {"ok": False, "error": "invalid_arguments",
+                    "response_metadata": {"messages": ["[ERROR] no more than 4 items allowed [json-pointer:/prompts]"]}}
         return {"ok": True}
 
     def _start_stream(self, p: dict) -> dict:

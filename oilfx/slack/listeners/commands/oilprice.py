@@ -13,6 +13,10 @@ from slack_bolt import Ack
 from oilfx.market import MarketUnavailable
 from oilfx.slack.caps import clean_text
 from oilfx.slack.deps import Deps
+from oilfx.slack.listeners.commands import chart
+from oilfx.slack.listeners.commands.alert import ALERT
+from oilfx.slack.listeners.commands.alerts import ALERTS
+from oilfx.slack.listeners.commands.digest import DIGEST
 from oilfx.slack.listeners.commands.subcommand import CommandContext, Subcommand, find
 from oilfx.slack.quote_table import HELP_TEXT, render_quote_table
 from oilfx.slack.render import escape, render_error
@@ -23,7 +27,7 @@ from oilfx.slack.turn_request import TurnRequest
 OILPRICE = "/oilprice"
 HELP_WORDS = {"help", "-h", "--help", "도움말", "?"}
 # Each subcommand is one module exposing a `Subcommand`; add it here.
-SUBCOMMANDS: tuple[Subcommand, ...] = ()
+SUBCOMMANDS: tuple[Subcommand, ...] = (chart.SUBCOMMAND, ALERT, ALERTS, DIGEST)
 
 
 def help_text() -> str:
