@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from slack_sdk import WebClient
+
 from oilfx.slack.deps import Deps
 from oilfx.slack.home import publish_home
 from oilfx.slack.home_view import Target, TargetKind
@@ -25,7 +27,8 @@ def delete_target(deps: Deps, team: str, user: str, target: Target) -> bool:
     return own and store.clear_digest(team, target.channel)
 
 
-def delete_from_home(deps: Deps, body: dict[str, Any]) -> None:
+def delete_from_home(deps: Deps, body: dict[str, Any], _client: WebClient) -> None:
+    # The home is republished with the team's client from deps (as app_home_opened does), not Bolt's `_client`.
     user = (body.get("user") or {}).get("id", "")
     team = (body.get("team") or {}).get("id", "") or (body.get("user") or {}).get("team_id", "")
     value = str(((body.get("actions") or [{}])[0]).get("value", ""))
