@@ -6,11 +6,15 @@ import json
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from oilfx.market.history.series import Unit
+from oilfx.market.rule import Direction, Rule
+from oilfx.store.alerts import Digest
 from oilfx.store.base import Feedback, MessageKey, ThreadKey
 from oilfx.store.redis import RedisStore
 from oilfx.store.sqlite import SqliteStore
@@ -40,6 +44,14 @@ def sqlite_store(tmp_path):
     assert store.claim_event("Ev1")
     store.finish_event("Ev1")
     assert store.claim_message(MessageKey("T1", "C0", "1700000000.000001"), "Ev1")
+    now = datetime.now(UTC)
+    rule = Rule("Brent", Unit.USD, Direction.ABOVE, Decimal("80.5"))
+    for channel in ("C0", "C1"):
+        store.add_alert("T1", channel, "U1", rule, 10, now)
+    store.set_digest(Digest("T1", "C0", "U1", time(9, 0), now))
+    done = Digest("T1", "C0", "U1", time(9, 0), now).firing_key(now.date())
+    assert store.claim_firing(done, "bot-1", 60)
+    store.finish_firing(done, "bot-1")
     yield store
     store.close()
 
@@ -48,7 +60,8 @@ def test_migrate_copies_everything_and_is_idempotent(sqlite_store, redis_url, tm
     env = {"OILFX_DB": sqlite_store.path, "cwd": str(tmp_path)}
     first = oilfx("store", "migrate", "--to", redis_url, env=dict(env))
     assert first.returncode == 0, first.stderr
-    assert "26 conversations, 2 meta, 1 histories, 1 feedback, 1 events finished, 1 messages claimed" in first.stdout
+    assert ("26 conversations, 2 meta, 1 histories, 1 feedback, 1 events finished, 1 messages claimed, 2 alerts, "
+            "1 digests, 1 firings done") in first.stdout
     second = oilfx("store", "migrate", "--to", redis_url, env=dict(env))
     assert second.returncode == 0 and second.stdout == first.stdout
 
@@ -64,6 +77,10 @@ def test_migrate_copies_everything_and_is_idempotent(sqlite_store, redis_url, tm
     assert not redis_store.claim_event("Ev1")  # a Slack retry right after the switch is still a duplicate
     assert not redis_store.claim_message(MessageKey("T1", "C0", "1700000000.000001"), "Ev2")  # and an edit
     assert 29 * 86400 < redis_store.client.ttl("oilfx:message:T1:C0:1700000000.000001") <= 30 * 86400
+    assert redis_store.list_alerts("T1") == sqlite_store.list_alerts("T1")          # same numbers for users
+    assert redis_store.list_digests() == sqlite_store.list_digests()
+    [posted] = sqlite_store.export_done_firings()
+    assert redis_store.firing_done(posted)                    # this morning's digest is not posted again
 
     stats = oilfx("store", "stats", "--json", env={"REDIS_URL": redis_url, "cwd": str(tmp_path)})
     assert stats.returncode == 0, stats.stderr

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime, time
 from decimal import Decimal
 
@@ -51,6 +52,17 @@ def test_alerts_get_unique_ids_and_survive_a_restart(open_instance):
     assert a.list_alerts(TEAM) == [second]
     third = a.add_alert(TEAM, CHANNEL, USER, brent_above("85"), 10, NOW)
     assert third.id not in {first.id, second.id, elsewhere.id}  # an id is never handed out twice
+
+
+def test_an_imported_alert_keeps_its_id_and_state_and_later_ids_stay_larger(open_instance):
+    book = open_instance()
+    imported = replace(book.add_alert(TEAM, CHANNEL, USER, brent_above("80"), 10, NOW), id=41, armed=False, fired=3,
+                       disabled="channel_not_found")   # as `store migrate` brings it from another store
+    book.import_alert(imported)
+    book.import_alert(imported)                                   # migrate twice: still one alert #41
+    assert open_instance().list_alerts(TEAM, CHANNEL)[-1] == imported
+    assert [a.id for a in book.list_alerts(TEAM)].count(41) == 1
+    assert book.add_alert(TEAM, CHANNEL, USER, brent_above("90"), 10, NOW).id > imported.id
 
 
 def test_the_channel_limit_lets_exactly_one_of_two_processes_take_the_last_place(open_instance):

@@ -1,8 +1,9 @@
 """`python -m oilfx store stats` and `python -m oilfx store migrate --to redis://...`.
 
 migrate copies the SQLite store (OILFX_DB, or --from) into Redis: thread -> conversation mappings, meta, chat
-histories, feedback and the events finished in the last day (so a Slack retry right after the switch is not
-answered twice). It overwrites the same keys with the same values, so running it twice is harmless.
+histories, feedback, the events finished in the last day (so a Slack retry right after the switch is not
+answered twice), alerts with their numbers, digests and the firings already posted (so nothing is posted twice).
+It overwrites the same keys with the same values, so running it twice is harmless.
 Stop the bot first, so nothing is written to SQLite while it is copied: migrate refuses while a bot has the file
 (and a bot refuses to start while migrate runs).
 """
@@ -49,7 +50,7 @@ def run_stats(args: argparse.Namespace, settings: Settings) -> int:
 def migrate(source, target) -> dict[str, int]:
     """Copy everything `store migrate` moves from `source` (SqliteStore) into `target` (RedisStore); counts."""
     counts = {"conversations": 0, "meta": 0, "histories": 0, "feedback": 0, "events_finished": 0,
-              "messages_claimed": 0}
+              "messages_claimed": 0, "alerts": 0, "digests": 0, "firings_done": 0}
     for key, engine, ref in source.export_conversations():
         target.set_conversation(key, engine, ref)
         counts["conversations"] += 1
@@ -69,6 +70,15 @@ def migrate(source, target) -> dict[str, int]:
     for key, event_id, keep_seconds in source.export_messages():  # an edit after the switch stays unanswered
         target.claim_message(key, event_id, keep_seconds)
         counts["messages_claimed"] += 1
+    for alert in source.export_alerts():  # same ids: users delete them by number
+        target.import_alert(alert)
+        counts["alerts"] += 1
+    for digest in source.list_digests():
+        target.set_digest(digest)
+        counts["digests"] += 1
+    for key in source.export_done_firings():  # what was posted stays posted (no second digest this morning)
+        target.finish_firing(key, "migrate")
+        counts["firings_done"] += 1
     return counts
 
 

@@ -122,3 +122,6 @@ class AlertBook(Protocol):
     def firing_done(self, key: str) -> bool: ...   # finished (posted) for good
 
     def purge_team_alerts(self, team: str) -> int: ...  # uninstall: the team's alerts, digests and claims
+
+    # `store migrate`: an alert as it is, keeping its id (users know it by that number); later ids stay larger.
+    def import_alert(self, alert: Alert) -> None: ...

@@ -49,6 +49,16 @@ redis.call('HSET', KEYS[4], id, ARGV[1])
 return id
 """
 
+# KEYS: alerts:<team>, alert-id, alert-teams, alert-team. ARGV: team, id, alert JSON. Stores the alert under its
+# own id and raises the counter to it, so ids allocated later stay larger.
+IMPORT_ALERT = """
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+redis.call('SADD', KEYS[3], ARGV[1])
+redis.call('HSET', KEYS[4], ARGV[2], ARGV[1])
+if tonumber(redis.call('GET', KEYS[2]) or '0') < tonumber(ARGV[2]) then redis.call('SET', KEYS[2], ARGV[2]) end
+return 1
+"""
+
 # KEYS: alerts:<team>. ARGV: id, fired wanted ('' any), armed wanted ('' any, 'true', 'false'), armed to set
 # ('true'/'false'), '1' to count a firing. 1 = changed, 0 = the alert is gone or moved on.
 UPDATE_ALERT = """
@@ -117,7 +127,7 @@ class RedisAlerts:
         register = self.client.register_script
         self._add_alert, self._update_alert = register(ADD_ALERT), register(UPDATE_ALERT)
         self._disable_channel, self._delete_alert = register(DISABLE_CHANNEL), register(DELETE_ALERT)
-        self._claim_firing = register(CLAIM_FIRING)
+        self._claim_firing, self._import_alert = register(CLAIM_FIRING), register(IMPORT_ALERT)
 
     def _key(self, *parts: str) -> str:
         return self.prefix + ":".join(parts)
@@ -140,6 +150,12 @@ class RedisAlerts:
         if found <= 0:
             raise TooManyAlerts(f"this channel already has {-found} alerts (the most it may have is {limit})")
         return Alert(found, team, channel, creator, rule, now)
+
+    @wrap_errors
+    def import_alert(self, alert: Alert) -> None:
+        self._import_alert(keys=[self._key("alerts", alert.team), self._key("alert-id"), self._key("alert-teams"),
+                                 self._key("alert-team")],
+                           args=[alert.team, alert.id, json.dumps(alert_to_dict(alert))])
 
     def _team_alerts(self, team: str) -> list[Alert]:
         alerts = [alert_from_dict(json.loads(v)) for v in self.client.hvals(self._key("alerts", team))]

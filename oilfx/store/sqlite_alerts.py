@@ -160,6 +160,21 @@ class SqliteAlerts:
         rows = self._read("SELECT 1 FROM firings WHERE key=? AND done_at IS NOT NULL", (key,))
         return bool(rows)
 
+    def import_alert(self, alert: Alert) -> None:
+        # An explicit id also raises AUTOINCREMENT's sequence, so ids allocated later stay larger.
+        with self._tx() as db:
+            db.execute(f"INSERT OR REPLACE INTO alerts ({_ALERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       (alert.id, alert.team, alert.channel, alert.creator, json.dumps(alert.rule.to_dict()),
+                        alert.created_at.isoformat(), int(alert.armed), alert.disabled, alert.fired))
+
+    def export_alerts(self) -> list[Alert]:
+        """Every team's alerts, disabled ones included (for `store migrate`)."""
+        return [_alert(row) for row in self._read(f"SELECT {_ALERT_COLUMNS} FROM alerts ORDER BY id")]
+
+    def export_done_firings(self) -> list[str]:
+        """Keys of firings posted for good (for `store migrate`: a digest posted this morning stays posted)."""
+        return [row[0] for row in self._read("SELECT key FROM firings WHERE done_at IS NOT NULL ORDER BY key")]
+
     def purge_team_alerts(self, team: str) -> int:
         with self._tx() as db:
             alerts = db.execute("DELETE FROM alerts WHERE team=?", (team,)).rowcount

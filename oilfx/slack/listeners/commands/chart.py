@@ -16,8 +16,9 @@ from oilfx.slack.render import SlackMessage, escape, render_error
 from oilfx.slack.uploads import attach_or_note
 from oilfx.slack.writes import SlackCallFailed, call
 
-USAGE = ("/oilprice chart <Dubai|WTI|Brent ...> [1w|1m|3m|6m|1y|5y] [usd|krw|krw/l] — a price chart with a "
-         "summary, e.g. `/oilprice chart WTI 3m`, `/oilprice chart 두바이 1년`, `/oilprice chart Brent WTI 6m krw`")
+USAGE = ("`/oilprice chart <Dubai|WTI|Brent ...> [1w|1m|3m|6m|1y|5y] [usd|krw|krw/l]` — a price chart "
+         "with a summary, e.g. `/oilprice chart WTI 3m`, `/oilprice chart 두바이 1년`, "
+         "`/oilprice chart Brent WTI 6m krw`")
 DEFAULT_PERIOD = Period.M1
 MAX_BENCHMARKS = 3
 NOT_A_MEMBER = frozenset({"not_in_channel", "channel_not_found"})
