@@ -9,6 +9,7 @@ Socket Mode). A missing or malformed setting prints what to set and where to get
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 import threading
 import time
@@ -108,6 +109,11 @@ def check_market(settings: Settings, market: MarketCheck) -> None:
         time.sleep(market.recheck)
 
 
+def _stop_on_sigterm(_signum: int, _frame: object) -> None:
+    # `docker stop` and systemd send SIGTERM: unwind like Ctrl-C, so the alert thread stops and the store closes.
+    raise KeyboardInterrupt
+
+
 def main() -> int:
     load_dotenv(find_dotenv(usecwd=True))
     try:
@@ -155,6 +161,7 @@ def main() -> int:
                 mode, services.engine.name, settings.model, services.store, settings.slack_api_url)
     if ops is not None:
         serve_health(ops, settings)
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         if socket is not None:
             socket.start()
@@ -166,6 +173,7 @@ def main() -> int:
     finally:
         announcer.stop()
         services.close()
+        logger.info("oilfx stopped")
     return 0
 
 

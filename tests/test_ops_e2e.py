@@ -6,6 +6,7 @@ the pages fake served, and the Slack API error a fault at the fake Slack caused.
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import subprocess
 import sys
@@ -18,6 +19,7 @@ import requests
 import yaml
 
 from oilfx.market import Quote, format_krw
+from oilfx.store.sqlite import SqliteStore
 from tests.fakes.bot_process import REPO, BotProcess, clean_env, free_port, start_connected
 from tests.fakes.openai_server import DEFAULT, Script
 from tests.fakes.ops import get, poll, scrape, series, value
@@ -238,6 +240,21 @@ def test_a_health_port_in_use_stops_the_bot_naming_the_setting(servers, tmp_path
         done = BotProcess(env).run()
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "OILFX_HEALTH_PORT" in done.stderr and f"127.0.0.1:{port}" in done.stderr
+
+
+def test_sigterm_stops_the_bot_cleanly_and_frees_its_store(servers, tmp_path):
+    """`docker stop` and systemd send SIGTERM: the bot unwinds (alert thread stopped, store closed), exits 0, and
+    the SQLite file is free for `store migrate` at once."""
+    slack, openai_fake, pages = servers
+    db = tmp_path / "oilfx.db"
+    env = {**slack.env(), **openai_fake.env(), **pages.env(), "OILFX_DB": str(db), "OILFX_LOG_LEVEL": "INFO"}
+    bot = start_connected(env, slack)
+    proc = bot.proc
+    assert proc is not None
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(20) == 0
+    assert "oilfx stopped" in bot.log() and "Traceback" not in bot.log()
+    SqliteStore(db, exclusive=True).close()   # StoreBusy if the bot still held it
 
 
 def test_healthz_names_slack_while_the_socket_cannot_reconnect(ops_bot, servers):

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable
 
 from oilfx.alerts.checker import Checker
+from oilfx.store import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,9 @@ class Scheduler:
     def _guarded(self, job: Callable[[], None], name: str) -> None:
         try:
             job()
-        except Exception:  # a store or Slack failure must not end the loop: the next tick tries again
+        except StoreError as e:  # Redis or the file is away: one line per tick, not a traceback every 20 s
+            log.error("%s failed: %s; trying again at the next tick", name, e)
+        except Exception:  # a Slack or market failure must not end the loop: the next tick tries again
             log.exception("%s failed; trying again at the next tick", name)
 
     def _loop(self) -> None:
