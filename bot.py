@@ -109,6 +109,10 @@ def check_market(settings: Settings, market: MarketCheck) -> None:
         time.sleep(market.recheck)
 
 
+# How long a stopping bot lets turns in flight finish before it stops waiting: under `docker stop`'s 10 s.
+DRAIN_SECONDS = 8.0
+
+
 def _stop_on_sigterm(_signum: int, _frame: object) -> None:
     # `docker stop` and systemd send SIGTERM: unwind like Ctrl-C, so the alert thread stops and the store closes.
     raise KeyboardInterrupt
@@ -128,15 +132,17 @@ def main() -> int:
 
     from oilfx.services import build_services
     from oilfx.slack.announce import start_announcer
-    from oilfx.slack.app import build_app, team_clients
+    from oilfx.slack.app import build_app, drain, team_clients, turn_pool
 
     try:
         services = build_services(settings)
     except (StoreError, EngineError) as e:
         return fail([str(e)])
+    pool = turn_pool()
     try:
-        app = build_app(settings, services)
+        app = build_app(settings, services, executor=pool)
     except BoltError as e:  # auth.test failed: wrong or revoked token, or SLACK_API_URL unreachable
+        pool.shutdown(wait=False)
         services.close()
         return fail([f"Slack refused the bot token ({e}); check SLACK_BOT_TOKEN: "
                      "api.slack.com/apps -> your app -> OAuth & Permissions -> Bot User OAuth Token"])
@@ -172,8 +178,14 @@ def main() -> int:
         pass
     finally:
         announcer.stop()
-        services.close()
-        logger.info("oilfx stopped")
+        if socket is not None:
+            socket.close()  # take no new events: unacked ones go to another process (or to us after a restart)
+        if drain(pool, DRAIN_SECONDS):
+            services.close()
+            logger.info("oilfx stopped")
+        else:  # the store stays open for them; a kill before they end leaves replies for the orphan finisher
+            logger.warning("oilfx stopping: turns still running after %g s are finished before the process exits",
+                           DRAIN_SECONDS)
     return 0
 
 

@@ -36,6 +36,20 @@ def prestarted(pool: ThreadPoolExecutor, workers: int) -> ThreadPoolExecutor:
     return pool
 
 
+def turn_pool() -> ThreadPoolExecutor:
+    """The pool turns and clicks run on after the ack (Deps.executor)."""
+    return prestarted(ThreadPoolExecutor(max_workers=TURN_WORKERS, thread_name_prefix="oilfx-turn"), TURN_WORKERS)
+
+
+def drain(pool: ThreadPoolExecutor, seconds: float) -> bool:
+    """Stop taking work and let what runs finish; False when some still runs after `seconds` (it goes on: the
+    interpreter waits for the pool's threads at exit, unless the process is killed first)."""
+    waiter = threading.Thread(target=pool.shutdown, kwargs={"wait": True}, name="oilfx-drain", daemon=True)
+    waiter.start()
+    waiter.join(seconds)
+    return not waiter.is_alive()
+
+
 # Each built app's clients(team), for work that starts beside the app (the alerts announcer): team_clients(app).
 _TEAM_CLIENTS: WeakKeyDictionary[App, TeamClients] = WeakKeyDictionary()
 
@@ -66,8 +80,7 @@ def build_app(settings: Settings, services: Services, client: WebClient | None =
         installations, states = oauth_stores(settings)
         clients = InstalledWorkspaces(installations, lambda token: make_client(settings, token))
         oauth = oauth_settings(settings, installations, states, clients)
-    executor = executor or prestarted(ThreadPoolExecutor(max_workers=TURN_WORKERS, thread_name_prefix="oilfx-turn"),
-                                      TURN_WORKERS)
+    executor = executor or turn_pool()
     app = App(
         client=client,
         signing_secret=settings.slack_signing_secret or "",

@@ -34,8 +34,9 @@ from oilfx.slack.clients import TeamClients
 
 logger = logging.getLogger(__name__)
 
-# The bot scopes manifest.yml grants (tests/test_oauth_install.py checks they are the same).
-BOT_SCOPES = ("app_mentions:read", "assistant:write", "channels:history", "chat:write", "commands",
+# The bot scopes manifest.yml grants (tests/test_oauth_settings.py checks they are the same); files:write uploads
+# charts into threads.
+BOT_SCOPES = ("app_mentions:read", "assistant:write", "channels:history", "chat:write", "commands", "files:write",
               "groups:history", "im:history", "mpim:history")
 STATE_SECONDS = 600  # how long an install link's state is valid (Bolt's default)
 
