@@ -69,16 +69,16 @@ def csv_text(body: bytes, charset: str | None) -> str:
     return decode(body, charset or "cp949")
 
 
-def parse(body: bytes, charset: str | None = None) -> dict[str, tuple[date, Decimal]]:
-    """{benchmark: (latest date with a price, USD/bbl)} for every column that has one. SourceError otherwise."""
-    text = csv_text(body, charset)
+def read_table(body: bytes, charset: str | None = None) -> tuple[dict[int, str], list[tuple[date, list[str]]]]:
+    """The CSV's crude columns ({index: benchmark}, found by header name) and its dated rows; SourceError if the
+    body is not Opinet's CSV. The quote and the history (market/history/opinet.py) read the same download."""
+    text = csv_text(body, charset)  # BOM, else the declared charset, else cp949
     if text.lstrip()[:1] == "<":
         raise SourceError("Opinet answered an HTML page, not the CSV (form refused or site changed)")
     try:
-        rows = list(csv.reader(io.StringIO(text, newline="")))
+        rows = [row for row in csv.reader(io.StringIO(text, newline="")) if any(cell.strip() for cell in row)]
     except csv.Error as e:
         raise SourceError(f"Opinet CSV unreadable: {e}") from None
-    rows = [row for row in rows if any(cell.strip() for cell in row)]
     if not rows or rows[0][0].strip() != "기간":
         raise SourceError("Opinet CSV layout changed: no 기간,Dubai,Brent,WTI header")
     columns: dict[int, str] = {}
@@ -89,13 +89,22 @@ def parse(body: bytes, charset: str | None = None) -> dict[str, tuple[date, Deci
             continue  # a column we do not use
     if not columns:
         raise SourceError(f"Opinet CSV layout changed: no crude columns in {','.join(rows[0])[:60]!r}")
-    latest: dict[str, tuple[date, Decimal]] = {}
+    dated: list[tuple[date, list[str]]] = []
     for row in rows[1:]:
         day = parse_row_date(row[0])
         if day is None:
             raise SourceError(f"Opinet CSV layout changed: bad date {row[0].strip()[:20]!r}")
+        dated.append((day, [row[i].strip() if i < len(row) else "" for i in range(len(rows[0]))]))
+    return columns, dated
+
+
+def parse(body: bytes, charset: str | None = None) -> dict[str, tuple[date, Decimal]]:
+    """{benchmark: (latest date with a price, USD/bbl)} for every column that has one. SourceError otherwise."""
+    columns, rows = read_table(body, charset)
+    latest: dict[str, tuple[date, Decimal]] = {}
+    for day, cells in rows:
         for i, benchmark in columns.items():
-            cell = row[i].strip() if i < len(row) else ""
+            cell = cells[i]
             if cell in _NO_PRICE:
                 continue
             try:
