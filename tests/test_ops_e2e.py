@@ -6,7 +6,6 @@ the pages fake served, and the Slack API error a fault at the fake Slack caused.
 from __future__ import annotations
 
 import json
-import signal
 import socket
 import subprocess
 import sys
@@ -19,7 +18,6 @@ import requests
 import yaml
 
 from oilfx.market import Quote, format_krw
-from oilfx.store.sqlite import SqliteStore
 from tests.fakes.bot_process import REPO, BotProcess, clean_env, free_port, start_connected
 from tests.fakes.openai_server import DEFAULT, Script
 from tests.fakes.ops import get, poll, scrape, series, value
@@ -240,32 +238,6 @@ def test_a_health_port_in_use_stops_the_bot_naming_the_setting(servers, tmp_path
         done = BotProcess(env).run()
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "OILFX_HEALTH_PORT" in done.stderr and f"127.0.0.1:{port}" in done.stderr
-
-
-def test_sigterm_finishes_the_turn_in_flight_then_stops_cleanly(servers, quote, tmp_path):
-    """`docker stop` and systemd send SIGTERM: the bot takes no new events, lets the turn in flight post its
-    answer, stops the alert thread, closes the store and exits 0; the SQLite file is free for `store migrate`."""
-    slack, openai_fake, pages = servers
-    db = tmp_path / "oilfx.db"
-    env = {**slack.env(), **openai_fake.env(), **pages.env(), "OILFX_DB": str(db), "OILFX_LOG_LEVEL": "INFO"}
-    bot = start_connected(env, slack)
-    proc = bot.proc
-    assert proc is not None
-    openai_fake.latency = 0.5   # three model rounds: the turn is still running when the signal comes
-    try:
-        payload = slack.app_mention(QUESTION, channel="C0SIGTERM")
-        slack.wait_ack(slack.deliver("events_api", payload))
-        slack.wait_for_message(channel="C0SIGTERM", thread_ts=payload["event"]["ts"], timeout=20)   # started
-        proc.send_signal(signal.SIGTERM)
-        slack.wait_for_message(channel="C0SIGTERM", thread_ts=payload["event"]["ts"], timeout=20, final=True,
-                               contains=format_krw(quote.krw_per_barrel("WTI")))
-        assert proc.wait(20) == 0
-    finally:
-        openai_fake.latency = 0.0
-        bot.stop()
-    log = bot.log()
-    assert "oilfx stopped" in log and "Traceback" not in log and "failed" not in log
-    SqliteStore(db, exclusive=True).close()   # StoreBusy if the bot still held it
 
 
 def test_healthz_names_slack_while_the_socket_cannot_reconnect(ops_bot, servers):
