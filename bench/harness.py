@@ -192,9 +192,11 @@ def seed_baseline(fakes: Fakes) -> BotProcess:
                       {"OILFX_KNOC_URL": fakes.pages.url + SEED_KNOC_PATH}, "seed baseline")
 
 
-def template_baseline(fakes: Fakes) -> BotProcess:
-    """The peer modelled on Slack's agent template (bench/baseline_template.py), on the same fakes."""
-    return BotProcess(fakes, [str(ROOT / "bench" / "baseline_template.py")], {}, "template peer")
+def template_baseline(fakes: Fakes, shared_client: bool = False) -> BotProcess:
+    """The peer modelled on Slack's agent template (bench/baseline_template.py), on the same fakes; shared_client:
+    one OpenAI client per process instead of the template's one per model round."""
+    env = {"BENCH_TEMPLATE_CLIENT": "shared" if shared_client else "per-call"}
+    return BotProcess(fakes, [str(ROOT / "bench" / "baseline_template.py")], env, "template peer")
 
 
 # ------------------------------------------------------------------------------------------- turns
