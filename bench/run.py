@@ -203,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
             result.notes += part.notes
     finally:
         fakes.stop()
-    result.rows += summary(result.rows)
+    result.rows += summary(result.rows, args.threads)
     elapsed = time.perf_counter() - started
     load = load_line(load_before, psutil.cpu_percent(interval=None), _cpu_seconds() - cpu_before, elapsed)
     print()

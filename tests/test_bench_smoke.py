@@ -57,3 +57,24 @@ def test_bench_peers_and_scaleout_in_a_tiny_configuration(tmp_path: Path) -> Non
     assert len(targets) == 6, targets
     assert all("not measured" in r for r in targets)
     assert any("Socket Mode ack p99" in r and "≤ 50.0 ms" in r for r in targets)
+
+
+def test_issue_targets_take_the_worst_burst_and_say_when_the_sample_is_smaller() -> None:
+    from bench.sections import Row
+    from bench.targets import summary
+
+    def burst_rows(cpu: float, p95: float, ack: float) -> list[Row]:
+        return [Row("concurrency", "cpu", "", key="cpu:responses", number=cpu),
+                Row("concurrency", "p95", "", key="p95:responses", number=p95),
+                Row("concurrency", "ack", "", key="ack:responses", number=ack)]
+
+    rows = burst_rows(0.004, 1.2, 0.030) + burst_rows(0.006, 1.25, 0.040)
+    by_measure = {r.measure.split(", worst")[0]: r for r in summary(rows, 100)}
+    cpu = by_measure["bot CPU per streamed turn (responses, during the burst)"]
+    assert (cpu.value, cpu.met) == ("6.0 ms", False)  # the worse of the two bursts decides
+    p95 = by_measure["burst p95 ÷ lone mention, one process, streamed"]
+    assert p95.met is True and p95.value == "1.25×" and "2 burst(s) of 100 threads" in p95.measure
+    assert "target is for 100" not in p95.measure
+    nostream = [r for r in summary(rows, 100) if "non-streamed" in r.measure]
+    assert nostream[0].met is None and "not measured" in nostream[0].value
+    assert all("30 threads; the target is for 100" in r.measure for r in summary(rows, 30) if r.met is not None)
