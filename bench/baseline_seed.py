@@ -16,6 +16,10 @@ Where it departs from the seed, and why:
   so the baseline runs the same script and the same number of model rounds as the oilfx engines.
 - Tool outputs are JSON (`json.dumps`) instead of `str(dict)`, so the fake model can read them.
 - Tools are looked up in a dict instead of `locals()[name]` (the project forbids the latter; the cost is the same).
+- KNOC's page no longer carries crude prices (the pages fake serves today's pump-price page on its KNOC route), so
+  the bench points OILFX_KNOC_URL at a page in the seed's 2023 markup (`tests/fixtures/pages/knoc_seed_2023.html`
+  on the fake's `/knoc-seed/`, see bench/harness.py's seed_baseline); without it `oil_price` finds no
+  `dl.money_list` and the baseline never answers.
 """
 
 from __future__ import annotations

@@ -41,7 +41,7 @@ def stock_socket_bot(fakes: Fakes) -> BotProcess:
     return BotProcess(fakes, [str(ROOT / "bench" / "stock_socket.py")], {}, "stock-socket")
 
 
-def _answers(fakes: Fakes, p: Pending) -> int:
+def answers_in_thread(fakes: Fakes, p: Pending) -> int:
     """Messages in the thread that show the final answer (2+ would be an answer posted twice)."""
     from bench.harness import _answer_time
 
@@ -72,7 +72,7 @@ def cold_burst(fakes: Fakes, proc: BotProcess, n: int, seconds: float, settle: f
     reconnects = sum(1 for _, c, what in list(slack.connection_log) if what == "open" and c > first_conn)
     return BurstFigures(
         sent=n, ack_latencies=acks, acked_in_time=sum(1 for a in acks if a <= ACK_DEADLINE),
-        answered=len(times), answered_twice=sum(1 for p in pending if _answers(fakes, p) > 1),
+        answered=len(times), answered_twice=sum(1 for p in pending if answers_in_thread(fakes, p) > 1),
         reconnects=reconnects, last_answer=max(times, default=sent_at) - sent_at)
 
 

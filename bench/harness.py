@@ -180,8 +180,23 @@ def bot(fakes: Fakes, variant: str, **env: str) -> BotProcess:
     return BotProcess(fakes, ["bot.py"], {"OILFX_ENGINE": engine, **extra, **env}, variant)
 
 
+# The seed's KNOC markup (six dl.money_list, crude in the last three), which KNOC_PATH no longer serves since KNOC
+# became pump prices only: the seed baseline scrapes it here, so it answers as the seed did. The bot never reads it.
+SEED_KNOC_PATH = "/knoc-seed/"
+SEED_KNOC_FIXTURE = "knoc_seed_2023.html"
+
+
 def seed_baseline(fakes: Fakes) -> BotProcess:
-    return BotProcess(fakes, [str(ROOT / "bench" / "baseline_seed.py")], {}, "seed baseline")
+    fakes.pages.set(SEED_KNOC_PATH, fixture=SEED_KNOC_FIXTURE)
+    return BotProcess(fakes, [str(ROOT / "bench" / "baseline_seed.py")],
+                      {"OILFX_KNOC_URL": fakes.pages.url + SEED_KNOC_PATH}, "seed baseline")
+
+
+def template_baseline(fakes: Fakes, shared_client: bool = False) -> BotProcess:
+    """The peer modelled on Slack's agent template (bench/baseline_template.py), on the same fakes; shared_client:
+    one OpenAI client per process instead of the template's one per model round."""
+    env = {"BENCH_TEMPLATE_CLIENT": "shared" if shared_client else "per-call"}
+    return BotProcess(fakes, [str(ROOT / "bench" / "baseline_template.py")], env, "template peer")
 
 
 # ------------------------------------------------------------------------------------------- turns

@@ -1,9 +1,12 @@
-"""Benchmark oilfx against the seed's loop on loopback fakes; print a table and write bench/RESULTS.md.
+"""Benchmark oilfx against the seed's loop and Slack's agent template loop on loopback fakes; print a table (issue
+19's targets last, met or not) and write bench/RESULTS.md.
 
-    python bench/run.py                                  # everything (< ~8 min on 2 cores)
-    python bench/run.py --quick                          # smaller samples (< 2 min)
+    python bench/run.py                                  # everything (~12 min on 2 cores)
+    python bench/run.py --quick                          # smaller samples (~3 min)
     python bench/run.py --only cache,concurrency         # some sections
     python bench/run.py --only burst                     # 300 mentions in 2 s to a cold bot, before and after
+    python bench/run.py --only peers                     # oilfx, the template peer and the seed loop, as ratios
+    python bench/run.py --only scaleout                  # 3 bot.py on one redis-server take 300 threads at once
     python bench/run.py --model-ms 400 --page-ms 250 --slack-ms 30 --turns 15
 
 All traffic stays on 127.0.0.1: the fakes from tests/fakes/ run in this process, the bots as subprocesses.
@@ -29,9 +32,14 @@ if str(ROOT) not in sys.path:  # run as a script: make `bench`, `oilfx` and `tes
 
 from bench.burst import burst_section  # noqa: E402
 from bench.harness import Fakes, Latencies  # noqa: E402
+from bench.peers import peers  # noqa: E402
+from bench.scaleout import scaleout  # noqa: E402
 from bench.sections import Result, Row, cache, concurrency, memory, turn_overhead  # noqa: E402
+from bench.targets import summary  # noqa: E402
 
-SECTIONS = ("turn", "concurrency", "cache", "memory", "burst")
+SECTIONS = ("turn", "concurrency", "cache", "memory", "burst", "peers", "scaleout")
+# --quick leaves out the template peer with a shared OpenAI client (bench/peers.py) to stay near 3 minutes.
+QUICK_PEERS = ["oilfx", "template peer", "seed loop"]
 ENGINES = ("responses", "chat", "assistants", "responses-nostream")  # see bench.harness.VARIANTS
 
 
@@ -52,11 +60,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--burst-compare", action=argparse.BooleanOptionalAction, default=None,
                    help="burst: also run the Socket Mode client as before (slack_sdk's own, 1 s ping check) for "
                    "comparison (default: on, off with --quick)")
+    p.add_argument("--peer-threads", type=int,
+                   help="peers: mentions delivered at once to oilfx and each peer (default 100; quick 10)")
+    p.add_argument("--peer-turns", type=int, help="peers: lone turns per process (default 3; quick 1)")
+    p.add_argument("--scaleout-processes", type=int, default=3, help="scaleout: bot processes on Redis (default 3)")
+    p.add_argument("--scaleout-burst", type=int,
+                   help="scaleout: mentions delivered at once over the processes (default 300; quick 150)")
     p.add_argument("--engines", default=",".join(ENGINES),
                    help="bot variants for turn overhead and concurrency (default: the three engines, and responses "
                    "with OILFX_STREAM=false)")
     p.add_argument("--only", default=",".join(SECTIONS), help=f"sections to run, of {', '.join(SECTIONS)}")
-    p.add_argument("--quick", action="store_true", help="small samples, cold cache only (< 2 min)")
+    p.add_argument("--quick", action="store_true", help="small samples, cold cache only (~3 min)")
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS.md", help="where to write the results")
     args = p.parse_args(argv)
     args.only = [s.strip() for s in args.only.split(",") if s.strip()]
@@ -70,6 +84,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.threads = args.threads or (30 if quick else 100)
     args.conversations = args.conversations or (200 if quick else 1000)
     args.burst_compare = not quick if args.burst_compare is None else args.burst_compare
+    args.peer_threads = args.peer_threads or (10 if quick else 100)
+    args.peer_turns = args.peer_turns or (1 if quick else 3)
+    args.scaleout_burst = args.scaleout_burst or (150 if quick else 300)
     return args
 
 
@@ -136,6 +153,8 @@ def write_results(path: Path, args: argparse.Namespace, result: Result, elapsed:
               f"- turns per engine and cache state: {args.turns}; seed baseline turns: {args.baseline_turns}; "
               f"parallel threads: {args.threads}; conversations: {args.conversations:,} then "
               f"{2 * args.conversations:,}",
+              f"- peers: {args.peer_turns} lone turn(s) and a burst of {args.peer_threads} per process; scale-out: "
+              f"{args.scaleout_processes} processes, a burst of {args.scaleout_burst}",
               "", "## Figures", ""]
     lines += table(result.rows)
     if result.notes:
@@ -173,6 +192,10 @@ def main(argv: list[str] | None = None) -> int:
                 part = cache(fakes, 200 if args.quick else 2000, 50, say)
             elif section == "burst":
                 part = burst_section(fakes, args.burst, args.burst_seconds, args.burst_compare, say)
+            elif section == "peers":
+                part = peers(fakes, args.peer_turns, args.peer_threads, say, QUICK_PEERS if args.quick else None)
+            elif section == "scaleout":
+                part = scaleout(fakes, args.scaleout_processes, args.scaleout_burst, say)
             else:
                 part = memory(fakes, "responses", args.conversations, 2 * args.conversations,
                               min(100, args.threads), say)
@@ -180,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
             result.notes += part.notes
     finally:
         fakes.stop()
+    result.rows += summary(result.rows, args.threads)
     elapsed = time.perf_counter() - started
     load = load_line(load_before, psutil.cpu_percent(interval=None), _cpu_seconds() - cpu_before, elapsed)
     print()
