@@ -16,7 +16,7 @@ from tests.fakes.bot_process import BotProcess, start_connected
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.pages import PagesServer
 from tests.fakes.real_payloads import RealPayloads
-from tests.fakes.redis_server import RedisServer, _require_redis_server
+from tests.fakes.redis_server import RedisServer, require_redis_server
 from tests.fakes.slack_server import FakeSlack
 from tests.test_real_payloads_e2e import GRACE, TIMEOUT, model_turns
 
@@ -26,7 +26,7 @@ PAIRS = 6
 @pytest.fixture(scope="module")
 def two_bots(slack: FakeSlack, openai_fake: FakeOpenAI, pages: PagesServer,
              tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, int]]:
-    _require_redis_server()
+    require_redis_server()
     redis = RedisServer(tmp_path_factory.mktemp("redis"))
     redis.start()
     env = {**slack.env(), **openai_fake.env(), **pages.env(), "REDIS_URL": redis.url, "OILFX_STREAM": "true",

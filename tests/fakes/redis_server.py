@@ -69,7 +69,7 @@ class RedisServer:
         self.process = None
 
 
-def _require_redis_server() -> None:
+def require_redis_server() -> None:
     if shutil.which("redis-server") is None:
         message = "redis-server is not on PATH (apt-get install -y redis-server)"
         if os.environ.get("OILFX_REQUIRE_REDIS") == "1":
@@ -80,7 +80,7 @@ def _require_redis_server() -> None:
 @pytest.fixture
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     """A fresh redis-server for one test, stopped afterwards."""
-    _require_redis_server()
+    require_redis_server()
     server = RedisServer(tmp_path_factory.mktemp("redis"))
     server.start()
     try:
@@ -92,7 +92,7 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
 @pytest.fixture(scope="module", name="redis")
 def module_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     """One redis-server for a whole test module (the scale-out modules start their bots once per module)."""
-    _require_redis_server()
+    require_redis_server()
     server = RedisServer(tmp_path_factory.mktemp("redis"))
     server.start()
     yield server
