@@ -138,6 +138,14 @@ def allowed(figures: Iterable[Figure]) -> Allowed:
 
 def normalise(text: str) -> tuple[str, list[int]]:
     """(the text as matched, the original index of each of its characters)."""
+    # A stream is read again at every flush (figures.find, hold_from): most text needs no change, and telling so
+    # in C spares the character loop. A string that is NFKC as a whole has every character NFKC on its own.
+    if _DROPPED.isdisjoint(text) and (text.isascii() or unicodedata.is_normalized("NFKC", text)):
+        return text, list(range(len(text)))
+    return _normalise_each(text)
+
+
+def _normalise_each(text: str) -> tuple[str, list[int]]:
     out: list[str] = []
     origin: list[int] = []
     for i, ch in enumerate(text):
