@@ -15,7 +15,10 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -202,6 +205,33 @@ def profile_markdown(fakes, turns: int = 3, top: int = 15,  # type: ignore[no-un
     return markdown(profiles, top)
 
 
+def cpu_against(fakes, rev: str, turns: int, rounds: int = 2,  # type: ignore[no-untyped-def]
+                say: Callable[[str], None] = print) -> list[str]:
+    """Bot CPU per turn of commit `rev` and of this tree, both paths, in one run: bots alternate (base, this, base,
+    this) so that load on the machine falls on both alike. Markdown lines."""
+    from bench.harness import VARIANTS, BotProcess
+
+    cpu: dict[tuple[str, str], list[float]] = defaultdict(list)
+    with tempfile.TemporaryDirectory(prefix="oilfx-base-") as tmp:
+        archive = subprocess.run(["git", "archive", rev], cwd=ROOT, capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+        trees = {f"{rev} (before)": Path(tmp), "this tree": ROOT}
+        for _ in range(rounds):
+            for variant in ("responses", "responses-nostream"):
+                engine, extra = VARIANTS[variant]
+                for label, root in trees.items():
+                    env = {"OILFX_ENGINE": engine, **extra, "PYTHONPATH": str(root)}
+                    with BotProcess(fakes, [str(root / "bot.py")], env, f"{variant}-{label[:4]}") as proc:
+                        cpu[(label, variant)].append(_cpu_per_turn(fakes, proc, turns))
+                    say(f"  {variant}, {label}: {cpu[(label, variant)][-1]:.1f} ms CPU a turn")
+    before, after = trees
+    lines = ["| bot CPU per turn (mean of runs) | " + " | ".join(trees) + " | ratio |", "|---|---|---|---|"]
+    for variant in ("responses", "responses-nostream"):
+        b, a = (statistics.mean(cpu[(label, variant)]) for label in (before, after))
+        lines.append(f"| {variant} ({rounds} bots × {turns} turns each) | {b:.1f} ms | {a:.1f} ms | {a / b:.2f}× |")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python bench/profile.py", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -210,6 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model-ms", type=float, default=400)
     p.add_argument("--page-ms", type=float, default=250)
     p.add_argument("--slack-ms", type=float, default=30)
+    p.add_argument("--against", metavar="REV", help="instead: bot CPU per turn of commit REV beside this tree's")
     p.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.child:
@@ -217,8 +248,10 @@ def main(argv: list[str] | None = None) -> int:
     from bench.harness import Fakes, Latencies
 
     fakes = Fakes(Latencies(args.model_ms, args.page_ms, args.slack_ms))
+    say = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
     try:
-        lines = profile_markdown(fakes, args.turns, args.top, say=lambda s: print(s, file=sys.stderr, flush=True))
+        lines = (cpu_against(fakes, args.against, max(args.turns, PLAIN_TURNS), say=say) if args.against
+                 else profile_markdown(fakes, args.turns, args.top, say=say))
     finally:
         fakes.stop()
     print("\n".join(lines))
