@@ -103,3 +103,8 @@ def test_the_streaming_engine_still_answers_after_a_fault_mid_stream(pages_serve
         return
     answer = engine.ask(SEED_QUESTION, listener=NullListener())
     assert EXPECTED in answer.text
+
+
+def test_a_new_conversation_is_made_with_its_metadata(client: openai.OpenAI, fake_openai: FakeOpenAI) -> None:
+    ref = wire.new_conversation(client, {"metadata": {"app": "oilfx"}})
+    assert ref.startswith("conv_") and client.conversations.retrieve(ref).metadata == {"app": "oilfx"}

@@ -26,6 +26,12 @@ Json = dict[str, Any]
 FINAL_EVENTS = ("response.completed", "response.incomplete", "response.failed")
 
 
+def new_conversation(client: openai.OpenAI, body: Json) -> str:
+    """A new Conversation's id (one per Slack thread: its first turn pays for this request)."""
+    raw = client.conversations.with_raw_response.create(extra_body=body)
+    return str(_loads(raw.http_response.content)["id"])
+
+
 def create(client: openai.OpenAI, body: Json) -> Json:
     """One non-streamed round: the response object as a dict."""
     raw = client.responses.with_raw_response.create(extra_body=body)

@@ -47,7 +47,7 @@ class ResponsesModel:
             return ResponsesConversation(self, conversation, created=False)
         with openai_errors(self.settings):
             try:
-                ref = self.client.conversations.create(metadata={"app": "oilfx"}).id
+                ref = wire.new_conversation(self.client, {"metadata": {"app": "oilfx"}})
             except openai.NotFoundError as e:
                 raise EngineError(f"{endpoint(self.settings, 'conversations')} answered HTTP 404 ({detail(e)}): "
                                   "this server has no Conversations API, which the responses engine needs; "
