@@ -37,7 +37,7 @@ from bench.scaleout import scaleout  # noqa: E402
 from bench.sections import Result, Row, cache, concurrency, memory, turn_overhead  # noqa: E402
 from bench.targets import summary  # noqa: E402
 
-SECTIONS = ("turn", "concurrency", "cache", "memory", "burst", "peers", "scaleout")
+SECTIONS = ("turn", "concurrency", "cache", "memory", "burst", "peers", "scaleout", "profile")
 # --quick leaves out the template peer with a shared OpenAI client (bench/peers.py) to stay near 3 minutes.
 QUICK_PEERS = ["oilfx", "template peer", "seed loop"]
 ENGINES = ("responses", "chat", "assistants", "responses-nostream")  # see bench.harness.VARIANTS
@@ -140,7 +140,8 @@ def load_line(load_before: tuple[float, ...], busy: float, ours: float, elapsed:
             "are pessimistic)")
 
 
-def write_results(path: Path, args: argparse.Namespace, result: Result, elapsed: float, load: str) -> None:
+def write_results(path: Path, args: argparse.Namespace, result: Result, elapsed: float, load: str,
+                  extra: list[str] | None = None) -> None:
     lines = ["# oilfx benchmark results", "",
              "Written by `python bench/run.py` " + ("--quick " if args.quick else "") + f"in {elapsed:.0f} s. "
              "Every compared figure is measured in this run on loopback fakes (tests/fakes/).", "", "## Machine", ""]
@@ -159,6 +160,8 @@ def write_results(path: Path, args: argparse.Namespace, result: Result, elapsed:
     lines += table(result.rows)
     if result.notes:
         lines += ["", "## How each figure is taken", ""] + [f"- {n}" for n in result.notes]
+    if extra:   # e.g. the profile (bench/profile.py), markdown of its own
+        lines += ["", *extra]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -175,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     lat = Latencies(args.model_ms, args.page_ms, args.slack_ms)
     fakes = Fakes(lat)
     result = Result()
+    extra: list[str] = []
     try:
         for section in SECTIONS:
             if section not in args.only:
@@ -196,6 +200,10 @@ def main(argv: list[str] | None = None) -> int:
                 part = peers(fakes, args.peer_turns, args.peer_threads, say, QUICK_PEERS if args.quick else None)
             elif section == "scaleout":
                 part = scaleout(fakes, args.scaleout_processes, args.scaleout_burst, say)
+            elif section == "profile":
+                from bench.profile import profile_markdown
+
+                part, extra = Result(), extra + profile_markdown(fakes, turns=2 if args.quick else 3, say=say)
             else:
                 part = memory(fakes, "responses", args.conversations, 2 * args.conversations,
                               min(100, args.threads), say)
@@ -209,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print("\n".join(table(result.rows)))
     print(f"\n{load}")
-    write_results(args.out, args, result, elapsed, load)
+    write_results(args.out, args, result, elapsed, load, extra)
     print(f"\nwritten {args.out} ({elapsed:.0f} s)")
     return 0
 

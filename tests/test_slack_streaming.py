@@ -102,6 +102,26 @@ def test_updates_are_batched_to_one_append_per_interval(slack_server, client, mo
     assert slack_server.message("C1", reply.ts).text.strip() == answer.text.strip()
 
 
+def test_text_held_for_the_next_write_keeps_its_place_before_a_later_task(slack_server, client, monkeypatch):
+    # Text deltas are made safe once per write, not per delta: a task queued after them still comes after them.
+    monkeypatch.setattr(stream_writer, "STREAM_INTERVAL", 0.3)
+    reply = StreamingReply(client, "C1", "101.000002", "T1", "U1", log)
+    reply.start()
+    for piece in ("Looking ", "it up ", "now. "):
+        reply.text_delta(piece)
+    reply.tool_started(KRW_STEP.call_id, KRW_STEP.name, KRW_STEP.arguments)
+    reply.tool_finished(KRW_STEP)
+    reply.text_delta("WTI is ₩98,492 per barrel.")
+    text = "Looking it up now. WTI is ₩98,492 per barrel."
+    reply.finish(FinalAnswer(Answer(text, (KRW_STEP,), "c", "responses")))
+    msg = slack_server.message("C1", reply.ts)
+    chunks = msg.chunks()
+    first_task = [c["type"] for c in chunks].index("task_update")
+    # "Looking " went out at once (a stream's first write does); the rest waited for the interval, then the task
+    assert "".join(c["text"] for c in chunks[:first_task] if c["type"] == "markdown_text") == "Looking it up now. "
+    assert msg.kind == "stream" and msg.text == text
+
+
 def test_a_long_answer_continues_in_new_messages_in_the_thread(slack_server, client, monkeypatch):
     monkeypatch.setattr(stream_writer, "STREAM_INTERVAL", 0.0)
     text = "\n\n".join(f"Paragraph {i}: " + "crude " * 40 for i in range(40))  # ~10,000 characters

@@ -12,6 +12,7 @@ from typing import Any
 import openai
 
 from oilfx.config import Settings
+from oilfx.engines import response_wire as wire
 from oilfx.engines.base import EngineError, EngineState, TurnListener
 from oilfx.engines.client import detail, endpoint, make_client, openai_errors
 from oilfx.engines.instructions import INSTRUCTIONS
@@ -39,8 +40,6 @@ class ResponsesModel:
         self.settings, self.stream = settings, stream
         self.client = client or make_client(settings)
         self.once = self.client.with_options(max_retries=0)   # for stateful requests: see retry.py
-        # Tools and input items go as extra_body, which the SDK merges into the JSON as is: typed params are
-        # deep-walked against its TypedDicts on every call (~1-3 ms of CPU a round, most of the bot's CPU per turn).
         self.tools = registry.responses_tools()
 
     def open(self, conversation: str | None) -> ResponsesConversation:
@@ -48,7 +47,7 @@ class ResponsesModel:
             return ResponsesConversation(self, conversation, created=False)
         with openai_errors(self.settings):
             try:
-                ref = self.client.conversations.create(metadata={"app": "oilfx"}).id
+                ref = wire.new_conversation(self.client, {"metadata": {"app": "oilfx"}})
             except openai.NotFoundError as e:
                 raise EngineError(f"{endpoint(self.settings, 'conversations')} answered HTTP 404 ({detail(e)}): "
                                   "this server has no Conversations API, which the responses engine needs; "
@@ -99,39 +98,27 @@ class ResponsesConversation:
 
     # -- one round
     def send(self, items: Sequence[InputItem], last: bool, listener: TurnListener) -> ModelResponse:
-        request = {"model": self.settings.model, "instructions": INSTRUCTIONS, "conversation": self.ref,
-                   "extra_body": {"tools": self.m.tools, "input": [_input(i) for i in items]},
-                   "parallel_tool_calls": True, "tool_choice": "none" if last else "auto",
-                   "max_output_tokens": self.settings.max_output_tokens,
-                   "truncation": "auto"}   # a Conversation past the context window drops its oldest items
+        # The whole body goes as extra_body, which the SDK merges into the JSON as is: typed params are deep-walked
+        # against its TypedDicts on every call (~1-3 ms of CPU a round, most of the bot's CPU per turn).
+        body = {"model": self.settings.model, "instructions": INSTRUCTIONS, "conversation": self.ref,
+                "tools": self.m.tools, "input": [_input(i) for i in items],
+                "parallel_tool_calls": True, "tool_choice": "none" if last else "auto",
+                "max_output_tokens": self.settings.max_output_tokens,
+                "truncation": "auto"}   # a Conversation past the context window drops its oldest items
         with openai_errors(self.settings, self.ref):
-            return stateful(self.settings, lambda: self._create(listener, request), lambda: self._landed(items))
+            return stateful(self.settings, lambda: self._create(listener, body), lambda: self._landed(items))
 
-    def _create(self, listener: TurnListener, request: dict[str, Any]) -> ModelResponse:
-        response = self._stream(listener, request) if self.m.stream else self.m.once.responses.create(**request)
-        if response.conversation is None:
+    def _create(self, listener: TurnListener, body: dict[str, Any]) -> ModelResponse:
+        # Read as plain JSON (response_wire.py): the SDK's typing of each event was most of a turn's CPU.
+        response = (wire.stream(self.m.once, body, listener.text_delta) if self.m.stream
+                    else wire.create(self.m.once, body))
+        if response.get("conversation") is None:
             # LiteLLM's /v1/responses, llama.cpp: they drop `conversation`, so the next round has no calls to
             # match its outputs and the model seems to loop.
             raise EngineError(f"{endpoint(self.settings, 'responses')} ignored 'conversation' (its response names "
                               "none): this server keeps no Conversations, which the responses engine needs; "
                               "set OILFX_ENGINE=chat.")
         return read_response(response)
-
-    def _stream(self, listener: TurnListener, request: dict[str, Any]) -> Any:
-        response, commentary = None, set()
-        with self.m.once.responses.create(stream=True, **request) as events:
-            for event in events:
-                if event.type == "response.output_item.added" and getattr(event.item, "phase", None) == "commentary":
-                    commentary.add(event.item.id)
-                elif event.type == "response.output_text.delta" and event.item_id not in commentary:
-                    listener.text_delta(event.delta)
-                elif event.type in ("response.completed", "response.incomplete", "response.failed"):
-                    response = event.response
-                elif event.type == "error":
-                    raise EngineError(f"The response stream failed ({event.code}: {event.message}).")
-        if response is None:
-            raise EngineError("The response stream ended before the response was complete; try again.")
-        return response
 
     def _landed(self, items: Sequence[InputItem]) -> ModelResponse | None:
         """What a lost attempt left in the Conversation: its output items, if its input is there."""
@@ -172,22 +159,27 @@ def _input(item: InputItem) -> dict[str, Any]:
     return {"type": "function_call_output", "call_id": item.call_id, "output": item.output}
 
 
-def read_response(response: Any) -> ModelResponse:
-    calls = tuple(FunctionCall(o.call_id, o.name, o.arguments) for o in response.output if o.type == "function_call")
+def read_response(response: dict[str, Any]) -> ModelResponse:
+    """One round's result from the response object as JSON (the API's field names)."""
+    output = response.get("output") or []
+    calls = tuple(FunctionCall(o["call_id"], o["name"], o["arguments"]) for o in output
+                  if o.get("type") == "function_call")
     # Not response.output_text: that joins every message, and a newer model's "commentary" (its preamble
     # before tool calls) is not the answer.
-    text = "".join(part.text for o in response.output if o.type == "message" and o.phase != "commentary"
-                   for part in o.content if part.type == "output_text")
-    u = response.usage
-    usage = Usage(u.input_tokens, u.output_tokens, u.output_tokens_details.reasoning_tokens,
-                  u.input_tokens_details.cached_tokens) if u else Usage()
-    status = response.status
+    text = "".join(part.get("text") or "" for o in output
+                   if o.get("type") == "message" and o.get("phase") != "commentary"
+                   for part in o.get("content") or () if part.get("type") == "output_text")
+    u = response.get("usage")
+    usage = Usage(u.get("input_tokens"), u.get("output_tokens"),
+                  (u.get("output_tokens_details") or {}).get("reasoning_tokens"),
+                  (u.get("input_tokens_details") or {}).get("cached_tokens")) if u else Usage()
+    status = response.get("status")
     if status == "incomplete":
-        reason = response.incomplete_details.reason if response.incomplete_details else "unknown reason"
+        reason = (response.get("incomplete_details") or {}).get("reason") or "unknown reason"
         finish = Finish.LENGTH if reason == "max_output_tokens" else Finish.FAILED
         return ModelResponse(finish, calls, "", usage, f"the response ended 'incomplete' ({reason})")
     if status not in (None, "completed"):
-        error = response.error
-        why = f" ({error.code}: {error.message})" if error else ""
+        error = response.get("error")
+        why = f" ({error.get('code')}: {error.get('message')})" if error else ""
         return ModelResponse(Finish.FAILED, calls, "", usage, f"the response ended '{status}'{why}")
     return ModelResponse(Finish.TOOL_CALLS if calls else Finish.DONE, calls, text, usage)

@@ -50,7 +50,15 @@ class SafeText:
         self.allowed = Allowed()          # the turn's tool figures so far (guard.sourced_figures)
 
     def feed(self, delta: str) -> str:
+        self.add(delta)
+        return self.take()
+
+    def add(self, delta: str) -> None:
+        """Keep `delta` for the next take: a stream releases text once per write, not once per delta."""
         self._pending += delta
+
+    def take(self) -> str:
+        """What of the text so far can be released now, made safe (see feed)."""
         cut = safe_cut(self._pending)
         ready, self._pending = self._pending[:cut], self._pending[cut:]
         return self._release(ready)

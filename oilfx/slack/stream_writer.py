@@ -13,6 +13,7 @@ import enum
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from slack_sdk import WebClient
@@ -58,6 +59,10 @@ class StreamWriter:
         self._chars = 0                        # characters streamed into the current message
         self._last_send = 0.0
         self._timer: threading.Timer | None = None
+        # Model text waiting upstream (the reply's SafeText): made safe and queued when a write goes out, so the
+        # per-delta work (amounts, mentions, links) is done once per write rather than once per delta.
+        self.text_source: Callable[[], str] | None = None
+        self._text_waiting = False
 
     @property
     def sending(self) -> bool:
@@ -102,9 +107,22 @@ class StreamWriter:
 
     # -- queueing ----------------------------------------------------------------------------------------------
 
+    def text_arrived(self) -> None:
+        """Text is waiting in `text_source`: it goes out with the next write."""
+        if self.sending:
+            self._text_waiting = True
+            self._schedule()
+
+    def pull_text(self) -> None:
+        """Queue the text waiting in `text_source` now (before a chunk, so the order of events is kept)."""
+        if self._text_waiting and self.text_source is not None:
+            self._text_waiting = False
+            self.queue_text(self.text_source(), force=True)
+
     def queue_chunk(self, chunk: Chunk) -> None:
         if not self.sending:
             return
+        self.pull_text()
         self._pending.append(chunk)
         self._schedule()
 
@@ -155,7 +173,7 @@ class StreamWriter:
     # -- sending -----------------------------------------------------------------------------------------------
 
     def _schedule(self) -> None:
-        if not self.sending or not self._pending:
+        if not self.sending or not (self._pending or self._text_waiting):
             return
         wait = STREAM_INTERVAL - (time.monotonic() - self._last_send)
         if wait <= 0:
@@ -179,6 +197,7 @@ class StreamWriter:
             self._timer = None
 
     def _flush_now(self) -> None:
+        self.pull_text()
         if not self.sending or not self._pending:
             return
         chunks, self._pending = self._pending, []
@@ -191,6 +210,7 @@ class StreamWriter:
 
     def _stop(self, blocks: list[dict[str, Any]] | None = None, chunks: list[Chunk] | None = None) -> None:
         """Stop the current stream with what is pending (kept pending if Slack refuses, for a retry) and `blocks`."""
+        self.pull_text()
         call(self.log, "chat.stopStream", self.streams[-1].stop, chunks=self._pending + (chunks or []),
              blocks=blocks)
         self._pending = []

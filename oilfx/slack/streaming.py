@@ -42,6 +42,7 @@ class StreamingReply:
         self.fallback: PlaceholderReply | None = None
         self.writer = StreamWriter(client, channel, thread_ts, team, user, log)
         self._text = SafeText()
+        self.writer.text_source = self._text.take
         self._steps: list[ToolStep] = []
         self._tasks: dict[str, str] = {}     # call id -> title, while running
         self._ids: dict[str, str] = {}       # call id -> our task id (model-chosen ids never reach Slack)
@@ -91,6 +92,7 @@ class StreamingReply:
             self.fallback.tool_finished(step)
             return
         with self.writer.lock:
+            self.writer.pull_text()   # text written before this result is read without its figures, as it came
             self._steps.append(step)
             self._text.allowed = sourced_figures(Answer("", tuple(self._steps), "", ""))
             task_id = self._ids.get(step.call_id) or f"task_{next(self._task_ids)}"
@@ -103,7 +105,8 @@ class StreamingReply:
         if self.fallback is not None:
             return
         with self.writer.lock:
-            self.writer.queue_text(self._text.feed(clean_text(delta)))
+            self._text.add(clean_text(delta))
+            self.writer.text_arrived()
 
     def finish(self, final: FinalAnswer) -> None:
         """End the stream with the answer: complete the streamed text (the guard's notes, or all of it when the

@@ -73,7 +73,7 @@ from tests.fakes.openai_script import (
     question_params,
     script,
 )
-from tests.fakes.openai_wire import SSE, FakeError, ResetConnection, server_error
+from tests.fakes.openai_wire import SSE, FakeError, ResetConnection, StreamFaults, fault_stream, server_error
 
 __all__ = ["EVIL", "INVENTED", "LONG_ANSWER", "FakeError", "FakeOpenAI", "Misbehaviour", "Script", "fake_openai",
            "question_params", "script"]
@@ -92,6 +92,7 @@ class FakeOpenAI(ResponsesFake, AssistantsFake, ChatFake):
         self.conversations_api = True
         self.keeps_conversations = True
         self.context_window = 400_000   # tokens (as the fake counts them) a round may see
+        self.stream_faults = StreamFaults()   # a reset, stall or `error` event inside the next streamed bodies
         self.requests: list[dict[str, Any]] = []
         # Scripted answers, one per turn, taken in order (openai_script._scripted): a text replaces the script's
         # answer after its real tool calls; `(calls, text)` makes those calls (any names) first.
@@ -151,7 +152,11 @@ class FakeOpenAI(ResponsesFake, AssistantsFake, ChatFake):
                 self.send_header("x-request-id", f"req_{uuid.uuid4().hex[:16]}")
                 self.end_headers()
                 self.close_connection = True
-                for event, data in events:
+                fault = fake.stream_faults.take()
+                for sent, (event, data) in enumerate(events):
+                    if fault and sent == fault[1]:
+                        fault_stream(self.connection, self.wfile, fault[0], sent, fake.slow_seconds)
+                        return
                     frame = f"event: {event}\n" if event else ""
                     payload = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
                     self.wfile.write(f"{frame}data: {payload}\n\n".encode("utf-8", "backslashreplace"))

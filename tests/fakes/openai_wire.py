@@ -6,7 +6,13 @@ status, message and code, so the SDK raises what it raises against api.openai.co
 
 from __future__ import annotations
 
-from typing import Any
+import json
+import os
+import socket
+import struct
+import threading
+import time
+from typing import Any, BinaryIO
 
 
 class ResetConnection(Exception):
@@ -53,6 +59,43 @@ def server_error(status: int = 500) -> FakeError:
 
 class SSE(list):
     """A streamed body: (event name or None, data) frames, sent as text/event-stream."""
+
+
+class StreamFaults:
+    """A fault inside the next `count` streamed bodies (then none, so a retry succeeds), after `after` events:
+    "reset" drops the connection with a TCP reset, "stall" sends nothing more for the fake's `slow_seconds`,
+    "error" sends the API's `error` event and ends the stream, "close" just ends it (no final event)."""
+
+    def __init__(self) -> None:
+        self.kind: str | None = None
+        self.after = self.count = 0
+        self._lock = threading.Lock()
+
+    def set(self, kind: str, after: int, count: int = 1) -> None:
+        with self._lock:
+            self.kind, self.after, self.count = kind, after, count
+
+    def take(self) -> tuple[str, int] | None:
+        with self._lock:
+            if self.kind is None or self.count <= 0:
+                return None
+            self.count -= 1
+            return self.kind, self.after
+
+
+def fault_stream(connection: socket.socket, out: BinaryIO, kind: str, sent: int, stall: float) -> None:
+    if kind == "reset":
+        # Closed here, at once: the server's own close would send a FIN first, which ends a body without a length
+        # cleanly, and the client would see a short stream instead of a reset.
+        connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        os.close(connection.detach())
+    elif kind == "stall":
+        time.sleep(stall)
+    elif kind == "error":
+        error = {"type": "error", "code": "server_error", "param": None, "sequence_number": sent,
+                 "message": "The server had an error while processing your request."}
+        out.write(f"event: error\ndata: {json.dumps(error)}\n\n".encode())
+        out.flush()
 
 
 def _pieces(text: str, size: int = 16) -> list[str]:
