@@ -92,3 +92,18 @@ def test_bolt_per_request_clients_are_watched_too(slack_server: FakeSlack):
     app.dispatch(BoltRequest(body=slack_server.app_mention("hello", channel="C0OUT"), mode="socket_mode"))
     assert used and used[0] is not client   # Bolt's own client for the request, with our handlers copied
     assert errors("chat.postMessage", "not_in_channel") - before == 1
+
+
+def test_a_refused_token_is_reported_with_that_token_and_other_refusals_are_not(slack_server: FakeSlack):
+    """OAuth's authorize cache drops a token when Slack refuses it (app.build_app wires `rejected` to it)."""
+    rejected: list[str] = []
+    settings = load_settings(slack_server.env())
+    client = make_client(settings, rejected=rejected.append)
+    slack_server.fail("chat.postMessage", "channel_not_found")
+    with pytest.raises(SlackApiError):
+        client.chat_postMessage(channel="C0NOWHERE", text="hi")
+    assert rejected == []                                    # the request was refused, not the token
+    slack_server.fail("chat.postMessage", "account_inactive")
+    with pytest.raises(SlackApiError):
+        client.chat_postMessage(channel="C0NOWHERE", text="hi")
+    assert rejected == [settings.slack_bot_token]

@@ -198,13 +198,38 @@ def test_cancelled_forged_and_replayed_installs_store_nothing(oauth_bot: OAuthBo
 
 
 def test_a_token_slack_rejects_is_named_in_the_log(oauth_bot: OAuthBot):
+    """Bolt's auth.test result is kept per token (no extra Slack call per request): a token that goes bad while
+    its installation stays is noticed by the first call Slack refuses (that turn posts nothing) and forgotten, so
+    the next request is checked again and refused before any work, naming the team and Slack's reason."""
     slack = oauth_bot.slack
     if slack.token_of("T0TEAMTWO") is None:
         pytest.skip("needs the install test's installation")
     slack.deactivate("T0TEAMTWO")
+    first = slack.teams["T0TEAMTWO"].workspace.app_mention("WTI?", channel=SAME_CHANNEL)
+    assert signed_request(oauth_bot.events, first, slack.signing_secret).status_code == 200
+    oauth_bot.wait_log("turn abandoned: cannot post in the channel (chat.postMessage failed: account_inactive)")
     before = len(slack.calls_to("chat.startStream")) + len(slack.calls_to("chat.postMessage"))
     payload = slack.teams["T0TEAMTWO"].workspace.app_mention("WTI?", channel=SAME_CHANNEL)
     assert signed_request(oauth_bot.events, payload, slack.signing_secret).status_code == 200
     oauth_bot.wait_log("request from team T0TEAMTWO ignored: Slack rejects its token (account_inactive)")
     assert len(slack.calls_to("chat.startStream")) + len(slack.calls_to("chat.postMessage")) == before
     assert slack.token_of("T0TEAMTWO") not in oauth_bot.process.log()
+
+
+def test_each_token_is_checked_with_auth_test_once_not_per_request(oauth_bot: OAuthBot, quote: Quote):
+    slack, team = oauth_bot.slack, "T0TEAMCHECK"
+    slack.add_team(team)
+    done = oauth_bot.install(team)
+    assert done.status_code == 200, done.text
+    oauth_bot.wait_log(f"installed in team {team}")
+    token = slack.token_of(team)
+    checks = lambda: sum(1 for c in slack.calls_to("auth.test") if c.token == token)  # noqa: E731
+    counted = []
+    for i in range(4):
+        payload = slack.teams[team].workspace.app_mention("WTI in won?", channel=f"C0CHECKED{i}")
+        assert signed_request(oauth_bot.events, payload, slack.signing_secret).status_code == 200
+        slack.wait_for(lambda c=f"C0CHECKED{i}": any(format_krw(quote.krw_per_barrel("WTI")) in m.all_text
+                                                     for m in slack.posted_in(team, c)), 20,
+                       what=f"the answer in C0CHECKED{i}")
+        counted.append(checks())
+    assert counted[0] >= 1 and counted[1:] == [counted[0]] * 3   # checked once, then never per request

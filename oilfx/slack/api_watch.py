@@ -10,6 +10,7 @@ first in make_client's list, so no other handler's retry decision hides a respon
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,9 +46,12 @@ class CallOutcome:
 
 
 class ApiWatch(RetryHandler):
-    def __init__(self) -> None:
+    def __init__(self, rejected: Callable[[str], object] | None = None) -> None:
+        """`rejected(token)`: called when Slack refuses a call's token (AUTH_ERRORS), e.g. to drop what was
+        cached about that token (OAuth: Bolt's auth.test result)."""
         super().__init__(max_retry_count=0)
         self.last: CallOutcome | None = None   # one reference swap per response: no lock needed
+        self.rejected = rejected
 
     def can_retry(self, *, state: RetryState, request: HttpRequest, response: HttpResponse | None = None,
                   error: Exception | None = None) -> bool:
@@ -57,7 +61,17 @@ class ApiWatch(RetryHandler):
             METRICS.slack_api_error(method, code)
         reached = response is not None and response.status_code < 500
         self.last = CallOutcome(method, code, reached, time.time())
+        if code in AUTH_ERRORS and self.rejected is not None and (token := _bearer(request)):
+            self.rejected(token)
         return False
+
+
+def _bearer(request: HttpRequest) -> str | None:
+    """The call's token (slack_sdk's retry request keeps each header as a list of values)."""
+    value: Any = (request.headers or {}).get("Authorization")
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return value.removeprefix("Bearer ") if isinstance(value, str) and value.startswith("Bearer ") else None
 
 
 def _error_code(response: HttpResponse | None, error: Exception | None) -> str | None:

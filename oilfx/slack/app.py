@@ -4,10 +4,12 @@ SLACK_API_URL with retries on rate limits, connection errors and (for calls safe
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from weakref import WeakKeyDictionary
 
 from slack_bolt import App
+from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 
 from oilfx.config import Settings
@@ -59,27 +61,36 @@ def team_clients(app: App) -> TeamClients:
     return _TEAM_CLIENTS[app]
 
 
-def make_client(settings: Settings, token: str | None = None) -> WebClient:
+def make_client(settings: Settings, token: str | None = None,
+                rejected: Callable[[str], object] | None = None) -> WebClient:
+    """`rejected(token)` is called when Slack refuses the token of a call made with this client (ApiWatch)."""
     # Retries: connection errors, rate limits, and 5xx / timeouts of calls safe to repeat (writes.py: posts are
     # retried there, after looking for the earlier attempt). The SDK's timeout is an int in its hints only.
     return WebClient(token=token or settings.slack_bot_token, base_url=settings.slack_api_url,
                      timeout=settings.slack_timeout,  # type: ignore[arg-type]
-                     retry_handlers=[ApiWatch(), *retry_handlers()])  # ApiWatch first: it sees every response
+                     retry_handlers=[ApiWatch(rejected), *retry_handlers()])  # ApiWatch first: sees every response
 
 
 def build_app(settings: Settings, services: Services, client: WebClient | None = None,
               executor: ThreadPoolExecutor | None = None) -> App:
     """The app; calls auth.test once (Bolt's token verification), so a bad token fails here. OAuth mode
     (settings.oauth): no token; each team's comes from its installation (oauth.py)."""
-    client = client or make_client(settings)
+    # OAuth: Bolt's auth.test result per team token, so each request does not wait for one more Slack call;
+    # dropped when Slack refuses that token (uninstalls delete the installation, which Bolt reads first).
+    checked: dict[str, AuthorizeResult] = {}
+
+    def forget(token: str) -> None:
+        checked.pop(token, None)
+
+    client = client or make_client(settings, rejected=forget if settings.oauth else None)
     clients: TeamClients = SingleWorkspace(client)
     installations, oauth = None, None
     if settings.oauth:
         from oilfx.slack.oauth import oauth_settings, oauth_stores
 
         installations, states = oauth_stores(settings)
-        clients = InstalledWorkspaces(installations, lambda token: make_client(settings, token))
-        oauth = oauth_settings(settings, installations, states, clients)
+        clients = InstalledWorkspaces(installations, lambda token: make_client(settings, token, forget))
+        oauth = oauth_settings(settings, installations, states, clients, checked)
     executor = executor or turn_pool()
     app = App(
         client=client,

@@ -75,7 +75,9 @@ def oauth_stores(settings: Settings) -> tuple[InstallationStore, OAuthStateStore
 
 
 def oauth_settings(settings: Settings, installations: InstallationStore, states: OAuthStateStore,
-                   clients: TeamClients) -> OAuthSettings:
+                   clients: TeamClients, checked: dict[str, AuthorizeResult] | None = None) -> OAuthSettings:
+    """`checked`: where authorize keeps each team token's auth.test result (Bolt's cache; the app drops a token
+    from it when Slack refuses that token). None: every request checks its token with auth.test."""
     def installed(args: SuccessArgs) -> BoltResponse:
         found = args.installation
         clients.forget(found.team_id or "")  # a reinstall's new token is used from the next call on
@@ -99,14 +101,19 @@ def oauth_settings(settings: Settings, installations: InstallationStore, states:
         state_expiration_seconds=STATE_SECONDS, callback_options=CallbackOptions(success=installed, failure=failed),
         logger=logger)
     # Bolt's authorize, saying why a team's request cannot be served (Bolt logs only that it was not found).
-    found.authorize = TeamAuthorize(logger=logger, installation_store=installations, bot_only=True)
+    authorize = TeamAuthorize(logger=logger, installation_store=installations, bot_only=True,
+                              cache_enabled=checked is not None)
+    if checked is not None:
+        authorize.authorize_result_cache = checked
+    found.authorize = authorize
     return found
 
 
 class TeamAuthorize(InstallationStoreAuthorize):
     """Each request's team token from its installation (Bolt's InstallationStoreAuthorize, which checks it with
-    auth.test); when there is none, one log line says which team and why: never installed (or uninstalled), or
-    Slack rejects its token (`invalid_auth`, `token_revoked`, `account_inactive`: the workspace is gone)."""
+    auth.test, once per token when its cache is on); when there is none, one log line says which team and why:
+    never installed (or uninstalled), or Slack rejects its token (`invalid_auth`, `token_revoked`,
+    `account_inactive`: the workspace is gone)."""
 
     def __call__(self, *, context: BoltContext, enterprise_id: str | None, team_id: str | None,
                  user_id: str | None, **kwargs: object) -> AuthorizeResult | None:
