@@ -1,5 +1,7 @@
-"""`python -m oilfx doctor [--json]`: fetch every configured market source live (no cache) and say, in one screen,
-which work and which source would serve each quantity now. Exit 0 when every quantity has a working source."""
+"""`python -m oilfx doctor [--json] [--history [--end YYYY-MM-DD]]`: fetch every configured market source live (no
+cache) and say, in one screen, which work and which source would serve each quantity now; with --history, each
+price-history source too. Exit 0 when every quantity (and, with --history, oil closes and rates) has a working
+source."""
 
 from __future__ import annotations
 
@@ -9,14 +11,20 @@ import logging
 from datetime import date, datetime
 from itertools import groupby
 
+from oilfx.cli.doctor_history import history_json, history_text
 from oilfx.config import Settings
 from oilfx.market.doctor import Figure, Report, SourceCheck, check
+from oilfx.market.history.doctor import check_history
 from oilfx.market.quote import format_kst
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("doctor", help="check every market source live: which work, which serves what")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument("--history", action="store_true",
+                        help="also ask each price-history source for the two weeks up to --end (charts, price_history)")
+    parser.add_argument("--end", type=date.fromisoformat, default=None, metavar="YYYY-MM-DD",
+                        help="with --history: the last day of the window (default: today in KST)")
     parser.set_defaults(func=run)
 
 
@@ -25,8 +33,15 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         # Every failure is on its source's line; the market's own warnings would print it twice.
         logging.getLogger("oilfx.market").setLevel(logging.ERROR)
     report = check(settings)
-    print(json.dumps(as_json(report), ensure_ascii=False, indent=2) if args.json else as_text(report))
-    return 0 if report.ok else 1
+    history = check_history(settings, end=args.end) if args.history else None
+    if args.json:
+        out = as_json(report)
+        if history is not None:
+            out = {**out, "ok": report.ok and history.ok, "history": history_json(history)}
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+    else:
+        print(as_text(report) + ("" if history is None else "\n\n" + history_text(history)))
+    return 0 if report.ok and (history is None or history.ok) else 1
 
 
 def _as_of(moment: date | datetime) -> str:
