@@ -141,3 +141,13 @@ def test_a_first_close_below_zero_has_no_percent_change():
                Decimal("10.01"))), ("FRED",), date(2020, 4, 20), date(2020, 4, 21), FETCHED)
     assert "(n/a)" in summary_line(s)
     assert "(n/a)" in next(t.get_text() for t in draw([s]).texts if "from" in t.get_text())
+
+
+def test_percent_changes_are_signed_once_and_rounded_half_up():
+    """One format for the chart caption, the summary line, the tool and the CLI; a tiny fall is `-0.00%`, not
+    the `+-0.00%` the chart's own copy printed."""
+    from oilfx.market.history.summary import format_percent
+
+    assert [format_percent(Decimal(v)) for v in ("-0.001", "0", "3.145", "-12.5")] == \
+        ["-0.00%", "+0.00%", "+3.15%", "-12.50%"]
+    assert format_percent(None) == "n/a"

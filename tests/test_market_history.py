@@ -15,6 +15,7 @@ from oilfx.market import KST, LITRES_PER_BARREL, Market, MarketUnavailable, Memo
 from oilfx.market.history import Period, Point, Series, Unit, frankfurter, naver, opinet
 from oilfx.market.history.combine import RATE_LOOKBACK_DAYS
 from oilfx.market.history.naver import fx_page_url
+from oilfx.tools.price_history import sources_of
 from tests.fakes.history_pages import (
     HISTORY,
     HISTORY_END,
@@ -99,6 +100,16 @@ def test_naver_fx_fallback_pairs_seollal_with_the_rate_before(pages) -> None:
         assert valued(won)[day] == by_day[day].usd * by_day[day].rate
     assert "3 date(s) had no rate that day" in won.pairing_note and "(Naver)" in won.pairing_note
     assert pages.count(frankfurter) == 2   # one retry of the 503, then the next source
+
+
+def test_a_won_series_from_one_source_for_both_halves_still_names_the_rates_source(pages) -> None:
+    """Naver serves the closes and the rates: the series keeps both by position (the oil's, then the rate's), so
+    the tool and the chart footer still say where the USD/KRW rates came from."""
+    won = market(pages, OILFX_HISTORY_OIL_SOURCES="naver", OILFX_HISTORY_FX_SOURCES="naver").history(
+        "Dubai", Period.W1, Unit.KRW_PER_BARREL)
+    assert won.sources == ("Naver", "Naver")
+    tool_sources = sources_of(won)
+    assert [(s.label, s.source) for s in tool_sources] == [("Dubai", "Naver"), ("USD/KRW", "Naver")]
 
 
 def test_fallback_order_and_each_failure_named(pages, caplog) -> None:

@@ -4,16 +4,14 @@ summarise, exact in Decimal)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from oilfx.market import format_krw, format_krw_litre, format_rate, format_usd
 from oilfx.market.history.series import Point, Series, Unit
-from oilfx.market.history.summary import summarise
+from oilfx.market.history.summary import format_percent, summarise
 
 FX = "USD/KRW"  # Series.benchmark of the exchange rate (its unit USD means won per dollar)
 UNIT_LABELS = {Unit.USD: "USD/bbl", Unit.KRW_PER_BARREL: "KRW/bbl", Unit.KRW_PER_LITRE: "KRW/L"}
-_PCT = Decimal("0.01")
 
 
 def unit_label(series: Series) -> str:
@@ -34,14 +32,6 @@ def format_change(series: Series, change: Decimal) -> str:
     return ("-" if change < 0 else "+") + format_value(series, abs(change))
 
 
-def format_percent(percent: Decimal | None) -> str:
-    """`+3.14%`; n/a where there is none (a first close that is not positive: summarise gives None)."""
-    if percent is None:
-        return "n/a"
-    shown = percent.quantize(_PCT, rounding=ROUND_HALF_UP)
-    return f"{'+' if shown >= 0 else ''}{shown}%"
-
-
 def summary_line(series: Series) -> str:
     """One line: `WTI (USD/bbl) $70.10 (2026-09-08) → $72.30 (2026-12-04): +$2.20 (+3.14%); range $65.00
     (2026-10-02) – $74.10 (2026-11-20); Opinet, FRED`, or that the range has no data."""
@@ -55,8 +45,5 @@ def summary_line(series: Series) -> str:
         return f"{format_value(series, p.value)} ({p.day.isoformat()})"
 
     return (f"{head} {at(s.first)} → {at(s.last)}: {format_change(series, s.change)} ({format_percent(s.percent)}); "
-            f"range {at(s.low)} – {at(s.high)}; {', '.join(series.sources)}")
+            f"range {at(s.low)} – {at(s.high)}; {', '.join(dict.fromkeys(series.sources))}")
 
-
-def summary_lines(series: Sequence[Series]) -> list[str]:
-    return [summary_line(s) for s in series]

@@ -19,7 +19,8 @@ from oilfx.charts import render_png
 from oilfx.config import Settings
 from oilfx.market import BENCHMARKS, Market, MarketUnavailable, canonical_benchmark, format_rate
 from oilfx.market.history import Period, Series, Summary, Unit, summarise
-from oilfx.tools.price_history import FORMAT, LABEL, percent, signed
+from oilfx.market.history.summary import format_percent
+from oilfx.tools.price_history import FORMAT, LABEL, signed
 
 T = TypeVar("T")
 
@@ -95,7 +96,7 @@ def as_csv(series: Series) -> str:
 def summary_line(series: Series, s: Summary) -> str:
     show = FORMAT[series.unit]
     return (f"{series.benchmark} {s.first.day} {show(s.first.value)} → {s.last.day} {show(s.last.value)}: "
-            f"{signed(s.change, series.unit)} ({percent(s.percent)}); low {show(s.low.value)} ({s.low.day}), "
+            f"{signed(s.change, series.unit)} ({format_percent(s.percent)}); low {show(s.low.value)} ({s.low.day}), "
             f"high {show(s.high.value)} ({s.high.day}); {s.count} trading days")
 
 
@@ -120,7 +121,7 @@ def as_table(series: Series) -> str:
                        for i, (cell, w) in enumerate(zip(row, widths, strict=True))).rstrip() for row in rows]
     lines += ["", summary_line(series, summarise(series)),
               f"{series.start} to {series.end}, daily closes (previous trading days' settlements); "
-              f"sources: {', '.join(series.sources)}"]
+              f"sources: {', '.join(dict.fromkeys(series.sources))}"]
     if series.pairing_note:
         lines.append(series.pairing_note)
     return "\n".join(lines)

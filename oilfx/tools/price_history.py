@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any, Literal
 
 from oilfx.market.history import ChartRequest, Period, Point, Series, Unit, summarise
+from oilfx.market.history.summary import format_percent
 from oilfx.market.quote import BENCHMARKS, canonical_benchmark, format_krw, format_krw_litre, format_rate, format_usd
 from oilfx.tools.common import MarketData, source_json
 from oilfx.tools.declare import function_tool
@@ -48,19 +49,12 @@ def signed(value: Decimal, unit: Unit) -> str:
     return ("-" if value < 0 else "+") + FORMAT[unit](abs(value))
 
 
-def percent(value: Decimal | None) -> str:
-    """"+3.25%", or "n/a" when there is no percent change (the first value was not positive)."""
-    if value is None:
-        return "n/a"
-    return f"{value.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):+}%"
-
-
 def _point(point: Point, unit: Unit) -> dict[str, str]:
     assert point.value is not None
     return {"date": point.day.isoformat(), "exact": str(point.value), "display": FORMAT[unit](point.value)}
 
 
-def _sources(series: Series) -> tuple[Source, ...]:
+def sources_of(series: Series) -> tuple[Source, ...]:
     span = f"{series.start.isoformat()}..{series.end.isoformat()} daily"
     labels = [series.benchmark] + ["USD/KRW"] * (len(series.sources) - 1)
     return tuple(Source(label, source, span) for label, source in zip(labels, series.sources, strict=True))
@@ -90,9 +84,10 @@ def price_history(market: MarketData, benchmark: Benchmark, period: Period, unit
         "first": _point(s.first, unit), "last": _point(s.last, unit), "min": _point(s.low, unit),
         "max": _point(s.high, unit),
         "change": {"exact": str(s.change), "display": signed(s.change, unit)},
-        "percent_change": {"exact": None if s.percent is None else str(s.percent), "display": percent(s.percent)},
+        "percent_change": {"exact": None if s.percent is None else str(s.percent),
+                           "display": format_percent(s.percent)},
         "gaps": [p.day.isoformat() for p in series.points if p.value is None],
-        "sources": [source_json(src) for src in _sources(series)], "note": NOTE,
+        "sources": [source_json(src) for src in sources_of(series)], "note": NOTE,
     }
     if series.pairs:
         first, last = series.pairs[0], series.pairs[-1]
@@ -104,6 +99,6 @@ def price_history(market: MarketData, benchmark: Benchmark, period: Period, unit
     if chart:
         payload["chart"] = "a chart of this series will be attached below your answer; do not describe drawing it"
     formula = (f"{s.first.day.isoformat()} {show(s.first.value)} → {s.last.day.isoformat()} {show(s.last.value)}, "
-               f"{signed(s.change, unit)} ({percent(s.percent)})")
-    return ToolResult(payload, figures=tuple(figures), sources=_sources(series), formula=formula,
+               f"{signed(s.change, unit)} ({format_percent(s.percent)})")
+    return ToolResult(payload, figures=tuple(figures), sources=sources_of(series), formula=formula,
                       chart=ChartRequest((series.benchmark,), period, unit) if chart else None)

@@ -45,7 +45,8 @@ def pair(oil: Series, rates: Series, unit: Unit) -> Series:
         if rate.day != point.day:
             earlier.append((point.day, rate.day))
     return dataclasses.replace(oil, unit=unit, points=tuple(points), pairs=tuple(pairs),
-                               sources=tuple(dict.fromkeys(oil.sources + rates.sources)),
+                               # by position: the oil's, then the rate's (one name can serve both: Naver)
+                               sources=oil.sources + rates.sources,
                                pairing_note=note(rates.sources, earlier, unpaired))
 
 

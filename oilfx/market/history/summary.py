@@ -4,7 +4,7 @@ percent change, exact in Decimal (the tool, the CLI and the chart's caption all 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from oilfx.market.history.series import Point, Series
 
@@ -34,3 +34,11 @@ def summarise(series: Series) -> Summary:
     change = last.value - first.value
     percent = change / first.value * 100 if first.value > 0 else None
     return Summary(first, last, low, high, change, percent, len(valued))
+
+
+def format_percent(percent: Decimal | None) -> str:
+    """`+3.14%`, `-0.50%`: rounded half up to 2 places, the sign always shown (`-0.00%` for a tiny fall); `n/a`
+    where there is none (summarise gives None after a first value that is not positive)."""
+    if percent is None:
+        return "n/a"
+    return f"{percent.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):+}%"
