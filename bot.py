@@ -150,8 +150,8 @@ def main() -> int:
 
     socket = socket_handler(app, settings) if settings.socket_mode else None
     market = MarketCheck()
-    health = Health({"store": store_check(services.store),
-                     "slack": slack_check(app.client, socket.client if socket else None), "market": market})
+    slack = slack_check(app.client, socket.client if socket else None, token_refusal_fails=not settings.oauth)
+    health = Health({"store": store_check(services.store), "slack": slack, "market": market})
     try:
         server = None if settings.socket_mode else http_server(app, settings, health)
         ops = None if settings.health_port is None else bind(OpsRoutes(health), settings.http_host,

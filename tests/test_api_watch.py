@@ -98,7 +98,7 @@ def test_a_refused_token_is_reported_with_that_token_and_other_refusals_are_not(
     """OAuth's authorize cache drops a token when Slack refuses it (app.build_app wires `rejected` to it)."""
     rejected: list[str] = []
     settings = load_settings(slack_server.env())
-    client = make_client(settings, rejected=rejected.append)
+    client = make_client(settings, watch=ApiWatch(rejected.append))
     slack_server.fail("chat.postMessage", "channel_not_found")
     with pytest.raises(SlackApiError):
         client.chat_postMessage(channel="C0NOWHERE", text="hi")
@@ -107,3 +107,18 @@ def test_a_refused_token_is_reported_with_that_token_and_other_refusals_are_not(
     with pytest.raises(SlackApiError):
         client.chat_postMessage(channel="C0NOWHERE", text="hi")
     assert rejected == [settings.slack_bot_token]
+
+
+def test_a_refused_token_fails_health_with_one_token_but_not_with_a_token_per_workspace(slack_server: FakeSlack):
+    """OAuth: every client shares the app's ApiWatch (build_app), so one workspace's dead token would fail the
+    whole process's /healthz; there only reaching Slack counts."""
+    settings = load_settings(slack_server.env())
+    watch = ApiWatch()
+    app_client, team_client = make_client(settings, watch=watch), make_client(settings, "xoxb-other-team", watch)
+    assert watch_of(app_client) is watch_of(team_client) is watch
+    slack_server.fail("chat.postMessage", "invalid_auth")
+    with pytest.raises(SlackApiError):
+        team_client.chat_postMessage(channel="C0NOWHERE", text="hi")
+    single, per_workspace = slack_check(app_client)(), slack_check(app_client, token_refusal_fails=False)()
+    assert not single.ok and "invalid_auth" in single.detail
+    assert per_workspace.ok

@@ -92,9 +92,10 @@ def watch_of(client: WebClient) -> ApiWatch | None:
     return next((h for h in client.retry_handlers or [] if isinstance(h, ApiWatch)), None)
 
 
-def slack_check(client: WebClient, socket: SocketModeClient | None = None) -> Check:
+def slack_check(client: WebClient, socket: SocketModeClient | None = None, token_refusal_fails: bool = True) -> Check:
     """/healthz's Slack check: in Socket Mode the websocket is connected; in both modes the last Web API response
-    (auth.test at start, then every call) reached Slack and did not refuse the token."""
+    (auth.test at start, then every call) reached Slack and, with one token (`token_refusal_fails`), did not refuse
+    it. With a token per workspace (OAuth) a refused token is that workspace's problem, not the process's."""
     watch = watch_of(client)
 
     def check() -> CheckResult:
@@ -107,7 +108,7 @@ def slack_check(client: WebClient, socket: SocketModeClient | None = None) -> Ch
             facts["socket_connected"] = connected = session is not None and session.is_active()
             if not connected:
                 return CheckResult(False, "the Socket Mode connection is down (reconnecting)", facts)
-        if last is not None and not last.connected:
+        if last is not None and not (last.connected or (last.reached and not token_refusal_fails)):
             return CheckResult(False, f"the last Slack call ({last.method}) failed: {last.error}", facts)
         return CheckResult(True, "connected" if socket is not None else "the last Slack call worked", facts)
 

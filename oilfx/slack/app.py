@@ -4,7 +4,6 @@ SLACK_API_URL with retries on rate limits, connection errors and (for calls safe
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from weakref import WeakKeyDictionary
 
@@ -61,14 +60,14 @@ def team_clients(app: App) -> TeamClients:
     return _TEAM_CLIENTS[app]
 
 
-def make_client(settings: Settings, token: str | None = None,
-                rejected: Callable[[str], object] | None = None) -> WebClient:
-    """`rejected(token)` is called when Slack refuses the token of a call made with this client (ApiWatch)."""
+def make_client(settings: Settings, token: str | None = None, watch: ApiWatch | None = None) -> WebClient:
+    """`watch`: the ApiWatch that sees this client's responses (build_app gives every client the app's one, so
+    /healthz sees the team clients' calls too); None: a new one."""
     # Retries: connection errors, rate limits, and 5xx / timeouts of calls safe to repeat (writes.py: posts are
     # retried there, after looking for the earlier attempt). The SDK's timeout is an int in its hints only.
     return WebClient(token=token or settings.slack_bot_token, base_url=settings.slack_api_url,
                      timeout=settings.slack_timeout,  # type: ignore[arg-type]
-                     retry_handlers=[ApiWatch(rejected), *retry_handlers()])  # ApiWatch first: sees every response
+                     retry_handlers=[watch or ApiWatch(), *retry_handlers()])  # ApiWatch first: sees every response
 
 
 def build_app(settings: Settings, services: Services, client: WebClient | None = None,
@@ -82,14 +81,15 @@ def build_app(settings: Settings, services: Services, client: WebClient | None =
     def forget(token: str) -> None:
         checked.pop(token, None)
 
-    client = client or make_client(settings, rejected=forget if settings.oauth else None)
+    watch = ApiWatch(forget if settings.oauth else None)   # one for every client: /healthz reads the app client's
+    client = client or make_client(settings, watch=watch)
     clients: TeamClients = SingleWorkspace(client)
     installations, oauth = None, None
     if settings.oauth:
         from oilfx.slack.oauth import oauth_settings, oauth_stores
 
         installations, states = oauth_stores(settings)
-        clients = InstalledWorkspaces(installations, lambda token: make_client(settings, token, forget))
+        clients = InstalledWorkspaces(installations, lambda token: make_client(settings, token, watch))
         oauth = oauth_settings(settings, installations, states, clients, checked)
     executor = executor or turn_pool()
     app = App(
