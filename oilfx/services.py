@@ -26,13 +26,12 @@ class Services:
     market: Market
     registry: ToolRegistry
     engine: Engine
+    # Sets alerts (checked against the market, within OILFX_MAX_ALERTS): the same desk for `/oilprice alert` and the
+    # model's create_alert tool
+    alert_desk: StoreAlertDesk
 
     def close(self) -> None:
         self.store.close()
-
-    def alert_desk(self) -> StoreAlertDesk:
-        """Sets alerts (checked against the market, within OILFX_MAX_ALERTS) for commands and the model's tool."""
-        return StoreAlertDesk(self.store, self.market, self.settings.max_alerts)
 
 
 def build_services(settings: Settings) -> Services:
@@ -41,9 +40,10 @@ def build_services(settings: Settings) -> Services:
     store = open_store(settings, exclusive=True)  # the running bot: one process per SQLite file
     try:
         market = Market(settings, cache=store.quote_cache())
-        registry = default_registry(market, StoreAlertDesk(store, market, settings.max_alerts))
+        desk = StoreAlertDesk(store, market, settings.max_alerts)
+        registry = default_registry(market, desk)
         engine = make_engine(settings, registry, store, stream=settings.stream)
     except Exception:
         store.close()
         raise
-    return Services(settings, store, market, registry, engine)
+    return Services(settings, store, market, registry, engine, desk)

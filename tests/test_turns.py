@@ -99,7 +99,7 @@ class Inline(Executor):
 def services(tmp_path) -> Iterator[Services]:
     settings = load_settings({"OILFX_DB": str(tmp_path / "oilfx.db")})
     store = open_store(settings)
-    yield Services(settings, store, None, None, ScriptedEngine())  # type: ignore[arg-type]
+    yield Services(settings, store, None, None, ScriptedEngine(), None)  # type: ignore[arg-type]
     store.close()
 
 

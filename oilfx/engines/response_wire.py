@@ -24,6 +24,8 @@ from oilfx.engines.base import EngineError
 
 Json = dict[str, Any]
 FINAL_EVENTS = ("response.completed", "response.incomplete", "response.failed")
+# The events the engine acts on; every other event is skipped without parsing its JSON.
+WANTED = frozenset({"response.output_text.delta", "response.output_item.added", "error", *FINAL_EVENTS})
 
 
 def new_conversation(client: openai.OpenAI, body: Json) -> str:
@@ -68,7 +70,7 @@ def _events(http: httpx2.Response) -> Iterator[tuple[str, Json]]:
             if sse.data.startswith("[DONE]"):
                 return
             name = sse.event
-            if name is not None and not _wanted(name):
+            if name is not None and name not in WANTED:
                 continue
             data = _loads(sse.data)
             if isinstance(data, dict) and isinstance(data.get("error"), dict) and name != "error":
@@ -76,9 +78,10 @@ def _events(http: httpx2.Response) -> Iterator[tuple[str, Json]]:
                 message = data["error"].get("message")
                 raise openai.APIError(message if isinstance(message, str) and message else
                                       "An error occurred during streaming", http.request, body=data["error"])
-            kind = name or (data.get("type") if isinstance(data, dict) else None)
-            if kind and _wanted(kind):
-                yield kind, data
+            if name is not None:
+                yield name, data
+            elif isinstance(data, dict) and data.get("type") in WANTED:   # an unnamed frame: its type says
+                yield data["type"], data
     except httpx2.TimeoutException as e:
         raise openai.APITimeoutError(request=http.request) from e
     except (httpx2.RequestError, ssl.SSLError) as e:
@@ -93,6 +96,3 @@ def _loads(text: str | bytes) -> Any:
         # the standard library, like the SDK, accepts.
         return json.loads(text)
 
-
-def _wanted(kind: str) -> bool:
-    return kind in ("response.output_text.delta", "response.output_item.added", "error") or kind in FINAL_EVENTS

@@ -15,28 +15,23 @@ from typing import Any
 from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
 from oilfx.alerts.events import AlertFiring, DayChange, DigestDue
+from oilfx.charts.summary import UNIT_LABELS
 from oilfx.market.history.series import Unit
-from oilfx.market.quote import Quote, format_krw, format_krw_litre, format_kst, format_rate, format_usd
+from oilfx.market.quote import Quote, format_kst, format_rate, format_usd
 from oilfx.market.rule import Rule
+from oilfx.market.rule_parse import format_value
 from oilfx.slack.mrkdwn import escape
 from oilfx.slack.quote_table import render_quote_table
 from oilfx.slack.render import SlackMessage
 
 _USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
-UNIT_NAMES = {Unit.USD: "USD/bbl", Unit.KRW_PER_BARREL: "KRW/bbl", Unit.KRW_PER_LITRE: "KRW/L"}
 DIRECTION_WORDS = {">": "above", "<": "below"}
-
-
-def figure(amount: Decimal, unit: Unit) -> str:
-    """An amount in a rule's unit, as oilfx shows money: `$80.00`, `₩100,000`/bbl, `₩600.00`/L."""
-    if unit is Unit.USD:
-        return format_usd(amount)
-    return format_krw(amount) if unit is Unit.KRW_PER_BARREL else format_krw_litre(amount)
 
 
 def describe_rule(rule: Rule) -> str:
     """`Brent > $80.00 (USD/bbl)`, as the alert was set."""
-    return f"{rule.benchmark} {rule.direction.value} {figure(rule.threshold, rule.unit)} ({UNIT_NAMES[rule.unit]})"
+    threshold = format_value(rule.unit, rule.threshold)
+    return f"{rule.benchmark} {rule.direction.value} {threshold} ({UNIT_LABELS[rule.unit]})"
 
 
 def mention(user: str) -> str:
@@ -59,9 +54,9 @@ def _sources(quote: Quote, benchmark: str, unit: Unit) -> str:
 
 def render_alert(event: AlertFiring) -> SlackMessage:
     alert, rule = event.alert, event.alert.rule
-    now = figure(event.value, rule.unit)
+    now = format_value(rule.unit, event.value)
     headline = (f"{mention(alert.creator)} *{rule.benchmark}* is {DIRECTION_WORDS[rule.direction.value]} "
-                f"{figure(rule.threshold, rule.unit)}: now *{now}* ({UNIT_NAMES[rule.unit]})").lstrip()
+                f"{format_value(rule.unit, rule.threshold)}: now *{now}* ({UNIT_LABELS[rule.unit]})").lstrip()
     sources = _sources(event.quote, rule.benchmark, rule.unit)
     details = escape(f"Alert #{alert.id}: {describe_rule(rule)} · Sources: {sources}"
                      f" · checked {format_kst(event.quote.fetched_at)} · it fires again after going back across")

@@ -104,6 +104,6 @@ def build_app(settings: Settings, services: Services, client: WebClient | None =
     )
     _TEAM_CLIENTS[app] = clients
     runner = TurnRunner(services, clients, executor)
-    register_listeners(app, Deps(settings, services, client, executor, runner, clients, installations))
+    register_listeners(app, Deps(settings, services, executor, runner, clients, installations))
     OrphanFinisher(services, clients, runner).start()  # what a killed process left (listed once; usually nothing)
     return app

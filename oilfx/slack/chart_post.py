@@ -10,15 +10,15 @@ from collections.abc import Iterable, Sequence
 from slack_sdk import WebClient
 
 from oilfx.charts import render_png, summary_line
+from oilfx.charts.summary import UNIT_LABELS
 from oilfx.engines.base import Answer
 from oilfx.market import Market, MarketUnavailable
-from oilfx.market.history.series import ChartRequest, Series, Unit
+from oilfx.market.history.series import ChartRequest, Series
 from oilfx.slack.render import escape
 from oilfx.slack.uploads import Attachment, UploadResult, attach_or_note, failure_note
 from oilfx.slack.writes import SlackCallFailed, call
 
 Log = logging.LoggerAdapter | logging.Logger
-UNIT_WORDS = {Unit.USD: "USD/bbl", Unit.KRW_PER_BARREL: "KRW/bbl", Unit.KRW_PER_LITRE: "KRW/L"}
 
 
 def requested_charts(answer: Answer) -> list[ChartRequest]:
@@ -33,7 +33,7 @@ def fetch_series(market: Market, request: ChartRequest) -> list[Series]:
 
 def describe(request: ChartRequest) -> str:
     """`WTI · Brent, 3m, USD/bbl`."""
-    return f"{' · '.join(request.benchmarks)}, {request.period.value}, {UNIT_WORDS[request.unit]}"
+    return f"{' · '.join(request.benchmarks)}, {request.period.value}, {UNIT_LABELS[request.unit]}"
 
 
 def attachment(request: ChartRequest, series: Sequence[Series], comment: str = "") -> Attachment:

@@ -8,7 +8,6 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
-from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store import InstallationStore
 
 from oilfx.config import Settings
@@ -23,7 +22,6 @@ logger = logging.getLogger(__name__)
 class Deps:
     settings: Settings
     services: Services
-    client: WebClient    # the app's client: no token in OAuth mode (use `clients`, or a listener's injected one)
     executor: Executor   # our pool for work after the ack
     runner: TurnRunner
     clients: TeamClients  # clients(team): the team's client, for work after a listener returned (clients.py)

@@ -4,6 +4,7 @@ scanning, then removed in one MULTI/EXEC: other processes see the team's data wh
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from oilfx.store.purge import Purged
@@ -36,6 +37,7 @@ class RedisPurge:
     client: Any   # redis.Redis with decode_responses
     prefix: str
     replies_key: str
+    export_meta: Callable[[], Iterator[tuple[str, str]]]   # RedisStore's: the meta hash and the expiring meta keys
 
     @wrap_errors
     def purge_team(self, team: str) -> Purged:
@@ -44,10 +46,7 @@ class RedisPurge:
         refs = r.hmget(p + "conversations", fields) if fields else []
         histories = [p + "history:" + ref for ref in refs if ref and r.exists(p + "history:" + ref)]
         messages = list(r.scan_iter(match=p + f"message:{team}:*", count=1000))
-        hash_records = [n for n, v in r.hscan_iter(p + "meta", count=1000) if _record_team(n, v) == team]
-        start = len(p + "meta:")
-        expiring = [k for k in r.scan_iter(match=p + "meta:*", count=1000)
-                    if (v := r.get(k)) is not None and _record_team(k[start:], v) == team]
+        records = [name for name, value in self.export_meta() if _record_team(name, value) == team]
         feedback = [m for m, _ in r.zscan_iter(p + "feedback", count=1000)
                     if isinstance(v := _json(m), dict) and v.get("team") == team]
         replies = [e for e, v in r.hscan_iter(self.replies_key, count=1000)
@@ -55,17 +54,17 @@ class RedisPurge:
         with r.pipeline(transaction=True) as pipe:
             if fields:
                 pipe.hdel(p + "conversations", *fields)
-            if histories or messages or expiring:
-                pipe.delete(*histories, *messages, *expiring)
-            if hash_records:
-                pipe.hdel(p + "meta", *hash_records)
+            if histories or messages or records:   # a record is a field of the meta hash or a key of its own
+                pipe.delete(*histories, *messages, *(p + "meta:" + name for name in records))
+            if records:
+                pipe.hdel(p + "meta", *records)
             if feedback:
                 pipe.zrem(p + "feedback", *feedback)
             if replies:
                 pipe.hdel(self.replies_key, *replies)
             pipe.execute()
         return Purged(conversations=len(fields), histories=len(histories), messages=len(messages),
-                      records=len(hash_records) + len(expiring), feedback=len(feedback), open_replies=len(replies))
+                      records=len(records), feedback=len(feedback), open_replies=len(replies))
 
 
 def _request(raw: str) -> Any:

@@ -27,9 +27,9 @@ from oilfx.store.base import Feedback, ThreadKey
 from oilfx.store.leases import OwnedEvents
 from oilfx.store.memory_turns import MemoryTurns
 from oilfx.store.open_replies import REPLIES_TABLE
-from oilfx.store.sqlite_alerts import SqliteAlerts, create_alert_tables
+from oilfx.store.sqlite_alerts import ALERTS_SCHEMA, SqliteAlerts
 from oilfx.store.sqlite_events import SqliteEvents
-from oilfx.store.sqlite_file import FileWatch, OwnerLock
+from oilfx.store.sqlite_file import FileWatch, OwnerLock, run_schema
 from oilfx.store.sqlite_purge import SqlitePurge
 
 log = logging.getLogger(__name__)
@@ -105,16 +105,13 @@ class SqliteStore(SqliteEvents, SqliteAlerts, MemoryTurns, SqlitePurge):
             if version > SCHEMA_VERSION:
                 raise StoreError(f"OILFX_DB={self.path} was written by a newer oilfx (schema {version})")
             if version < 1:
-                # statement by statement: executescript() would COMMIT our transaction half-way
-                for statement in filter(str.strip, _SCHEMA.split(";")):
-                    self._db.execute(statement)
+                run_schema(self._db, _SCHEMA)
             elif version < 2:  # a file from before meta could expire: its rows stay, without expiry
                 self._db.execute("ALTER TABLE meta ADD COLUMN expires_at REAL")
                 self._db.execute("CREATE INDEX IF NOT EXISTS meta_expiry ON meta (expires_at)")
-            for statement in filter(str.strip, _MESSAGES_SCHEMA.split(";")):
-                self._db.execute(statement)
+            run_schema(self._db, _MESSAGES_SCHEMA)
             self._db.execute(REPLIES_TABLE)  # open replies (open_replies.py); older oilfx ignores the table
-            create_alert_tables(self._db)  # alerts, digests, firing claims (sqlite_alerts.py); likewise
+            run_schema(self._db, ALERTS_SCHEMA)  # alerts, digests, firing claims (sqlite_alerts.py); likewise
             self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     @contextmanager

@@ -39,11 +39,6 @@ _ALERT_COLUMNS = "id, team, channel, creator, rule, created_at, armed, disabled,
 _DIGEST_COLUMNS = "team, channel, creator, at, created_at, disabled"
 
 
-def create_alert_tables(db: sqlite3.Connection) -> None:
-    for statement in filter(str.strip, ALERTS_SCHEMA.split(";")):  # not executescript: it would COMMIT
-        db.execute(statement)
-
-
 def _alert(row: tuple) -> Alert:
     id_, team, channel, creator, rule, created_at, armed, disabled, fired = row
     return Alert(id_, team, channel, creator, Rule.from_dict(json.loads(rule)), datetime.fromisoformat(created_at),

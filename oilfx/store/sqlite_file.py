@@ -6,6 +6,7 @@
 - `FileWatch`: SQLite keeps writing to a database file that was deleted (or its directory) through its open
   descriptor, and everything written is gone at the next start. One stat() per store operation compares the path
   with the file opened; a mismatch makes the store refuse every later operation (StoreGone), for good.
+- `run_schema`: a schema's statements, one by one inside the caller's transaction.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import errno
 import fcntl
 import logging
 import os
+import sqlite3
 
 from oilfx.store import StoreError
 
@@ -121,3 +123,10 @@ class FileWatch:
         if self.lock is not None and not self.lock.still_ours():
             return f"was opened by another process after {self.lock.path} was deleted"
         return None
+
+
+def run_schema(db: sqlite3.Connection, schema: str) -> None:
+    """Each `;`-separated statement of `schema`: statement by statement, as executescript() would COMMIT the
+    caller's transaction half-way."""
+    for statement in filter(str.strip, schema.split(";")):
+        db.execute(statement)

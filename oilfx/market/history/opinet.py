@@ -18,7 +18,6 @@ from oilfx.market.sources import opinet
 from oilfx.market.sources.base import Context
 
 NAME = opinet.NAME
-_NO_PRICE = {"", "-", "--", "—", "–", "0", "0.00"}
 
 
 def parse(body: bytes, charset: str | None = None) -> dict[str, list[Point]]:
@@ -28,7 +27,7 @@ def parse(body: bytes, charset: str | None = None) -> dict[str, list[Point]]:
     for day, cells in rows:
         for i, benchmark in columns.items():
             cell = cells[i]
-            if cell in _NO_PRICE:
+            if cell in opinet.NO_PRICE:
                 series[benchmark].append(Point(day, None))
                 continue
             series[benchmark].append(Point(day, parse_close(benchmark, cell)))

@@ -26,7 +26,7 @@ SETTING = "OILFX_OPINET_URL"
 # Two weeks back covers the longest run of days without a Dubai quote (Seollal/Chuseok plus a weekend) with room.
 LOOKBACK_DAYS = 14
 _ROW_DATE = re.compile(r"^\s*(\d{2}|\d{4})\s*년\s*(\d{1,2})\s*월\s*(\d{1,2})\s*일")
-_NO_PRICE = {"", "-", "--", "—", "–", "0", "0.00"}
+NO_PRICE = {"", "-", "--", "—", "–", "0", "0.00"}  # cells of a day without that benchmark's price
 # What glopcoil_csv.do is sent. SEL_DIV/OILSRTCD values are copied from others' code (div_dar = daily; 001..003 the
 # three crudes, sent as repeated fields the way an HTML form's checkboxes are); the columns are read by header, so
 # a different column set still parses.
@@ -105,7 +105,7 @@ def parse(body: bytes, charset: str | None = None) -> dict[str, tuple[date, Deci
     for day, cells in rows:
         for i, benchmark in columns.items():
             cell = cells[i]
-            if cell in _NO_PRICE:
+            if cell in NO_PRICE:
                 continue
             try:
                 usd = parse_decimal(cell)

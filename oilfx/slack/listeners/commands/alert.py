@@ -32,7 +32,7 @@ def set_alert(ctx: CommandContext) -> None:
     except RuleError as e:
         ctx.reply.send(refused(f"No alert was set: {e}.", ALERT_USAGE), "ephemeral")
         return
-    outcome = ctx.deps.services.alert_desk().add(ToolContext(ctx.team, ctx.channel, ctx.user), rule)
+    outcome = ctx.deps.services.alert_desk.add(ToolContext(ctx.team, ctx.channel, ctx.user), rule)
     if isinstance(outcome, AlertRefused):
         ctx.log.info("alert refused: %s", outcome.reason)
         ctx.reply.send(refused(f"No alert was set: {outcome.reason}", ALERT_USAGE), "ephemeral")
