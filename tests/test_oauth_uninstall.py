@@ -6,7 +6,6 @@ the other team's, at the same channel and ts, are untouched. Also the Redis inst
 from __future__ import annotations
 
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -21,14 +20,8 @@ from oilfx.slack.oauth_redis import PREFIX, RedisInstallationStore, RedisOAuthSt
 from oilfx.store.base import ThreadKey
 from oilfx.store.redis_client import connect
 from tests.fakes.slack_server import FakeSlack
+from tests.store_contract import wait_until
 from tests.test_store_purge import CHANNEL, NOW, TEAMS, TS, fill
-
-
-def wait_until(condition, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.005)
 
 
 def installation(team: str, token: str, user: str = "U1", at: float | None = None) -> Installation:
@@ -50,7 +43,7 @@ def test_app_uninstalled_forgets_one_team_in_either_store(backend, request, open
         installs = app.installation_store
         assert (type(installs) is RedisInstallationStore) is (backend == "redis")
         # The open replies fill() leaves are an old turn's: let the start-up orphan scan finish first.
-        wait_until(lambda: not any(t.name == "oilfx-orphans" for t in threading.enumerate()))
+        wait_until(lambda: not any(t.name == "oilfx-orphans" for t in threading.enumerate()), timeout=10.0)
         for team in TEAMS:
             slack.add_team(team)
             installs.save(installation(team, f"xoxb-{team}"))
@@ -61,7 +54,7 @@ def test_app_uninstalled_forgets_one_team_in_either_store(backend, request, open
             assert app.dispatch(BoltRequest(body=payload, mode="socket_mode")).status == 200
         store = services.store
         wait_until(lambda: store.get_conversation(ThreadKey(gone, CHANNEL, TS), "chat") is None
-                   and installs.find_bot(enterprise_id=None, team_id=gone) is None)
+                   and installs.find_bot(enterprise_id=None, team_id=gone) is None, timeout=10.0)
 
         assert installs.find_installation(enterprise_id=None, team_id=gone) is None
         assert installs.find_installation(enterprise_id=None, team_id=gone, user_id="U1") is None

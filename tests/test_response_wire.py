@@ -100,9 +100,11 @@ def test_the_streaming_engine_still_answers_after_a_fault_mid_stream(pages_serve
     if kind == "error":   # not a transport failure: no resend, the turn fails with the API's words
         with pytest.raises(EngineError, match="server_error"):
             engine.ask(SEED_QUESTION, listener=NullListener())
+        assert fake_openai.stream_faults.fired == 1
         return
     answer = engine.ask(SEED_QUESTION, listener=NullListener())
     assert EXPECTED in answer.text
+    assert fake_openai.stream_faults.fired == 1   # the fault happened, and the answer came from the resend
 
 
 def test_a_new_conversation_is_made_with_its_metadata(client: openai.OpenAI, fake_openai: FakeOpenAI) -> None:

@@ -155,6 +155,7 @@ class FakeOpenAI(ResponsesFake, AssistantsFake, ChatFake):
                 fault = fake.stream_faults.take()
                 for sent, (event, data) in enumerate(events):
                     if fault and sent == fault[1]:
+                        fake.stream_faults.fire()
                         fault_stream(self.connection, self.wfile, fault[0], sent, fake.slow_seconds)
                         return
                     frame = f"event: {event}\n" if event else ""

@@ -62,25 +62,29 @@ class SSE(list):
 
 
 class StreamFaults:
-    """A fault inside the next `count` streamed bodies (then none, so a retry succeeds), after `after` events:
-    "reset" drops the connection with a TCP reset, "stall" sends nothing more for the fake's `slow_seconds`,
-    "error" sends the API's `error` event and ends the stream, "close" just ends it (no final event)."""
+    """A fault inside the next `count` streamed bodies that reach `after` events (then none, so a retry
+    succeeds): "reset" drops the connection with a TCP reset, "stall" sends nothing more for the fake's
+    `slow_seconds`, "error" sends the API's `error` event and ends the stream, "close" just ends it (no final
+    event). `fired` counts the faults that happened, so a test can tell a fault from a body too short for it."""
 
     def __init__(self) -> None:
         self.kind: str | None = None
-        self.after = self.count = 0
+        self.after = self.count = self.fired = 0
         self._lock = threading.Lock()
 
     def set(self, kind: str, after: int, count: int = 1) -> None:
         with self._lock:
-            self.kind, self.after, self.count = kind, after, count
+            self.kind, self.after, self.count, self.fired = kind, after, count, 0
 
     def take(self) -> tuple[str, int] | None:
+        """The fault a body starting now should carry, if any (used up only by fire())."""
         with self._lock:
-            if self.kind is None or self.count <= 0:
-                return None
+            return None if self.kind is None or self.count <= 0 else (self.kind, self.after)
+
+    def fire(self) -> None:
+        with self._lock:
             self.count -= 1
-            return self.kind, self.after
+            self.fired += 1
 
 
 def fault_stream(connection: socket.socket, out: BinaryIO, kind: str, sent: int, stall: float) -> None:
