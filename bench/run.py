@@ -160,7 +160,7 @@ def write_results(path: Path, args: argparse.Namespace, result: Result, elapsed:
     lines += table(result.rows)
     if result.notes:
         lines += ["", "## How each figure is taken", ""] + [f"- {n}" for n in result.notes]
-    if extra:   # e.g. the profile (bench/profile.py), markdown of its own
+    if extra:   # e.g. the profile (bench/cpu_profile.py), markdown of its own
         lines += ["", *extra]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
             elif section == "scaleout":
                 part = scaleout(fakes, args.scaleout_processes, args.scaleout_burst, say)
             elif section == "profile":
-                from bench.profile import profile_markdown
+                from bench.cpu_profile import profile_markdown
 
                 part, extra = Result(), extra + profile_markdown(fakes, turns=2 if args.quick else 3, say=say)
             else:

@@ -1,7 +1,7 @@
 """Responses API rounds read as plain JSON, typing only what the engine uses.
 
 The SDK builds a pydantic model for the whole response and, when streaming, for every SSE event (about 44 a
-turn): most of the bot's CPU per turn went there (bench/profile.py), for objects we read five fields of. Here the
+turn): most of the bot's CPU per turn went there (bench/cpu_profile.py), for objects we read five fields of. Here the
 request still goes through the SDK (its auth, headers, status errors, timeouts), but its body is read through the
 raw response: JSON parsed once with orjson, events decoded by the SDK's own SSE decoder, and only the events the
 engine acts on looked at. Transport failures mid-stream leave as the SDK's own exceptions (APITimeoutError,

@@ -1,7 +1,7 @@
 """Where a turn's CPU goes: profile one streamed and one non-streamed turn of a real `python bot.py` process.
 
-    python bench/profile.py                 # both paths, a few turns each (< 1 min); prints markdown
-    python bench/profile.py --turns 5 --top 25
+    python bench/cpu_profile.py                 # both paths, a few turns each (< 1 min); prints markdown
+    python bench/cpu_profile.py --turns 5 --top 25
 
 Each bot runs under yappi (CPU clock, every thread: the work of a turn is spread over Bolt's listener pool, the
 Socket Mode reader and our own workers, which cProfile, one thread only, would miss) against the loopback fakes of
@@ -26,10 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# Run as a script, this file's folder is sys.path[0], where it would shadow the standard library's `profile`
-# (which cProfile imports): put the project root there instead, so `bench`, `oilfx` and `tests` import.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
-if str(ROOT) not in sys.path:
+if str(ROOT) not in sys.path:  # run as a script: make `bench`, `oilfx` and `tests` importable
     sys.path.insert(0, str(ROOT))
 
 # Groups, first match wins: a substring of the function's file path (or of a builtin's module and name).
@@ -138,7 +135,7 @@ def profile_variant(fakes, variant: str, turns: int) -> Profile:  # type: ignore
         plain = _cpu_per_turn(fakes, proc, max(turns, PLAIN_TURNS))
     engine, extra = VARIANTS[variant]
     out = Path(f"/tmp/oilfx-profile-{os.getpid()}-{variant}.tsv")
-    argv = [str(ROOT / "bench" / "profile.py"), "--child", str(out)]
+    argv = [str(ROOT / "bench" / "cpu_profile.py"), "--child", str(out)]
     with BotProcess(fakes, argv, {"OILFX_ENGINE": engine, **extra}, f"profile-{variant}") as proc:
         one_turn(fakes, proc)
         assert proc.proc is not None
@@ -233,7 +230,7 @@ def cpu_against(fakes, rev: str, turns: int, rounds: int = 2,  # type: ignore[no
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python bench/profile.py", description=__doc__,
+    p = argparse.ArgumentParser(prog="python bench/cpu_profile.py", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--turns", type=int, default=3, help="profiled turns per path (default 3)")
     p.add_argument("--top", type=int, default=15, help="functions listed per path (default 15)")
