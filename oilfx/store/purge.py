@@ -12,7 +12,7 @@ caches are market data shared by every team, rightly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -36,11 +36,11 @@ class Purged:
 
 
 class TeamPurge(Protocol):
-    def purge_team(self, team: str) -> Purged: ...  # the team's entries, all kinds; the counts removed
+    def purge_team(self, team: str) -> Purged: ...  # the team's entries, all kinds, alerts too; the counts removed
 
 
 def purge_everything(store: Store, team: str) -> Purged:
-    """`store.purge_team(team)` and the team's alerts and digests (AlertBook's own purge)."""
+    """`store.purge_team(team)`, refusing an empty team id ("" would match entries written without one)."""
     if not team:
-        raise ValueError("purge_team needs a team id")  # "" would match entries written without one
-    return replace(store.purge_team(team), alerts=store.purge_team_alerts(team))
+        raise ValueError("purge_team needs a team id")
+    return store.purge_team(team)

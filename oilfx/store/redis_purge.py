@@ -38,6 +38,7 @@ class RedisPurge:
     prefix: str
     replies_key: str
     export_meta: Callable[[], Iterator[tuple[str, str]]]   # RedisStore's: the meta hash and the expiring meta keys
+    purge_team_alerts: Callable[[str], int]                # RedisAlerts': alerts, digests and firing claims
 
     @wrap_errors
     def purge_team(self, team: str) -> Purged:
@@ -64,7 +65,8 @@ class RedisPurge:
                 pipe.hdel(self.replies_key, *replies)
             pipe.execute()
         return Purged(conversations=len(fields), histories=len(histories), messages=len(messages),
-                      records=len(records), feedback=len(feedback), open_replies=len(replies))
+                      records=len(records), feedback=len(feedback), open_replies=len(replies),
+                      alerts=self.purge_team_alerts(team))
 
 
 def _request(raw: str) -> Any:

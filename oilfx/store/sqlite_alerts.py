@@ -172,7 +172,12 @@ class SqliteAlerts:
 
     def purge_team_alerts(self, team: str) -> int:
         with self._tx() as db:
-            alerts = db.execute("DELETE FROM alerts WHERE team=?", (team,)).rowcount
-            digests = db.execute("DELETE FROM digests WHERE team=?", (team,)).rowcount
-            db.execute("DELETE FROM firings WHERE team=?", (team,))
-        return alerts + digests
+            return delete_team_alerts(db, team)
+
+
+def delete_team_alerts(db: sqlite3.Connection, team: str) -> int:
+    """The team's alerts, digests and firing claims, inside the caller's transaction; alerts + digests removed."""
+    alerts = db.execute("DELETE FROM alerts WHERE team=?", (team,)).rowcount
+    digests = db.execute("DELETE FROM digests WHERE team=?", (team,)).rowcount
+    db.execute("DELETE FROM firings WHERE team=?", (team,))
+    return alerts + digests

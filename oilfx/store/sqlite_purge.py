@@ -9,6 +9,7 @@ from contextlib import AbstractContextManager
 
 from oilfx.store.purge import Purged
 from oilfx.store.records import AnswerRecord, PanelContext, StepsRecord
+from oilfx.store.sqlite_alerts import delete_team_alerts
 
 
 class SqlitePurge:
@@ -32,5 +33,6 @@ class SqlitePurge:
             feedback = db.execute("DELETE FROM feedback WHERE team=?", (team,)).rowcount
             replies = db.execute("DELETE FROM replies WHERE json_valid(request)"
                                  " AND json_extract(request, '$.team') = ?", (team,)).rowcount
+            alerts = delete_team_alerts(db, team)
         return Purged(conversations=conversations, histories=histories, messages=messages, records=records,
-                      feedback=feedback, open_replies=replies)
+                      feedback=feedback, open_replies=replies, alerts=alerts)
