@@ -10,12 +10,9 @@ from typing import Any
 
 from oilfx.market.rule_parse import describe_rule, format_value
 from oilfx.slack.mrkdwn import escape
-from oilfx.slack.render import SlackMessage, _section
+from oilfx.slack.render import BLOCK_LIMIT, SECTION_LIMIT, SlackMessage, _section
 from oilfx.store.alerts import Alert, Digest
 from oilfx.tools.context import AlertSet
-
-SECTION_CHARS = 3000      # Slack's limit on a section's text
-MAX_MESSAGE_BLOCKS = 50   # ... and on a message's blocks
 
 ALERT_USAGE = ("Usage: `/oilprice alert Brent > 80` · `/oilprice alert WTI krw > 100000` · "
                "`/oilprice alert Dubai krw/l < 600` (also `wti above 80`, `브렌트 80 이상`) · "
@@ -59,7 +56,7 @@ def alert_set(user: str, added: AlertSet) -> SlackMessage:
                    f"Now {escape(now)} ({escape(sources)}). {when}")
 
 
-def sections(lines: list[str], limit: int = SECTION_CHARS) -> list[dict[str, Any]]:
+def sections(lines: list[str], limit: int = SECTION_LIMIT) -> list[dict[str, Any]]:
     """Lines packed into as few mrkdwn sections as Slack's 3,000-character limit allows."""
     blocks: list[dict[str, Any]] = []
     chunk = ""
@@ -78,4 +75,4 @@ def alert_list(alerts: list[Alert], digest: Digest | None) -> SlackMessage:
     lines += [alert_line(a) for a in alerts] or ["No alerts here yet. Set one: `/oilprice alert Brent > 80`"]
     if digest is not None:
         lines.append(digest_line(digest))
-    return SlackMessage("\n".join(lines), sections(lines)[:MAX_MESSAGE_BLOCKS])
+    return SlackMessage("\n".join(lines), sections(lines)[:BLOCK_LIMIT])

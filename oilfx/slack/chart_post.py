@@ -15,8 +15,7 @@ from oilfx.engines.base import Answer
 from oilfx.market import Market, MarketUnavailable
 from oilfx.market.history.series import ChartRequest, Series
 from oilfx.slack.render import escape
-from oilfx.slack.uploads import Attachment, UploadResult, attach_or_note, failure_note
-from oilfx.slack.writes import SlackCallFailed, call
+from oilfx.slack.uploads import Attachment, UploadResult, attach_or_note, post_failure_note
 
 Log = logging.LoggerAdapter | logging.Logger
 
@@ -61,16 +60,9 @@ def attach_charts(client: WebClient, market: Market, channel: str, thread_ts: st
             chart = attachment(request, series, comment=summary_text(series))
         except (MarketUnavailable, ValueError) as e:
             log.warning("chart %s not drawn: %s", describe(request), e)
-            _note(client, channel, thread_ts, f"no data for {describe(request)}", log)
+            post_failure_note(client, channel, thread_ts, f"no data for {describe(request)}", log)
             results.append(UploadResult(error=str(e)))
             continue
         results.append(attach_or_note(client, channel, thread_ts, chart, log))
     return results
 
-
-def _note(client: WebClient, channel: str, thread_ts: str | None, error: str, log: Log) -> None:
-    try:
-        call(log, "chat.postMessage", client.chat_postMessage, channel=channel, thread_ts=thread_ts,
-             text=failure_note(error))
-    except SlackCallFailed as e:
-        log.error("could not say the chart was not attached: %s", e)

@@ -22,11 +22,11 @@ from oilfx.market.quote import Quote
 from oilfx.slack.alert_text import alert_line, digest_line
 from oilfx.slack.mrkdwn import escape
 from oilfx.slack.quote_table import render_quote_table
+from oilfx.slack.render import SECTION_LIMIT
 from oilfx.store.alerts import Alert, Digest
 
 HOME_DELETE_ACTION = "oilfx_home_delete"
 MAX_VIEW_BLOCKS = 100
-SECTION_CHARS = 3000
 
 
 @dataclass(frozen=True)
@@ -72,19 +72,19 @@ class Target:
 
 
 def _row(text: str, target: Target) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=text[:SECTION_CHARS]),
+    return SectionBlock(text=MarkdownTextObject(text=text[:SECTION_LIMIT]),
                         accessory=ButtonElement(text="Delete", action_id=HOME_DELETE_ACTION, value=target.value,
                                                 style="danger"))
 
 
 def _note(text: str) -> ContextBlock:
-    return ContextBlock(elements=[MarkdownTextObject(text=text[:SECTION_CHARS])])
+    return ContextBlock(elements=[MarkdownTextObject(text=text[:SECTION_LIMIT])])
 
 
 def _prices(data: HomeData) -> list[Block]:
     if data.quote is None:
         return [SectionBlock(text=MarkdownTextObject(
-            text=f":warning: Crude prices are unavailable right now. {escape(data.market_error)}"[:SECTION_CHARS]))]
+            text=f":warning: Crude prices are unavailable right now. {escape(data.market_error)}"[:SECTION_LIMIT]))]
     table = render_quote_table(data.quote, data.pump_line)
     return [b for b in (Block.parse(block) for block in table.blocks) if b is not None]
 
@@ -93,7 +93,7 @@ def render_home(data: HomeData) -> View:
     """The home view; raises SlackObjectFormationError (from to_dict) if a limit were broken."""
     head: list[Block] = [HeaderBlock(text="oilfx: crude oil in Korean won"), *_prices(data), DividerBlock()]
     tail: list[Block] = [DividerBlock(), HeaderBlock(text="How to use oilfx"),
-                         SectionBlock(text=MarkdownTextObject(text=data.help[:SECTION_CHARS]))]
+                         SectionBlock(text=MarkdownTextObject(text=data.help[:SECTION_LIMIT]))]
     # Two headers and up to two "... more" notes besides the rows: the rows get what is left of the 100 blocks.
     room = MAX_VIEW_BLOCKS - len(head) - len(tail) - 4
     digests_shown = min(len(data.digests), max(room // 4, room - len(data.alerts)))

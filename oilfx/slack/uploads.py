@@ -77,9 +77,14 @@ def attach_or_note(client: WebClient, channel: str, thread_ts: str | None, attac
     result = upload_png(client, channel, thread_ts, attachment, log)
     if not result.ok:
         assert result.error is not None
-        try:
-            call(log, "chat.postMessage", client.chat_postMessage, channel=channel, thread_ts=thread_ts,
-                 text=failure_note(result.error))
-        except SlackCallFailed as e:
-            log.error("could not say the chart was not attached: %s", e)
+        post_failure_note(client, channel, thread_ts, result.error, log)
     return result
+
+
+def post_failure_note(client: WebClient, channel: str, thread_ts: str | None, error: str, log: Log) -> None:
+    """`_chart could not be attached: <error>_` in the thread; a note Slack refuses too is only logged."""
+    try:
+        call(log, "chat.postMessage", client.chat_postMessage, channel=channel, thread_ts=thread_ts,
+             text=failure_note(error))
+    except SlackCallFailed as e:
+        log.error("could not say the chart was not attached: %s", e)
