@@ -82,6 +82,9 @@ def test_the_fake_publishes_as_slack_does(slack_server: FakeSlack, quote: Quote)
          "no more than 100 items allowed [json-pointer:/view/blocks]"),
         ({"user_id": "U0VIEWER", "view": {"type": "home", "blocks": [
             {"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}]}}, "must be less than 3001"),
+        ({"user_id": "U0VIEWER", "view": {"type": "home", "blocks": [
+            {"type": "section", "fields": [{"type": "mrkdwn", "text": "x" * 2001}]}]}},
+         "must be less than 2001 characters [json-pointer:/view/blocks/0/fields/0/text]"),
     ]
     for kwargs, message in refusals:
         with pytest.raises(SlackApiError) as refused:

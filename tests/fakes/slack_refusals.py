@@ -9,6 +9,7 @@ from typing import Any
 MAX_TEXT = 40_000  # chat.postMessage: msg_too_long beyond this
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3_000
+MAX_FIELD_TEXT = 2_000
 
 
 def content_refusal(text: str, blocks: Any) -> str | None:
@@ -28,7 +29,7 @@ def _section_too_long(blocks: list[dict[str, Any]]) -> bool:
             text = b.get("text")
             if isinstance(text, dict) and len(text.get("text", "")) > MAX_SECTION_TEXT:
                 return True
-            if any(len(f.get("text", "")) > 2_000 for f in b.get("fields") or []):
+            if any(len(f.get("text", "")) > MAX_FIELD_TEXT for f in b.get("fields") or []):
                 return True
     return False
 
@@ -71,19 +72,31 @@ def refusal(error: str, blocks: Any = None) -> dict[str, Any]:
     wrong, as `errors` and as response_metadata.messages ("[ERROR] ... [json-pointer:/blocks...]")."""
     body: dict[str, Any] = {"ok": False, "error": error}
     if error == "invalid_blocks":
-        problems = _block_problems(blocks) or ["failed to match all allowed schemas [json-pointer:/blocks/0]"]
+        problems = block_problems(blocks) or ["failed to match all allowed schemas [json-pointer:/blocks/0]"]
         body["errors"] = problems
         body["response_metadata"] = {"messages": [f"[ERROR] {m}" for m in problems]}
     return body
 
 
-def _block_problems(blocks: Any) -> list[str]:
+def block_problems(blocks: Any, max_blocks: int = MAX_BLOCKS, pointer: str = "/blocks") -> list[str]:
+    """What Slack's block schema check says about `blocks` (a message's, or a view's with pointer
+    "/view/blocks"): too many blocks, a block that is not a typed object, a section's text over 3,000 characters
+    or a field over 2,000."""
     if not isinstance(blocks, list):
         return []
-    found = [f"no more than {MAX_BLOCKS} items allowed [json-pointer:/blocks]"] if len(blocks) > MAX_BLOCKS else []
+    found = [f"no more than {max_blocks} items allowed [json-pointer:{pointer}]"] if len(blocks) > max_blocks else []
     for i, b in enumerate(blocks):
-        text = b.get("text") if isinstance(b, dict) and b.get("type") == "section" else None
+        if not isinstance(b, dict) or "type" not in b:
+            found.append(f"failed to match all allowed schemas [json-pointer:{pointer}/{i}]")
+            continue
+        if b["type"] != "section":
+            continue
+        text = b.get("text")
         if isinstance(text, dict) and len(text.get("text", "")) > MAX_SECTION_TEXT:
-            found.append(f"must be less than {MAX_SECTION_TEXT + 1} characters [json-pointer:/blocks/{i}/text/text]")
+            found.append(f"must be less than {MAX_SECTION_TEXT + 1} characters [json-pointer:{pointer}/{i}/text/text]")
+        for j, field in enumerate(b.get("fields") or []):
+            if isinstance(field, dict) and len(field.get("text", "")) > MAX_FIELD_TEXT:
+                found.append(f"must be less than {MAX_FIELD_TEXT + 1} characters "
+                             f"[json-pointer:{pointer}/{i}/fields/{j}/text]")
     return found
 

@@ -3,9 +3,10 @@ API, and the payloads that drive an App Home: `app_home_opened` and a button cli
 
 What Slack answers (HTTP 200 each time): a published view echoed back with its id, hash, team and app; a missing
 or unknown `user_id`: `invalid_arguments` with "invalid `user_id`"; a missing view, one that is not an object or
-not of type home, more than 100 blocks, or a section over 3,000 characters: `invalid_arguments` with
-"[ERROR] ... [json-pointer:/view...]" messages; a view over 250 kB: `view_too_large`; the Home tab off in the
-app's settings: `not_enabled`. Each published view is recorded per user (`home_views`)."""
+not of type home, more than 100 blocks, or a section over 3,000 characters (a field over 2,000; the message
+block check, slack_refusals.block_problems): `invalid_arguments` with "[ERROR] ... [json-pointer:/view...]"
+messages; a view over 250 kB: `view_too_large`; the Home tab off in the app's settings: `not_enabled`. Each
+published view is recorded per user (`home_views`)."""
 
 from __future__ import annotations
 
@@ -16,10 +17,10 @@ import time
 from typing import Any
 
 from tests.fakes.slack_payloads import Workspace, new_event_id, new_trigger_id
+from tests.fakes.slack_refusals import block_problems
 from tests.fakes.slack_state import SlackState
 
 MAX_VIEW_BLOCKS = 100
-MAX_SECTION_TEXT = 3_000
 MAX_VIEW_BYTES = 250_000
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _view_ids = itertools.count(1)
@@ -38,17 +39,7 @@ def view_problems(view: Any) -> list[str]:
     blocks = view.get("blocks")
     if not isinstance(blocks, list):
         return ["[ERROR] must provide an array [json-pointer:/view/blocks]"]
-    found = [f"[ERROR] no more than {MAX_VIEW_BLOCKS} items allowed [json-pointer:/view/blocks]"] \
-        if len(blocks) > MAX_VIEW_BLOCKS else []
-    for i, block in enumerate(blocks):
-        if not isinstance(block, dict) or "type" not in block:
-            found.append(f"[ERROR] failed to match all allowed schemas [json-pointer:/view/blocks/{i}]")
-            continue
-        text = block.get("text")
-        if block["type"] == "section" and isinstance(text, dict) and len(text.get("text", "")) > MAX_SECTION_TEXT:
-            found.append(f"[ERROR] must be less than {MAX_SECTION_TEXT + 1} characters "
-                         f"[json-pointer:/view/blocks/{i}/text/text]")
-    return found
+    return [f"[ERROR] {m}" for m in block_problems(blocks, MAX_VIEW_BLOCKS, "/view/blocks")]
 
 
 class SlackViews(SlackState):
