@@ -78,11 +78,7 @@ class SlackFiles(SlackState):
     # -- step 1 ----------------------------------------------------------------------------------------------------
 
     def _get_upload_url(self, p: dict[str, Any]) -> dict[str, Any]:
-        filename, length = p.get("filename"), p.get("length")
-        if not filename:
-            return _invalid("filename")
-        if length in (None, ""):
-            return _invalid("length")
+        filename, length = p["filename"], p["length"]   # present: REQUIRED_ARGS refused the call otherwise
         try:
             size = int(length)
         except (TypeError, ValueError):

@@ -53,6 +53,7 @@ REQUIRED_ARGS: dict[str, tuple[tuple[str, str], ...]] = {
     "chat.startStream": (("channel", "channel_not_found"), ("thread_ts", "invalid_arguments")),
     "chat.appendStream": (("channel", "channel_not_found"), ("ts", "invalid_arguments")),
     "chat.stopStream": (("channel", "channel_not_found"), ("ts", "invalid_arguments")),
+    "files.getUploadURLExternal": (("filename", "invalid_arguments"), ("length", "invalid_arguments")),
 }
 
 
