@@ -101,3 +101,21 @@ def test_uninstalled_and_inactive_workspaces_refuse_their_tokens(slack_server: F
     fake.deactivate("T0TWO")
     assert refused(lambda: two.chat_postMessage(channel="C0SAME", text="x")) == "account_inactive"
     assert refused(lambda: WebClient(token="xoxb-T0ONE-guess", base_url=fake.api_url).auth_test()) == "invalid_auth"
+
+
+def test_a_workspace_cannot_touch_another_workspaces_message_with_the_same_ids(slack_server: FakeSlack):
+    """Two workspaces may have the same channel id; a token sees only its own workspace's messages, as in Slack."""
+    fake = slack_server
+    clients = {}
+    for team in ("T0MINE", "T0THEIRS"):
+        fake.add_team(team)
+        ok = WebClient(base_url=fake.api_url).oauth_v2_access(client_id=fake.client_id,
+                                                               client_secret=fake.client_secret,
+                                                               code=code_for(fake, team), redirect_uri=REDIRECT)
+        clients[team] = WebClient(token=ok["access_token"], base_url=fake.api_url)
+    mine, theirs = clients["T0MINE"], clients["T0THEIRS"]
+    posted = mine.chat_postMessage(channel="C0SAMEID01", text="ours")
+    assert refused(lambda: theirs.chat_update(channel="C0SAMEID01", ts=posted["ts"], text="x")) == "message_not_found"
+    assert refused(lambda: theirs.chat_delete(channel="C0SAMEID01", ts=posted["ts"])) == "message_not_found"
+    assert refused(lambda: theirs.conversations_replies(channel="C0SAMEID01", ts=posted["ts"])) == "thread_not_found"
+    assert mine.chat_update(channel="C0SAMEID01", ts=posted["ts"], text="still ours")["ok"]

@@ -115,6 +115,8 @@ class SlackOAuth:
         if method == "oauth.v2.access":
             return 200, {}, self._oauth_access(params)
         team_id = self._token_team.get(token or "")
+        if (refused := self._other_teams_message(method, params, team_id or DEFAULT)) is not None:
+            return 200, {}, refused
         if team_id is None:
             status, headers, body = super()._answer(method, params, token)  # type: ignore[misc]
             self._record_team(body, DEFAULT)
@@ -131,6 +133,15 @@ class SlackOAuth:
             self.workspace = default
         self._record_team(body, team_id)
         return status, headers, body
+
+    def _other_teams_message(self, method: str, params: dict[str, Any], caller: str) -> dict[str, Any] | None:
+        """Slack's answer when a token addresses a message another workspace posted (channel and ts ids may be the
+        same in two workspaces; each sees only its own): message_not_found, thread_not_found for replies."""
+        channel, ts = params.get("channel"), params.get("ts") or params.get("timestamp")
+        owner = self.message_team.get((channel, ts)) if channel and ts else None
+        if owner is None or owner == caller:
+            return None
+        return {"ok": False, "error": "thread_not_found" if method == "conversations.replies" else "message_not_found"}
 
     def _record_team(self, body: dict[str, Any], team: str) -> None:
         if body.get("ok") and body.get("channel") and body.get("ts"):
