@@ -119,3 +119,17 @@ def test_a_workspace_cannot_touch_another_workspaces_message_with_the_same_ids(s
     assert refused(lambda: theirs.chat_delete(channel="C0SAMEID01", ts=posted["ts"])) == "message_not_found"
     assert refused(lambda: theirs.conversations_replies(channel="C0SAMEID01", ts=posted["ts"])) == "thread_not_found"
     assert mine.chat_update(channel="C0SAMEID01", ts=posted["ts"], text="still ours")["ok"]
+
+
+def test_a_redirect_uri_outside_the_apps_redirect_url_is_refused_on_the_page(slack_server: FakeSlack):
+    fake = slack_server
+    fake.add_team("T0REDIR")
+    fake.redirect_url = REDIRECT
+    try:
+        assert code_for(fake, "T0REDIR", REDIRECT + "/below")           # a path under it is allowed
+        query = {"client_id": fake.client_id, "scope": "chat:write", "state": "s1",
+                 "redirect_uri": "https://evil.example/slack/oauth_redirect"}
+        page = requests.get(fake.base_url + "oauth/v2/authorize", params=query, allow_redirects=False, timeout=5)
+        assert page.status_code == 400 and "bad_redirect_uri" in page.text and "Location" not in page.headers
+    finally:
+        fake.redirect_url = None

@@ -96,7 +96,10 @@ class SlackOAuth:
         self._oauth_init()
         if params.get("client_id") != self.client_id:
             return 400, "Invalid client_id parameter"  # Slack shows its own error page and never redirects
-        target = params.get("redirect_uri") or self.redirect_url
+        requested = params.get("redirect_uri")
+        if requested and self.redirect_url and not requested.startswith(self.redirect_url):
+            return 400, "bad_redirect_uri"  # it must be the app's Redirect URL or below it; Slack never redirects
+        target = requested or self.redirect_url
         if not target:
             return 400, "No redirect URL is configured for this app"
         state = params.get("state", "")
