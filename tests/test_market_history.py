@@ -15,6 +15,7 @@ from oilfx.market import KST, LITRES_PER_BARREL, Market, MarketUnavailable, Memo
 from oilfx.market.history import Period, Point, Series, Unit, frankfurter, naver, opinet
 from oilfx.market.history.combine import RATE_LOOKBACK_DAYS
 from oilfx.market.history.naver import fx_page_url
+from oilfx.metrics import METRICS
 from oilfx.tools.price_history import sources_of
 from tests.fakes.history_pages import (
     HISTORY,
@@ -110,6 +111,19 @@ def test_a_won_series_from_one_source_for_both_halves_still_names_the_rates_sour
     assert won.sources == ("Naver", "Naver")
     tool_sources = sources_of(won)
     assert [(s.label, s.source) for s in tool_sources] == [("Dubai", "Naver"), ("USD/KRW", "Naver")]
+
+
+def test_history_fetches_and_failures_are_counted_per_source_like_quotes(pages) -> None:
+    def count(family: str, source: str) -> float:
+        return METRICS.registry.get_sample_value(family, {"quantity": "oil_history", "source": source}) or 0
+
+    before = {(f, s): count(f, s) for f in ("oilfx_source_fetches_total", "oilfx_source_failures_total")
+              for s in ("opinet", "fred")}
+    pages.set(OPINET_PATH, status=503)
+    assert market(pages).history("Brent", Period.W1, Unit.USD).sources == ("FRED",)
+    after = {key: count(*key) - value for key, value in before.items()}
+    assert after == {("oilfx_source_fetches_total", "opinet"): 1, ("oilfx_source_failures_total", "opinet"): 1,
+                     ("oilfx_source_fetches_total", "fred"): 1, ("oilfx_source_failures_total", "fred"): 0}
 
 
 def test_fallback_order_and_each_failure_named(pages, caplog) -> None:

@@ -24,10 +24,12 @@ from oilfx.market.history.series import Period, Point, Series, Unit
 from oilfx.market.http import SourceHttp
 from oilfx.market.quote import KST, canonical_benchmark
 from oilfx.market.sources.base import Context
+from oilfx.metrics import METRICS
 
 log = logging.getLogger(__name__)
 
 FX_LABEL = "USD/KRW"
+OIL_HISTORY_KEY, FX_HISTORY_KEY = "oil_history", "fx_history"   # the `quantity` label of the source metrics
 # (display name, fetch) by the names OILFX_HISTORY_OIL_SOURCES / OILFX_HISTORY_FX_SOURCES use
 OIL_HISTORY: dict[str, tuple[str, OilHistoryFetch]] = {
     "opinet": (opinet.NAME, opinet.fetch), "fred": (fred.NAME, fred.fetch), "naver": (naver.NAME, naver.fetch_oil),
@@ -62,7 +64,8 @@ class History:
     def oil(self, benchmark: str, start: date, end: date) -> Series:
         """`benchmark`'s closes (USD/bbl) from `start` to `end` inclusive."""
         def load() -> dict:
-            return self._load(f"no {benchmark} closes between {start} and {end}", self.settings.history_oil_sources,
+            return self._load(OIL_HISTORY_KEY, f"no {benchmark} closes between {start} and {end}",
+                              self.settings.history_oil_sources,
                               {n: (d, lambda ctx, f=f: f(ctx, benchmark, start, end)) for n, (d, f) in
                                OIL_HISTORY.items()})
 
@@ -72,7 +75,8 @@ class History:
     def fx(self, start: date, end: date) -> Series:
         """USD/KRW (won per dollar; unit USD) from `start` to `end` inclusive."""
         def load() -> dict:
-            return self._load(f"no USD/KRW rates between {start} and {end}", self.settings.history_fx_sources,
+            return self._load(FX_HISTORY_KEY, f"no USD/KRW rates between {start} and {end}",
+                              self.settings.history_fx_sources,
                               {n: (d, lambda ctx, f=f: f(ctx, start, end)) for n, (d, f) in FX_HISTORY.items()})
 
         key = f"history:fx:{start}:{end}:{','.join(self.settings.history_fx_sources)}"
@@ -83,7 +87,7 @@ class History:
         return Series(label, Unit.USD, from_rows(cached["points"]), (cached["source"],), start, end,
                       datetime.fromisoformat(cached["fetched_at"]))
 
-    def _load(self, what: str, order: tuple[str, ...],
+    def _load(self, quantity: str, what: str, order: tuple[str, ...],
               sources: dict[str, tuple[str, Callable[[Context], list[Point]]]]) -> dict:
         now = self.clock()
         failures: list[tuple[str, str]] = []
@@ -98,8 +102,10 @@ class History:
                 failures.append((name, f"unexpected error ({type(e).__name__})"))
             else:
                 if any(p.value is not None for p in points):
+                    METRICS.source_fetch(quantity, name, failed=False)
                     log.debug("history source %s gave %d rows for %s", name, len(points), what)
                     return {"points": to_rows(points), "source": display, "fetched_at": now.isoformat()}
                 failures.append((name, "no rows in that range"))
+            METRICS.source_fetch(quantity, name, failed=True)   # counted as the quote sources are (market.py)
             log.warning("history source %s: %s (%s)", name, failures[-1][1], what)
         raise MarketUnavailable(what, failures)
