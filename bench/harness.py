@@ -251,6 +251,13 @@ def wait_answer(fakes: Fakes, pending: Pending, timeout: float = 60.0) -> float:
     return visible - fakes.slack.envelopes[pending.envelope_id].sent_at
 
 
+def burst(fakes: Fakes, procs: list[BotProcess], n: int, timeout: float) -> tuple[list[Pending], list[float]]:
+    """n mentions in n new threads delivered back to back, round-robin over `procs`; the mentions and each one's
+    seconds from delivery to its answer."""
+    pending = [mention(fakes, procs[i % len(procs)]) for i in range(n)]
+    return pending, [wait_answer(fakes, p, timeout) for p in pending]
+
+
 def ack_latency(fakes: Fakes, pending: Pending, timeout: float = 10.0) -> float:
     fakes.slack.wait_ack(pending.envelope_id, timeout)
     return fakes.slack.acks[pending.envelope_id].latency

@@ -16,13 +16,12 @@ from bench.harness import (
     Fakes,
     ack_latency,
     bot,
+    burst,
     median,
-    mention,
     one_turn,
     percentile,
     seed_baseline,
     template_baseline,
-    wait_answer,
 )
 from bench.sections import Result
 
@@ -64,10 +63,9 @@ def measure(fakes: Fakes, name: str, proc: BotProcess, turns: int, threads: int,
     one_turn(fakes, proc, timeout)  # warm-up: imports, connections, the seed's assistant, oilfx's quote cache
     lone = [one_turn(fakes, proc, timeout) for _ in range(turns)]
     cpu0 = proc.cpu_seconds()
-    pending = [mention(fakes, proc) for _ in range(threads)]
-    burst = [wait_answer(fakes, p, timeout) for p in pending]
+    pending, latencies = burst(fakes, [proc], threads, timeout)
     cpu = proc.cpu_seconds() - cpu0
-    return PeerFigures(name, lone, burst, [ack_latency(fakes, p) for p in pending], cpu / threads)
+    return PeerFigures(name, lone, latencies, [ack_latency(fakes, p) for p in pending], cpu / threads)
 
 
 def ratio(ours: float, theirs: float) -> str:

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.burst import answers_in_thread
-from bench.harness import BotProcess, Fakes, ack_latency, bot, median, mention, one_turn, percentile, wait_answer
+from bench.harness import BotProcess, Fakes, ack_latency, bot, burst, median, one_turn, percentile
 from bench.sections import BURST_TARGET, Result
 from tests.fakes.redis_server import RedisServer
 
@@ -51,8 +51,7 @@ def scaleout(fakes: Fakes, processes: int, n: int, say: Say) -> Result:
                 one_turn(fakes, proc)  # warm-up: imports, connections, the shared quote cache
             lone = median([one_turn(fakes, procs[i % processes]) for i in range(3)])
             cpu0, fakes_cpu0, wall0 = sum(p.cpu_seconds() for p in procs), time.process_time(), time.monotonic()
-            pending = [mention(fakes, procs[i % processes]) for i in range(n)]
-            latencies = [wait_answer(fakes, p, timeout=120) for p in pending]
+            pending, latencies = burst(fakes, procs, n, timeout=120)
             cpu = sum(p.cpu_seconds() for p in procs) - cpu0
             fakes_cpu, wall = time.process_time() - fakes_cpu0, time.monotonic() - wall0
             acks = [ack_latency(fakes, p) for p in pending]
@@ -82,9 +81,9 @@ def scaleout(fakes: Fakes, processes: int, n: int, say: Say) -> Result:
     res.add("scale-out", f"{label}: the fakes' CPU (this process) during the burst, of its wall time",
             f"{fakes_cpu:.1f} s of {wall:.1f} s ({fakes_cpu / wall:.0%} of a core)")
     for count in sorted({1, processes}):
-        burst, rate = fits(lone, per_turn, count)
+        threads, rate = fits(lone, per_turn, count)
         res.add("scale-out", f"within 1.3× a lone mention on {count} process(es) ({min(count, os.cpu_count() or 1)} "
-                "core(s)), from the CPU per turn: burst / steady rate", f"≤ {burst} threads / ≤ {rate:.1f} a second")
+                "core(s)), from the CPU per turn: burst / steady rate", f"≤ {threads} threads / ≤ {rate:.1f} a second")
     res.notes.append(
         f"Scale-out: {processes} `python bot.py` (responses engine, default settings, REDIS_URL on one redis-server "
         f"started for the run) on the fake Socket Mode; each answers a warm-up turn; the lone mention is the median "

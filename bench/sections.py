@@ -13,9 +13,9 @@ from bench.harness import (
     BotProcess,
     Fakes,
     Latencies,
-    Pending,
     ack_latency,
     bot,
+    burst,
     first_post_delay,
     median,
     mention,
@@ -141,10 +141,8 @@ ACK_P99_TARGET = 0.050
 
 def _burst(fakes: Fakes, proc: BotProcess, n: int, timeout: float) -> tuple[list[float], list[float]]:
     """n mentions in n new threads delivered back to back; their latencies and ack latencies."""
-    pending: list[Pending] = [mention(fakes, proc) for _ in range(n)]
-    latencies = [wait_answer(fakes, p, timeout) for p in pending]
-    acks = [ack_latency(fakes, p) for p in pending]
-    return latencies, acks
+    pending, latencies = burst(fakes, [proc], n, timeout)
+    return latencies, [ack_latency(fakes, p) for p in pending]
 
 
 def concurrency(fakes: Fakes, engine: str, n: int, bursts: int, say: Say) -> Result:
