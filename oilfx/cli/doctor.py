@@ -11,7 +11,7 @@ import logging
 from datetime import date, datetime
 from itertools import groupby
 
-from oilfx.cli.doctor_history import history_json, history_text
+from oilfx.cli.doctor_history import history_json, history_text, status_line
 from oilfx.config import Settings
 from oilfx.market.doctor import Figure, Report, SourceCheck, check
 from oilfx.market.history.doctor import check_history
@@ -77,11 +77,10 @@ def _figures_text(figures: tuple[Figure, ...]) -> str:
 
 def _source_line(s: SourceCheck) -> str:
     # The label (often Korean, double-width) comes last but one so the padded columns stay aligned.
-    status = "ok    " if s.ok else "FAILED"
     detail = f"{s.label}: {_figures_text(s.figures)}" if s.ok else s.reason or "failed"
     if s.ok and s.reason:
         detail += f"; lacks {s.reason}"
-    return f"{status}  {s.kind:<4}  {s.name:<12}  {s.ms:6.0f} ms  {detail}"
+    return status_line(s.ok, s.kind, s.name, s.ms, detail)
 
 
 def as_text(report: Report) -> str:

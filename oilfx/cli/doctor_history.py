@@ -17,19 +17,22 @@ def history_json(report: HistoryReport) -> dict:
                          "reason": s.reason} for s in report.sources]}
 
 
+def status_line(ok: bool, kind: str, name: str, ms: float, detail: str) -> str:
+    """One source's line in the doctor's columns, for the quote sources (cli/doctor.py) and the history ones."""
+    return f"{'ok    ' if ok else 'FAILED'}  {kind:<4}  {name:<12}  {ms:6.0f} ms  {detail}"
+
+
 def _line(s: HistoryCheck) -> str:
-    status = "ok    " if s.ok else "FAILED"
     detail = (f"{s.label}: {s.closes} days, last {s.quantity} {s.last_value:,} {UNITS[s.kind]} ({s.last_day})"
               if s.ok else s.reason or "failed")
-    return f"{status}  {s.kind:<4}  {s.name:<12}  {s.ms:6.0f} ms  {detail}"
+    return status_line(s.ok, s.kind, s.name, s.ms, detail)
 
 
 def history_text(report: HistoryReport) -> str:
     lines = [f"Price history sources, {report.start} to {report.end}, fetched live at "
              f"{format_kst(report.checked_at)}:"]
     lines += [_line(s) for s in report.sources]
-    missing = [what for kind, what in (("oil", "oil closes"), ("fx", "USD/KRW rates"))
-               if not any(s.ok for s in report.sources if s.kind == kind)]
+    missing = [{"oil": "oil closes", "fx": "USD/KRW rates"}[kind] for kind in report.unserved]
     lines.append("")
     lines.append("OK: oil closes and USD/KRW rates each have a working history source." if not missing else
                  f"NOT OK: no working history source for {' and '.join(missing)} (exit 1).")

@@ -56,9 +56,14 @@ class HistoryReport:
     checked_at: datetime
 
     @property
+    def unserved(self) -> tuple[str, ...]:
+        """The kinds ("oil", "fx") with no working source."""
+        return tuple(kind for kind in ("oil", "fx") if not any(s.ok for s in self.sources if s.kind == kind))
+
+    @property
     def ok(self) -> bool:
         """A working source for the oil closes and one for the rates (a won series needs both)."""
-        return all(any(s.ok for s in self.sources if s.kind == kind) for kind in ("oil", "fx"))
+        return not self.unserved
 
 
 def check_history(settings: Settings, *, end: date | None = None, session: requests.Session | None = None,
