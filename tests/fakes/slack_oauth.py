@@ -61,20 +61,19 @@ class SlackOAuth:
     redirect_url: str | None = None   # the app's Redirect URL in its settings (used when a request names none)
     installing: str | None = None     # which team the installer picks on the authorize page
     deny = False                      # the installer presses Cancel
-    _oauth_ready = False
-
-    def _oauth_init(self) -> None:
-        if not self._oauth_ready:
+    def _reset_state(self) -> None:
+        """FakeSlack's reset (and __init__): messages are forgotten, and so is whose each was, and unused codes;
+        the workspaces and their installs stay, like the open connections."""
+        super()._reset_state()  # type: ignore[misc]
+        self.message_team: dict[tuple[str, str], str] = {}
+        self._codes: dict[str, IssuedCode] = {}
+        if not hasattr(self, "teams"):   # first call, from __init__
             self.teams: dict[str, Team] = {}
-            self._codes: dict[str, IssuedCode] = {}
             self._token_team: dict[str, str] = {}
-            self.message_team: dict[tuple[str, str], str] = {}
             self._seq = itertools.count(1)
-            self._oauth_ready = True
 
     def add_team(self, team_id: str, name: str | None = None, bot_user_id: str | None = None) -> Workspace:
         """A workspace someone may install the app into; its payload builders make its events."""
-        self._oauth_init()
         ws = Workspace(team_id=team_id, team_domain=team_id.lower(), app_id=self.workspace.app_id,
                        bot_user_id=bot_user_id or f"UBOT{team_id}", bot_id=f"B{team_id}",
                        user_id=f"U{team_id}USER", base_url=self.workspace.base_url)
@@ -93,7 +92,6 @@ class SlackOAuth:
 
     def authorize(self, params: dict[str, Any]) -> tuple[int, str]:
         """(status, Location or page text): a redirect to the app, as when the installer answered the page."""
-        self._oauth_init()
         if params.get("client_id") != self.client_id:
             return 400, "Invalid client_id parameter"  # Slack shows its own error page and never redirects
         requested = params.get("redirect_uri")
@@ -114,7 +112,6 @@ class SlackOAuth:
     # -- the Web API ----------------------------------------------------------------------------------------------
 
     def _answer(self, method: str, params: dict[str, Any], token: str | None) -> tuple[int, dict, dict]:
-        self._oauth_init()
         if method == "oauth.v2.access":
             return 200, {}, self._oauth_access(params)
         team_id = self._token_team.get(token or "")
@@ -196,7 +193,6 @@ class SlackOAuth:
 
     def posted_in(self, team_id: str, channel: str | None = None) -> list[Message]:
         """Messages posted with `team_id`'s token (DEFAULT: the default token's), optionally in one channel."""
-        self._oauth_init()
         with self._cond:
             return [m for key, m in self.messages.items()
                     if self.message_team.get(key) == team_id and (channel is None or m.channel == channel)]
