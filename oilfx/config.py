@@ -16,6 +16,7 @@ from oilfx.config_values import number as _number
 from oilfx.config_values import parse_bool as _bool
 from oilfx.config_values import redis_url as _redis_url
 from oilfx.config_values import sources as _sources
+from oilfx.i18n import Lang
 
 OIL_SOURCES = ("opinet", "naver", "fred")
 FX_SOURCES = ("naver", "naver_mobile", "frankfurter")
@@ -80,6 +81,8 @@ class Settings:
     http_read_timeout: float = 5.0
     # Presentation
     show_steps: bool = False
+    lang: Lang = Lang.KO            # the workspace's language: channel posts, and users whose locale says nothing
+    locale_ttl: float = 3600.0      # seconds a user's Slack locale (users.info) is reused
     log_level: str = "INFO"
 
     @property
@@ -166,6 +169,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         "OILFX_ALERT_INTERVAL": ("alert_interval", float),
         "OILFX_ALERT_CLAIM_TTL": ("alert_claim_ttl", float),
         "OILFX_HEALTH_PORT": ("health_port", int),
+        "OILFX_LOCALE_TTL": ("locale_ttl", float),
     }
     for var, (attr, kind) in numbers.items():
         if (value := get(var)) is not None:
@@ -176,6 +180,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
                 kw[attr] = _bool(value)
             except ConfigError as e:
                 raise ConfigError(f"{var}: {e}") from None
+    if (value := get("OILFX_LANG")) is not None:
+        if (lang := Lang.parse(value)) is None or value.lower() not in {"ko", "en"}:
+            raise ConfigError(f"OILFX_LANG: expected ko or en, got {value!r}")
+        kw["lang"] = lang
     if (value := get("OILFX_LOG_LEVEL")) is not None:
         if value.upper() not in logging.getLevelNamesMapping():
             raise ConfigError(f"OILFX_LOG_LEVEL: expected one of {', '.join(_LOG_LEVELS)}, got {value!r}")

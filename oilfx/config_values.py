@@ -59,6 +59,7 @@ RANGES: dict[str, Bounds] = {
     "OILFX_HEALTH_PORT": Bounds(1, 65535),
     "OILFX_CACHE_TTL": Bounds(0, 86400, why="0: never reuse"),
     "OILFX_HISTORY_TTL": Bounds(0, 7 * 86400, why="0: never reuse"),
+    "OILFX_LOCALE_TTL": Bounds(0, 7 * 86400, why="0: ask Slack every time"),
     "OILFX_HTTP_CONNECT_TIMEOUT": Bounds(0, 300, above_low=True),
     "OILFX_HTTP_READ_TIMEOUT": Bounds(0, 300, above_low=True),
     "OILFX_OPENAI_TIMEOUT": Bounds(0, 3600, above_low=True),

@@ -16,9 +16,10 @@ OILFX = Path(__file__).resolve().parent.parent / "oilfx"
 MAX_LINES = 300
 
 # Lowest first; a module may import its own layer and any layer below, never one above.
-# The shared bottom (config, logs) imports nothing of oilfx, so every layer may use it.
+# The shared bottom (config, logs, i18n: the languages users read) imports nothing above it, so every layer may
+# use it.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("shared", ("oilfx.config", "oilfx.config_values", "oilfx.logs", "oilfx.metrics")),
+    ("shared", ("oilfx.config", "oilfx.config_values", "oilfx.logs", "oilfx.metrics", "oilfx.i18n")),
     ("market", ("oilfx.market",)),
     # charts draw market series (matplotlib, Agg); the slack layer and the CLI attach them
     ("charts", ("oilfx.charts",)),

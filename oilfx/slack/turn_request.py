@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from oilfx.i18n import Lang, Texts, texts
+
 
 @dataclass(frozen=True)
 class TurnRequest:
@@ -18,3 +20,9 @@ class TurnRequest:
     kind: str = "mention"          # mention | dm | command
     response_url: str | None = None
     header: str = ""               # trusted mrkdwn above the answer (e.g. who asked, for /oilprice)
+    lang: str = ""                 # the reader's language (oilfx.i18n.Lang), chosen when the turn starts (language.py)
+
+    @property
+    def texts(self) -> Texts:
+        """What the turn writes around the answer, in the reader's language (Korean until one is chosen)."""
+        return texts(Lang.parse(self.lang) or Lang.KO)

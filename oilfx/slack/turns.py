@@ -14,6 +14,8 @@ import time
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 
+from slack_sdk import WebClient
+
 from oilfx.engines.base import Answer, EngineError, with_notices
 from oilfx.guard import guard_answer
 from oilfx.metrics import METRICS, TurnOutcome
@@ -22,6 +24,7 @@ from oilfx.slack.arrivals import ARRIVALS
 from oilfx.slack.caps import clean_text, question_too_long
 from oilfx.slack.chart_post import attach_charts, requested_charts
 from oilfx.slack.clients import NotInstalled, TeamClients
+from oilfx.slack.language import Languages
 from oilfx.slack.render import steps_breakdown, wants_steps
 from oilfx.slack.replies import SlackCallFailed
 from oilfx.slack.reply import FinalAnswer, Reply
@@ -64,6 +67,7 @@ class TurnRunner:
         self.choose: ChooseReply = choose or (
             lambda request, log: choose_reply(services, clients(request.team), request, log))
         self._leases = EventLeases(services.store, services.settings.event_lease)
+        self.languages = Languages(services.store, services.settings.lang, services.settings.locale_ttl)
         self.arrivals = ARRIVALS
 
     def submit(self, request: TurnRequest) -> None:
@@ -146,9 +150,17 @@ class TurnRunner:
         finally:
             store.leave_turn(ticket)  # only if the turn never started (e.g. the wait failed): a no-op otherwise
 
+    def in_reader_language(self, request: TurnRequest, client: WebClient | None) -> TurnRequest:
+        """`request` with the language its answer's frame is written in (kept if an earlier owner chose it)."""
+        if request.lang:
+            return request
+        lang = self.languages.for_user(client, request.team, request.user, request.text)
+        return dataclasses.replace(request, lang=lang.value)
+
     def _tell(self, request: TurnRequest, reason: str, log: logging.LoggerAdapter) -> None:
         """`reason` where the answer would have gone, in a reply of its own."""
         try:
+            request = self.in_reader_language(request, self.clients(request.team))
             reply = self.choose(request, log)
         except NotInstalled as e:  # the team uninstalled: nowhere to say it
             log.error("could not tell the user (%s): %s", e, reason)
@@ -185,6 +197,7 @@ class TurnRunner:
         except NotInstalled as e:
             log.error("turn abandoned: %s", e)
             return
+        request = self.in_reader_language(request, client)
         start = start_beside(lambda: start_reply(self.services, client, request, log, self.choose))
         outcome = TurnOutcome.ERROR
         try:

@@ -116,6 +116,22 @@ class PanelTitled(Record):
         return "1"  # what the flag always held
 
 
+@dataclass(frozen=True)
+class LanguageChoice(Record):
+    """A user's own language (`/oilprice lang en|ko`), over their Slack locale; keyed by `language_key`."""
+
+    PREFIX: ClassVar[str] = "lang:"
+    TTL: ClassVar[float | None] = None
+
+    team: str
+    user: str
+    lang: str   # "ko" or "en" (oilfx.i18n.Lang's values)
+
+
+def language_key(team: str, user: str) -> str:
+    return f"{team}:{user}"
+
+
 def panel_key(channel: str, thread_ts: str) -> str:
     """The key of a panel thread's records. No team: Bolt's thread context store is asked by channel and ts only;
     a panel thread lives in the user's DM with the bot (a D... id) and its ts, which two workspaces do not share in

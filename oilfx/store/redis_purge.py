@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from oilfx.store.purge import Purged
-from oilfx.store.records import AnswerRecord, PanelContext, StepsRecord
+from oilfx.store.records import AnswerRecord, LanguageChoice, PanelContext, StepsRecord
 from oilfx.store.redis_client import wrap_errors
 
 
@@ -24,7 +24,7 @@ def _record_team(name: str, raw: str) -> str | None:
     value = _json(raw)
     if not isinstance(value, dict):
         return None
-    if name.startswith(AnswerRecord.PREFIX):
+    if name.startswith((AnswerRecord.PREFIX, LanguageChoice.PREFIX)):
         return value.get("team")
     if name.startswith(PanelContext.PREFIX):
         return value.get("team_id")

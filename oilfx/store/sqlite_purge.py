@@ -8,7 +8,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 
 from oilfx.store.purge import Purged
-from oilfx.store.records import AnswerRecord, PanelContext, StepsRecord
+from oilfx.store.records import AnswerRecord, LanguageChoice, PanelContext, StepsRecord
 from oilfx.store.sqlite_alerts import delete_team_alerts
 
 
@@ -25,9 +25,11 @@ class SqlitePurge:
             records = db.execute(
                 "DELETE FROM meta WHERE json_valid(value) AND ("
                 " (substr(name, 1, ?) = ? AND json_extract(value, '$.team') = ?)"
+                " OR (substr(name, 1, ?) = ? AND json_extract(value, '$.team') = ?)"
                 " OR (substr(name, 1, ?) = ? AND json_extract(value, '$.team_id') = ?)"
                 " OR (substr(name, 1, ?) = ? AND substr(json_extract(value, '$.thread'), 1, ?) = ?))",
                 (len(AnswerRecord.PREFIX), AnswerRecord.PREFIX, team,
+                 len(LanguageChoice.PREFIX), LanguageChoice.PREFIX, team,
                  len(PanelContext.PREFIX), PanelContext.PREFIX, team,
                  len(StepsRecord.PREFIX), StepsRecord.PREFIX, len(team) + 1, team + "/")).rowcount
             feedback = db.execute("DELETE FROM feedback WHERE team=?", (team,)).rowcount

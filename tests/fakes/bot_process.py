@@ -28,7 +28,9 @@ def clean_env(extra: dict[str, str]) -> dict[str, str]:
     is set, so a bot runs on the defaults a user gets (streaming on) unless a test asks for another path
     (OILFX_STREAM=false: the placeholder path, e.g. tests/test_bot_e2e.py's placeholder run)."""
     base = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR"}}
-    return {**base, "PYTHONUNBUFFERED": "1", **extra}
+    # English channel posts unless a test asks for the Korean default (OILFX_LANG="" or "ko"); the fake Slack's
+    # users are en-US unless a test gives them another locale.
+    return {**base, "PYTHONUNBUFFERED": "1", "OILFX_LANG": "en", **extra}
 
 
 def free_port() -> int:

@@ -141,6 +141,8 @@ class SlackState:
         self.faults: dict[str, list[Fault]] = {}
         self.hitches: dict[str, list[Hitch]] = {}  # ambiguous faults (slack_faults.py)
         self.latency: dict[str, float] = {}
+        # users.info include_locale: each user's Slack locale (others: DEFAULT_LOCALE); a test sets "ko-KR"
+        self.user_locales: dict[str, str] = {}
         self.acks: dict[str, Ack] = {}
         self.envelopes: dict[str, Envelope] = {}
         self.socket_messages: list[dict[str, Any]] = []  # anything a client sent that isn't an ack

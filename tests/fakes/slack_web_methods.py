@@ -13,6 +13,7 @@ from tests.fakes.slack_refusals import content_refusal, refusal
 from tests.fakes.slack_state import Message, SlackState
 
 MAX_SUGGESTED_PROMPTS = 4
+DEFAULT_LOCALE = "en-US"   # a user's Slack locale when the test sets none: the language Slack ships in
 
 
 class WebMethods(SlackState):
@@ -109,6 +110,9 @@ class WebMethods(SlackState):
             "deleted": False, "real_name": "oilfx" if is_bot else "Test Analyst", "tz": "Asia/Seoul",
             "tz_label": "Korea Standard Time", "tz_offset": 32400, "is_bot": is_bot, "is_admin": False,
             "profile": {"real_name": "Test Analyst", "display_name": "analyst", "team": ws.team_id},
+            # Slack adds the locale only when asked (include_locale=true)
+            **({"locale": self.user_locales.get(uid, DEFAULT_LOCALE)}
+               if str(p.get("include_locale", "")).lower() in {"true", "1"} else {}),
         }}
 
     def _conversations_info(self, p: dict) -> dict:

@@ -1,0 +1,68 @@
+"""The ko and en catalogs match the code: every string the code marks for translation has an entry in both
+languages, no entry is left that no code uses, no translation is empty, and each keeps its msgid's placeholders."""
+
+from __future__ import annotations
+
+import pytest
+
+from oilfx.i18n import EN, KO, Lang, lazy, lazy_n
+from oilfx.i18n.catalog import read_catalog
+from oilfx.i18n.catalogs import check, extract, placeholders
+
+
+def test_catalogs_match_the_code() -> None:
+    problems = check()
+    assert problems == [], "run `python -m oilfx.i18n.catalogs update`, then translate:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("lang", list(Lang))
+def test_every_extracted_string_is_translated_in_each_language(lang: Lang) -> None:
+    catalog = read_catalog(lang)
+    for found in extract().values():
+        message = catalog.get(found.msgid)
+        assert message is not None, f"{lang}: {found.msgid!r} ({found.where})"
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        assert all(strings), f"{lang}: {found.msgid!r} is empty"
+
+
+def test_korean_is_korean() -> None:
+    """A Korean entry that still reads as its English msgid was not translated (names such as WTI excepted)."""
+    catalog = read_catalog(Lang.KO)
+    same = [m.id for m in catalog if m.id and isinstance(m.string, str) and m.string == m.id
+            and any(c.islower() for c in m.id) and " " in m.id]
+    assert same == []
+
+
+def test_the_check_finds_a_missing_an_unused_and_a_broken_entry(tmp_path, monkeypatch) -> None:
+    """check() itself: a catalog directory with one entry missing, one unused and one with a lost placeholder."""
+    from oilfx.i18n import catalog as catalog_module
+    from oilfx.i18n import catalogs
+
+    source = tmp_path / "oilfx" / "mod.py"
+    source.parent.mkdir()
+    source.write_text('x = t("Kept {price}")\ny = lazy("New one")\n', encoding="utf-8")
+    for lang, body in ((Lang.KO, 'msgid "Kept {price}"\nmsgstr "유지"\n\nmsgid "Gone"\nmsgstr "없음"\n'),
+                       (Lang.EN, 'msgid "Kept {price}"\nmsgstr "Kept {price}"\n\nmsgid "Gone"\nmsgstr "Gone"\n')):
+        folder = tmp_path / "locale" / lang.value / "LC_MESSAGES"
+        folder.mkdir(parents=True)
+        (folder / "oilfx.po").write_text(body, encoding="utf-8")
+    monkeypatch.setattr(catalogs, "source_files", lambda: [source])
+    monkeypatch.setattr(catalogs, "ROOT", tmp_path)
+    monkeypatch.setattr(catalog_module, "LOCALE_DIR", tmp_path / "locale")
+    problems = "\n".join(check())
+    assert "ko/oilfx.po: 'Kept {price}' translation '유지' has placeholders [], the msgid ['price']" in problems
+    assert "ko/oilfx.po: 'Gone' is not used by any code" in problems
+    assert "en/oilfx.po: 'Gone' is not used by any code" in problems
+    assert "ko: 'New one' (oilfx/mod.py:2) has no entry" in problems
+    assert "en: 'New one' (oilfx/mod.py:2) has no entry" in problems
+
+
+def test_placeholders_are_named_and_kept() -> None:
+    assert placeholders("{benchmark} is {price:>8} per barrel, {{not one}}") == {"benchmark", "price"}
+
+
+def test_a_msg_renders_in_either_language_with_translated_arguments() -> None:
+    dubai = lazy("Dubai")
+    assert KO.render(dubai) == "두바이유" and EN.render(dubai) == "Dubai" and str(dubai) == "Dubai"
+    assert KO.render(lazy("Brent")) == "브렌트유"
+    assert lazy_n("x", "y", 2) == lazy_n("x", "y", 2)   # hashable by value: sources are de-duplicated
