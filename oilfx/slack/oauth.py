@@ -35,9 +35,9 @@ from oilfx.slack.clients import TeamClients
 logger = logging.getLogger(__name__)
 
 # The bot scopes manifest.yml grants (tests/test_oauth_settings.py checks they are the same); files:write uploads
-# charts into threads.
+# charts into threads, users:read reads each user's locale.
 BOT_SCOPES = ("app_mentions:read", "assistant:write", "channels:history", "chat:write", "commands", "files:write",
-              "groups:history", "im:history", "mpim:history")
+              "groups:history", "im:history", "mpim:history", "users:read")
 STATE_SECONDS = 600  # how long an install link's state is valid (Bolt's default)
 
 # What the installer reads for each of Bolt's failure reasons (anything else: Slack's own error code).
