@@ -60,8 +60,8 @@ class Languages:
             return cached[0]
         lang, keep = None, self.ttl
         try:
-            # a short timeout and no retries: a slow Slack must not hold the placeholder back
-            found = quick_client(client).users_info(user=user, include_locale=True)
+            client = quick_client(client)  # a short timeout and no retries: a slow Slack must not hold the reply
+            found = client.users_info(user=user, include_locale=True)
             lang = Lang.parse((found.get("user") or {}).get("locale"))
         except (SlackClientError, OSError) as e:  # OSError: a timeout or a refused connection
             reason = e.response.get("error") if isinstance(e, SlackApiError) else type(e).__name__
