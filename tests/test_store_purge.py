@@ -19,7 +19,15 @@ from oilfx.store import records
 from oilfx.store.alerts import Digest
 from oilfx.store.base import Feedback, MessageKey, OpenReply, ThreadKey
 from oilfx.store.purge import Purged, purge_everything
-from oilfx.store.records import AnswerRecord, PanelContext, PanelTitled, StepsRecord, panel_key
+from oilfx.store.records import (
+    AnswerRecord,
+    LanguageChoice,
+    PanelContext,
+    PanelTitled,
+    StepsRecord,
+    language_key,
+    panel_key,
+)
 from tests.store_contract import open_instance, store  # noqa: F401  (fixtures)
 
 CHANNEL, TS, DM = "C0SAME001", "1700000000.000100", "D0SAME001"
@@ -38,10 +46,11 @@ def fill(store, team: str) -> dict[str, list[str]]:
             records.keep(store, StepsRecord(thread=str(key), breakdown=f"steps of {team}"))]
     panel = panel_key(DM, TS + team)  # DM ids are per workspace; the record names its team
     records.put(store, panel, PanelContext(CHANNEL, team, None))
+    records.put(store, language_key(team, "U1"), LanguageChoice(team, "U1", "en"))   # `/oilprice lang en`
     store.add_feedback(Feedback(key, TS, "U1", "good", "q", "a", "chat", NOW))
     request = TurnRequest(team, CHANNEL, "U1", "q", f"Ev{team}", TS, TS, TS)
     store.open_reply(OpenReply(f"Ev{team}", CHANNEL, TS, TS, False, json.dumps(asdict(request)), NOW.timestamp()))
-    return {"kept": kept, "panel": [panel]}
+    return {"kept": kept, "panel": [panel], "lang": [language_key(team, "U1")]}
 
 
 def test_purge_removes_one_team_and_keeps_the_other(store):
@@ -54,7 +63,8 @@ def test_purge_removes_one_team_and_keeps_the_other(store):
 
     engines = 2  # fill() set a chat and a responses conversation, and the chat one's history
     assert purged == Purged(conversations=engines, histories=1, messages=1,
-                            records=len(filled[gone]["kept"]) + len(filled[gone]["panel"]), feedback=1,
+                            records=len(filled[gone]["kept"]) + len(filled[gone]["panel"]) + len(filled[gone]["lang"]),
+                            feedback=1,
                             open_replies=1)
     for team, present in ((gone, False), (kept, True)):
         key = ThreadKey(team, CHANNEL, TS)
@@ -65,6 +75,7 @@ def test_purge_removes_one_team_and_keeps_the_other(store):
         assert (records.load(store, AnswerRecord, answer) is not None) is present
         assert (records.load(store, StepsRecord, steps) is not None) is present
         assert (records.load(store, PanelContext, filled[team]["panel"][0]) is not None) is present
+        assert (records.load(store, LanguageChoice, filled[team]["lang"][0]) is not None) is present
         assert (store.get_open_reply(f"Ev{team}") is not None) is present
         # The message claim: the team's message is free again only where it was purged.
         assert store.claim_message(MessageKey(team, CHANNEL, TS), "EvLATER") is not present
