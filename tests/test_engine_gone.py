@@ -14,7 +14,6 @@ from typing import Any
 import openai
 import pytest
 
-from oilfx.i18n import EN
 from oilfx.engines import EngineError, make_engine
 from oilfx.engines.base import NullListener, with_notices
 from oilfx.engines.chat import HISTORY_LOST
@@ -22,6 +21,7 @@ from oilfx.engines.client import LOST_CONTEXT
 from oilfx.engines.history import HISTORY_BUDGET_TOKENS, estimate_tokens, message_tokens, trim_history
 from oilfx.engines.items import ConversationGone
 from oilfx.engines.memory import MemoryState
+from oilfx.i18n import EN
 from oilfx.store.sqlite import SqliteStore
 from tests.fakes.openai_chat import check_tool_pairs
 from tests.fakes.openai_server import FakeOpenAI

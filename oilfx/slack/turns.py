@@ -241,7 +241,7 @@ class TurnRunner:
         answer, removed = guard_answer(answer, request.texts)
         if removed:
             log.warning("removed %d amount(s) no tool produced: %s", len(removed), ", ".join(removed))
-        answer = with_notices(answer, request.texts)   # e.g. the earlier context was lost: after the text, on both paths
+        answer = with_notices(answer, request.texts)  # e.g. the earlier context was lost: after the text, both paths
         show_steps = services.settings.show_steps or wants_steps(request.text)
         steps_key = None if show_steps else self._save_steps(key, answer)
         feedback_key = self._save_answer(key, request, answer)
