@@ -5,7 +5,7 @@ a chart is asked for with chart=true, bad arguments name what is allowed."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
@@ -13,7 +13,7 @@ import pytest
 from oilfx.config import load_settings
 from oilfx.engines.base import Answer
 from oilfx.guard import guard_answer
-from oilfx.i18n import EN, KO
+from oilfx.i18n import EN, KO, Lang, format_day
 from oilfx.market import KST, Market
 from oilfx.market.history import ChartRequest, Period, Series, Unit
 from oilfx.market.quote import format_krw, format_krw_litre, format_usd
@@ -143,3 +143,21 @@ def test_no_percent_change_from_a_negative_close(pages_server: PagesServer) -> N
     assert want["first"].value < 0 and out["first"]["date"] == "2020-04-20"
     assert out["percent_change"] == {"exact": None, "display": "n/a"}
     assert Decimal(out["change"]["exact"]) == want["change"] and out["min"]["exact"] == str(want["first"].value)
+
+
+def test_the_summary_and_sources_show_dates_and_names_in_the_readers_language(history_market: Market) -> None:
+    """The formula line and the sources' span carry real dates: ISO in English (and for the model), Korean dates
+    in Korean; the benchmark as 두바이유."""
+    step = call(history_market, benchmark="Dubai", period="1m", unit="usd", chart=False)
+    out = json.loads(step.output)
+    first, last = (date.fromisoformat(out[k]["date"]) for k in ("first", "last"))
+    english, korean = EN.render(step.result.formula), KO.render(step.result.formula)
+    assert english == str(step.result.formula) and f"({english})" in str(step.result.summary)
+    assert english.startswith(f"{first.isoformat()} {out['first']['display']} → {last.isoformat()} ")
+    assert korean.startswith(f"{format_day(first, Lang.KO)} {out['first']['display']} → {format_day(last, Lang.KO)} ")
+    assert f"변동 {out['change']['display']}" in korean and f"(계산: {korean})" in KO.render(step.result.summary)
+    source = step.result.sources[0]
+    assert (KO.render(source.label), str(source.label)) == ("두바이유", "Dubai")
+    start, end = date.fromisoformat(out["from"]), date.fromisoformat(out["to"])
+    assert KO.render(source.as_of) == f"{format_day(start, Lang.KO)}~{format_day(end, Lang.KO)} 일별"
+    assert out["sources"][0]["as_of"] == f"{start.isoformat()}..{end.isoformat()} daily"
