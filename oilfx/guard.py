@@ -13,14 +13,24 @@ from dataclasses import replace
 
 from oilfx.engines.base import Answer
 from oilfx.figures import REMOVED, Allowed, allowed, scrub
+from oilfx.i18n import Msg, Text, Texts, lazy, lazy_n
 from oilfx.tools.result import FailureKind
 
-__all__ = ["REMOVED", "UNAVAILABLE", "WARNING", "data_failures", "guard_answer", "sourced_figures", "unsourced"]
+__all__ = ["REMOVED", "data_failures", "guard_answer", "removed_warning", "sourced_figures", "unavailable",
+           "unsourced"]
 
-WARNING = ("⚠️ oilfx removed {n} figure(s) from this answer that did not come from its market data; "
-           "ask again for a sourced figure.")
 
-UNAVAILABLE = "⚠️ Market data unavailable: "
+def removed_warning(count: int) -> Msg:
+    """The line appended when amounts were removed (a count: each language's plural forms)."""
+    return lazy_n("⚠️ oilfx removed {count} figure from this answer that did not come from its market data; ask "
+                  "again for a sourced figure.",
+                  "⚠️ oilfx removed {count} figures from this answer that did not come from its market data; ask "
+                  "again for a sourced figure.", count)
+
+
+def unavailable(error: Text) -> Msg:
+    """The line appended when no market data could be fetched: the sources' error (data) quoted."""
+    return lazy("⚠️ Market data unavailable: {error}", error=error)
 
 
 def sourced_figures(answer: Answer) -> Allowed:
@@ -33,7 +43,7 @@ def unsourced(answer: Answer) -> list[str]:
     return scrub(answer.text, sourced_figures(answer))[1]
 
 
-def data_failures(answer: Answer) -> list[str]:
+def data_failures(answer: Answer) -> list[Text]:
     """The market-data failures of a turn in which no tool call succeeded (each names the sources tried); a
     wrong call (unknown tool, bad arguments) is the model's, not the market's."""
     if any(step.ok for step in answer.tool_steps):
@@ -43,14 +53,16 @@ def data_failures(answer: Answer) -> list[str]:
     return list(dict.fromkeys(errors))
 
 
-def guard_answer(answer: Answer) -> tuple[Answer, list[str]]:
+def guard_answer(answer: Answer, texts: Texts) -> tuple[Answer, list[str]]:
     """(the answer with unsourced amounts removed and a warning appended, the amounts removed). When no data
-    could be fetched at all, the sources' errors are appended too unless the model already quoted them, so the
-    user always learns that the data is unavailable and which sources were tried."""
+    could be fetched at all, the sources' errors are appended too unless the model already quoted them (it reads
+    them in English), so the user always learns that the data is unavailable and which sources were tried. The
+    appended lines are in the reader's language (`texts`)."""
     text, removed = scrub(answer.text, sourced_figures(answer))
-    notes = [UNAVAILABLE + error for error in data_failures(answer) if error not in answer.text]
+    notes = [texts.render(unavailable(error)) for error in data_failures(answer)
+             if str(error) not in answer.text and texts.render(error) not in answer.text]
     if removed:
-        notes.append(WARNING.format(n=len(removed)))
+        notes.append(texts.render(removed_warning(len(removed))))
     if not notes:
         return answer, []
     return replace(answer, text=text.rstrip() + "\n\n" + "\n".join(notes)), removed

@@ -12,6 +12,7 @@ import openai
 import pytest
 
 from oilfx.engines.client import LOST_CONTEXT
+from oilfx.i18n import EN, KO
 from oilfx.market import format_krw
 from oilfx.store.base import ThreadKey
 from oilfx.store.sqlite import SqliteStore
@@ -51,14 +52,22 @@ def _ask(slack: FakeSlack, text: str, channel: str, thread_ts: str | None = None
     return payload
 
 
+# The notice is in the reader's language: the question's (English, or Korean with Hangul).
+QUESTIONS = {"en": (EN, "WTI in won now?", "WTI in won again?"),
+             "ko": (KO, "WTI 지금 원화로 얼마야?", "WTI 원화로 다시 알려줘")}
+
+
+@pytest.mark.parametrize("lang", list(QUESTIONS))
 @pytest.mark.parametrize("path", ["stream", "placeholder"])
 def test_a_thread_whose_conversation_is_gone_is_answered_and_told(
-        bot, slack: FakeSlack, openai_fake: FakeOpenAI, bot_env, quote, path: str) -> None:
-    channel = f"C0GONE{path.upper()[:4]}"
+        bot, slack: FakeSlack, openai_fake: FakeOpenAI, bot_env, quote, path: str, lang: str) -> None:
+    texts, question, again = QUESTIONS[lang]
+    notice = texts.render(LOST_CONTEXT)
+    channel = f"C0GONE{path.upper()[:4]}{lang.upper()}"
     if path == "placeholder":
         slack.disable_ai_features()
     try:
-        root = _ask(slack, "WTI in won now?", channel)
+        root = _ask(slack, question, channel)
         thread_ts = root["event"]["ts"]
         figure = format_krw(quote.krw_per_barrel("WTI"))
         slack.wait_for_message(channel=channel, thread_ts=thread_ts, contains=figure, timeout=TIMEOUT, final=True)
@@ -69,12 +78,13 @@ def test_a_thread_whose_conversation_is_gone_is_answered_and_told(
             assert sdk.conversations.delete(old).deleted
         else:                  # the bot now runs with a key of another project
             openai_fake.forget_all()
-        _ask(slack, "WTI in won again?", channel, thread_ts)
-        reply = slack.wait_for_message(channel=channel, thread_ts=thread_ts, contains=LOST_CONTEXT[:40],
+        _ask(slack, again, channel, thread_ts)
+        reply = slack.wait_for_message(channel=channel, thread_ts=thread_ts, contains=notice[:40],
                                        timeout=TIMEOUT, final=True)
     finally:
         slack.clear_faults()
-    assert figure in reply.text and LOST_CONTEXT in reply.text
+    assert figure in reply.text and notice in reply.text
+    assert lang == "en" or str(LOST_CONTEXT) not in reply.text
     assert reply.kind == ("stream" if path == "stream" else "message")
     new = _conversation(bot_env, root)
     assert new and new != old and new in openai_fake.conversations   # the thread carries on in the new one

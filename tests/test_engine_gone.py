@@ -21,6 +21,7 @@ from oilfx.engines.client import LOST_CONTEXT
 from oilfx.engines.history import HISTORY_BUDGET_TOKENS, estimate_tokens, message_tokens, trim_history
 from oilfx.engines.items import ConversationGone
 from oilfx.engines.memory import MemoryState
+from oilfx.i18n import EN
 from oilfx.store.sqlite import SqliteStore
 from tests.fakes.openai_chat import check_tool_pairs
 from tests.fakes.openai_server import FakeOpenAI
@@ -89,9 +90,9 @@ def test_a_deleted_conversation_is_replaced_on_the_streaming_path_too(
     first = streaming.ask(SEED_QUESTION)
     _delete(fake_openai, "responses", first.conversation)
     answer = streaming.ask(SEED_QUESTION, first.conversation, listener=Collect())
-    shown = with_notices(answer).text
+    shown = with_notices(answer, EN).text
     # what was streamed is the start of what is shown, so a streamed reply is completed with the notice
-    assert shown.startswith("".join(deltas).strip()) and shown.endswith(LOST_CONTEXT)
+    assert shown.startswith("".join(deltas).strip()) and shown.endswith(str(LOST_CONTEXT))
     assert EXPECTED in "".join(deltas)
 
 
@@ -211,6 +212,6 @@ def test_cli_ask_says_the_earlier_context_was_lost(pages_server: PagesServer, fa
     result = subprocess.run([sys.executable, "-m", "oilfx", "ask", SEED_QUESTION, "--conversation", gone],
                             env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
-    assert EXPECTED in result.stdout and LOST_CONTEXT in result.stdout
+    assert EXPECTED in result.stdout and str(LOST_CONTEXT) in result.stdout
     continue_with = result.stderr.splitlines()[-1]        # "(responses · model · conversation conv_...)"
     assert "conversation conv_" in continue_with and gone not in continue_with

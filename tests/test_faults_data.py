@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from oilfx.config import load_settings
 from oilfx.engines.base import Answer, ToolStep
 from oilfx.guard import REMOVED, guard_answer, unsourced
+from oilfx.i18n import EN
 from oilfx.market import Market, Quote, format_krw, format_krw_litre, now_utc
 from oilfx.market.errors import SourceError
 from oilfx.market.sources import frankfurter, fred, knoc, naver_fx, naver_mobile, naver_oil, opinet
@@ -63,7 +64,7 @@ def test_sourced_won_figures_pass_in_every_spelling(quote):
     text = f"WTI is {shown} ({digits}원, {digits} 원, KRW {digits}, {exact}원). USD/KRW {rate}원."
     answer = Answer(text, (step,), "conv_1", "responses")
     assert unsourced(answer) == []
-    assert guard_answer(answer) == (answer, [])
+    assert guard_answer(answer, EN) == (answer, [])
 
 
 def test_an_invented_won_figure_is_removed_and_flagged(quote):
@@ -71,7 +72,7 @@ def test_an_invented_won_figure_is_removed_and_flagged(quote):
     sourced = format_krw_litre(quote.krw_per_litre("WTI"))
     answer = Answer(f"WTI is {sourced} per litre, about {INVENTED[0]} a barrel ({INVENTED[1]}).", (step,),
                     "conv_1", "responses")
-    guarded, removed = guard_answer(answer)
+    guarded, removed = guard_answer(answer, EN)
     assert removed == list(INVENTED)
     assert sourced in guarded.text and REMOVED in guarded.text and "did not come from" in guarded.text
     for invented in INVENTED:
@@ -86,7 +87,7 @@ def test_figures_of_failed_tool_steps_do_not_count():
 
 
 def test_no_tool_steps_means_no_won_figure_survives():
-    guarded, removed = guard_answer(Answer("대략 9,800원 또는 ₩ 100,000 정도입니다.", (), "conv_1", "chat"))
+    guarded, removed = guard_answer(Answer("대략 9,800원 또는 ₩ 100,000 정도입니다.", (), "conv_1", "chat"), EN)
     assert removed == ["9,800원", "₩ 100,000"] and "9,800" not in guarded.text and "100,000" not in guarded.text
 
 

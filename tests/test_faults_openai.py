@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from oilfx.i18n import KO
 from oilfx.market import Quote, format_krw
 from tests.fakes.bot_process import BotProcess
 from tests.fakes.openai_server import FakeOpenAI, Script
@@ -104,3 +105,23 @@ def test_assistants_runs_ending_badly_are_named_and_the_thread_stays_usable(bots
     if mode == "stuck":  # the stuck run was cancelled, not left blocking the thread
         stuck = [r for r in openai_fake.runs.values() if r.get("mode") == "stuck"]
         assert stuck and all(r["obj"]["status"] in ("cancelled", "cancelling") for r in stuck)
+
+
+# A Korean question: the engine's failure reaches the reader in Korean, from the catalog (the API's own detail,
+# e.g. the server's error message, is data and stays as sent). The sentence up to that detail:
+KOREAN_CASES = {
+    ("responses", "500"): KO.t("OpenAI returned HTTP {status} after {attempts} attempts ({detail}).", status=500,
+                               attempts=RETRIES + 1, detail="\0").split("\0")[0],
+    ("assistants", "expired"): KO.t("The run ended '{status}'.", status="expired").rstrip("."),
+}
+
+
+@pytest.mark.parametrize(("engine", "mode"), list(KOREAN_CASES))
+def test_a_korean_question_hears_the_engines_failure_in_korean(bots, servers, engine, mode):
+    slack, openai_fake, _ = servers
+    channel = f"C0KO{engine[:3].upper()}{mode.upper()}"
+    with openai_fake.scripted(Script.misbehave(mode)):
+        ts = ask(slack, bots[engine], "WTI 지금 원화로 얼마야?", channel)
+        reply = slack.wait_for_message(channel=channel, thread_ts=ts, contains=KOREAN_CASES[(engine, mode)],
+                                       timeout=ANSWER_TIMEOUT)
+    assert "OpenAI returned" not in reply.all_text and "The run ended" not in reply.all_text

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 import pytest
 
 from oilfx.figures import REMOVED
+from oilfx.guard import removed_warning
+from oilfx.i18n import EN, KO
 from oilfx.market import Quote, format_krw, format_usd
 from oilfx.market.quote import round_won
 from tests.fakes.bot_process import BotProcess, start_connected
@@ -75,7 +77,7 @@ def test_invented_figures_in_natural_spellings_are_removed_whole_on_both_paths(b
     openai_fake.answers.append(answer)
     msg, seen = ask(slack, "WTI in won per barrel?", f"C0GUARD{path[:4].upper()}")
     expected = f"WTI is {real} per barrel ({usd}). Earlier quotes: " + "; ".join([REMOVED] * len(invented)) + "."
-    assert expected in msg.all_text and "did not come from" in msg.all_text
+    assert expected in msg.all_text and EN.render(removed_warning(len(invented))) in msg.all_text
     for text in seen:
         for figure in invented:
             assert figure not in text
@@ -86,7 +88,9 @@ def test_without_a_tool_call_a_korean_unit_amount_is_removed(bot, slack, openai_
     figure = f"{invented_won(quote) // 10000}만 {invented_won(quote) % 10000 // 1000}천원"
     openai_fake.answers.append(((), f"WTI는 약 {figure} 정도입니다."))
     msg, seen = ask(slack, "WTI 원화로?", f"C0NOTOOL{path[:4].upper()}")
-    assert f"WTI는 약 {REMOVED} 정도입니다." in msg.all_text and "did not come from" in msg.all_text
+    # a Korean question: the guard's warning is written in Korean (the reader's language), as a count
+    assert f"WTI는 약 {REMOVED} 정도입니다." in msg.all_text and KO.render(removed_warning(1)) in msg.all_text
+    assert "did not come from" not in msg.all_text
     assert not any(figure.split()[0] in text for text in seen)
 
 

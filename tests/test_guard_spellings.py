@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 from oilfx.engines.base import Answer, ToolStep
 from oilfx.figures import REMOVED
-from oilfx.guard import WARNING, guard_answer, sourced_figures
+from oilfx.guard import guard_answer, removed_warning, sourced_figures
+from oilfx.i18n import EN
 from oilfx.market import Market, Quote
 from oilfx.market.quote import round_cents, round_won
 from oilfx.slack.stream_text import SafeText
@@ -182,12 +183,12 @@ def test_the_table_covers_the_issue():
 def test_placeholder_path(figures, before, spell, after, verdict, tools):
     figure = spell(figures)
     answer = Answer(before + figure + after, figures.steps if tools else (), "conv_1", "responses")
-    guarded, removed = guard_answer(answer)
+    guarded, removed = guard_answer(answer, EN)
     if verdict == KEPT:
         assert (guarded, removed) == (answer, [])
     else:
         assert removed == [figure]
-        assert guarded.text == expected(before, figure, after, verdict) + "\n\n" + WARNING.format(n=1)
+        assert guarded.text == expected(before, figure, after, verdict) + "\n\n" + EN.render(removed_warning(1))
 
 
 @pytest.mark.parametrize("size", [1, 2, 3])
@@ -207,7 +208,7 @@ def test_one_answer_with_many_figures_streams_exactly_what_the_guard_keeps(figur
     """The streamed text is a prefix of the guarded answer, so the stream ends by appending only the note."""
     text = " ".join(before + spell(figures) + after for _, before, spell, after, _, tools in ALL if tools)
     answer = Answer(text, figures.steps, "conv_1", "responses")
-    guarded, removed = guard_answer(answer)
+    guarded, removed = guard_answer(answer, EN)
     assert len(removed) == sum(1 for c in ALL if c[5] and c[4] != KEPT)
     for size in (1, 2, 3, 5, 8):
         safe = SafeText()
@@ -215,7 +216,7 @@ def test_one_answer_with_many_figures_streams_exactly_what_the_guard_keeps(figur
         for i in range(0, len(text), size):
             safe.feed(text[i:i + size])
         safe.end()
-        assert guarded.text == safe.shown + "\n\n" + WARNING.format(n=len(removed))
+        assert guarded.text == safe.shown + "\n\n" + EN.render(removed_warning(len(removed)))
 
 
 # Fragments that change how a neighbouring number reads, for the property below.
@@ -236,7 +237,7 @@ def test_streamed_text_is_always_what_the_guard_keeps(figures, data):
     text = "".join(parts)
     tools = data.draw(st.booleans())
     answer = Answer(text, figures.steps if tools else (), "conv_1", "responses")
-    guarded, removed = guard_answer(answer)
+    guarded, removed = guard_answer(answer, EN)
     safe = SafeText()
     safe.allowed = sourced_figures(answer)
     i = 0
@@ -245,7 +246,7 @@ def test_streamed_text_is_always_what_the_guard_keeps(figures, data):
         safe.feed(text[i:i + size])
         i += size
     safe.end()
-    notes = "\n\n" + WARNING.format(n=len(removed)) if removed else ""
+    notes = "\n\n" + EN.render(removed_warning(len(removed))) if removed else ""
     assert (safe.shown.rstrip() + notes if removed else safe.shown) == (guarded.text if removed else text)
 
 
@@ -261,4 +262,4 @@ def test_a_figure_is_kept_as_the_tools_display_it_and_not_otherwise(quote, pages
     kept = [f"₩{grouped(round_won(barrel))}", f"{grouped(round_cents(barrel))}원", f"₩{grouped(round_cents(litre))}"]
     dropped = [f"₩{grouped(round_won(litre))}", f"{grouped(round_won(barrel) + 1)}원"]
     answer = Answer(" / ".join(kept + dropped), (step,), "conv_1", "responses")
-    assert guard_answer(answer)[1] == dropped
+    assert guard_answer(answer, EN)[1] == dropped

@@ -110,7 +110,7 @@ def test_a_won_series_from_one_source_for_both_halves_still_names_the_rates_sour
         "Dubai", Period.W1, Unit.KRW_PER_BARREL)
     assert won.sources == ("Naver", "Naver")
     tool_sources = sources_of(won)
-    assert [(s.label, s.source) for s in tool_sources] == [("Dubai", "Naver"), ("USD/KRW", "Naver")]
+    assert [(str(s.label), s.source) for s in tool_sources] == [("Dubai", "Naver"), ("USD/KRW", "Naver")]
 
 
 def test_history_fetches_and_failures_are_counted_per_source_like_quotes(pages) -> None:

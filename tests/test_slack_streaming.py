@@ -13,6 +13,7 @@ import pytest
 from oilfx.config import load_settings
 from oilfx.engines.base import Answer, ToolStep
 from oilfx.guard import REMOVED, guard_answer, sourced_figures
+from oilfx.i18n import EN
 from oilfx.market.quote import krw_per_barrel, krw_per_litre
 from oilfx.slack import stream_writer
 from oilfx.slack.app import make_client
@@ -59,7 +60,7 @@ def test_streamed_text_is_neutralised_like_render_whatever_the_delta_boundaries(
 def test_streamed_won_amounts_no_tool_produced_are_scrubbed_like_the_guard(size):
     text = f"WTI is ₩98,492 per barrel; earlier {INVENTED[0]} ({INVENTED[1]})."
     out, safe = feed_all(text, size, (KRW_STEP,))
-    guarded, removed = guard_answer(Answer(text, (KRW_STEP,), "c", "responses"))
+    guarded, removed = guard_answer(Answer(text, (KRW_STEP,), "c", "responses"), EN)
     assert removed and "₩98,492" in out and INVENTED[0] not in out and REMOVED in out
     assert guarded.text.startswith(safe.shown.rstrip())  # so the final answer only appends the guard's note
 

@@ -6,6 +6,7 @@ from oilfx.config import Settings
 from oilfx.engines.base import Answer, Engine, EngineError, EngineState, ModelStep, ToolStep, TurnListener
 from oilfx.engines.items import Model
 from oilfx.engines.loop import LoopEngine
+from oilfx.i18n import lazy
 from oilfx.tools.registry import ToolRegistry
 
 __all__ = ["Answer", "Engine", "EngineError", "EngineState", "ModelStep", "ToolStep", "TurnListener",
@@ -28,5 +29,6 @@ def make_engine(settings: Settings, registry: ToolRegistry, state: EngineState |
         from oilfx.engines.chat import ChatModel
         model = ChatModel(settings, registry, state, stream=stream)
     else:
-        raise EngineError(f"unknown engine {settings.engine!r}; choose responses, assistants or chat")
+        raise EngineError(lazy("unknown engine {engine}; choose responses, assistants or chat",
+                               engine=repr(settings.engine)))
     return LoopEngine(model, registry, settings)

@@ -27,6 +27,7 @@ from oilfx.engines.instructions import INSTRUCTIONS
 from oilfx.engines.items import Finish, FunctionCall, FunctionOutput, InputItem, ModelResponse, Usage, UserMessage
 from oilfx.engines.memory import MemoryState
 from oilfx.engines.retry import stateful
+from oilfx.i18n import lazy
 from oilfx.tools.registry import ToolRegistry
 
 log = logging.getLogger(__name__)
@@ -127,12 +128,16 @@ class AssistantsThread:
             return ModelResponse(Finish.TOOL_CALLS, calls)
         if run.status == "incomplete":
             reason = run.incomplete_details.reason if run.incomplete_details else "unknown reason"
-            finish = Finish.LENGTH if reason == "max_completion_tokens" else Finish.FAILED
-            return ModelResponse(finish, detail=f"the run ended 'incomplete' ({reason})")
+            if reason == "max_completion_tokens":
+                return ModelResponse(Finish.LENGTH, detail=f"the run ended 'incomplete' ({reason})")
+            return ModelResponse(Finish.FAILED, detail=lazy("The run ended 'incomplete' ({reason}).", reason=reason))
         if run.status != "completed":
             error = run.last_error
-            why = f" ({error.code}: {error.message})" if error else ""
-            return ModelResponse(Finish.FAILED, detail=f"the run ended '{run.status}'{why}")
+            if error:   # the API's own code and message: data, quoted as they are
+                return ModelResponse(Finish.FAILED, detail=lazy("The run ended '{status}' ({code}: {message}).",
+                                                                status=run.status, code=error.code,
+                                                                message=error.message))
+            return ModelResponse(Finish.FAILED, detail=lazy("The run ended '{status}'.", status=run.status))
         messages = self.m.client.beta.threads.messages.list(self.ref, run_id=run.id, order="desc", limit=20)
         for message in messages.data:
             if message.role == "assistant":
@@ -187,8 +192,9 @@ class AssistantsThread:
                         self.m.runs.cancel(run_id, thread_id=self.ref)
                     except openai.OpenAIError as e:
                         log.warning("could not cancel stuck run %s: %s", run_id, e)
-                raise EngineError(f"The run stayed '{run.status}' for {self.settings.openai_timeout:g} s; "
-                                  "cancelled it. Try again in a minute.")
+                seconds = f"{self.settings.openai_timeout:g}"
+                raise EngineError(lazy("The run stayed '{status}' for {seconds} s; cancelled it. Try again in a "
+                                       "minute.", status=run.status, seconds=seconds))
             time.sleep(hint_ms / 1000)
 
     def commit(self, answer: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
+from oilfx.i18n import Text, Texts
 from oilfx.tools.context import ToolContext
 from oilfx.tools.step import ToolListener, ToolStep
 
@@ -13,8 +14,13 @@ __all__ = ["Answer", "Engine", "EngineError", "EngineState", "ModelStep", "NullL
 
 
 class EngineError(Exception):
-    """A turn could not produce an answer. `str(e)` is a short, specific sentence fit for the user
-    ("OpenAI returned HTTP 500 twice; try again in a minute", "run ended 'expired' (server_error: ...)")."""
+    """A turn could not produce an answer. `text` is a short, specific sentence fit for the user, a Msg to
+    render in the reader's language (`texts.render(e.text)`); `str(e)` is the same sentence in English, for logs
+    ("OpenAI returned HTTP 500 after 2 attempts (...)", "The run ended 'expired' (server_error: ...).")."""
+
+    def __init__(self, text: Text) -> None:
+        super().__init__(str(text))
+        self.text = text
 
 
 @dataclass(frozen=True)
@@ -40,8 +46,9 @@ class Answer:
     conversation: str          # the reference that continues this conversation (conv_..., thread_..., chat_...)
     engine: str
     model: str = ""
-    # What the user must be told beside the answer, in our words (e.g. the thread's earlier context was lost).
-    notices: tuple[str, ...] = ()
+    # What the user must be told beside the answer, in our words (e.g. the thread's earlier context was lost):
+    # Msgs, rendered in the reader's language by with_notices.
+    notices: tuple[Text, ...] = ()
 
     @property
     def tool_steps(self) -> tuple[ToolStep, ...]:
@@ -52,12 +59,13 @@ class Answer:
         return tuple(s for s in self.steps if isinstance(s, ModelStep))
 
 
-def with_notices(answer: Answer) -> Answer:
-    """The answer with its notices appended to the text: after it, so a streamed answer stays a prefix of the
-    final text and both Slack paths (and the CLI) show them the same way."""
+def with_notices(answer: Answer, texts: Texts) -> Answer:
+    """The answer with its notices appended to the text in the reader's language (`texts`): after it, so a
+    streamed answer stays a prefix of the final text and both Slack paths (and the CLI) show them the same way."""
     if not answer.notices:
         return answer
-    return replace(answer, text=answer.text.rstrip() + "\n\n" + "\n".join(f"ℹ️ {n}" for n in answer.notices))
+    lines = "\n".join(f"ℹ️ {texts.render(n)}" for n in answer.notices)
+    return replace(answer, text=answer.text.rstrip() + "\n\n" + lines)
 
 
 class TurnListener(ToolListener, Protocol):

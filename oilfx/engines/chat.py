@@ -31,10 +31,11 @@ from oilfx.engines.items import (
     UserMessage,
 )
 from oilfx.engines.memory import MemoryState
+from oilfx.i18n import lazy
 from oilfx.tools.registry import ToolRegistry
 
-HISTORY_LOST = ("oilfx no longer has the earlier messages of this thread (its stored history is missing or "
-                "unreadable), so this answer starts a new conversation without what was said before.")
+HISTORY_LOST = lazy("oilfx no longer has the earlier messages of this thread (its stored history is missing or "
+                    "unreadable), so this answer starts a new conversation without what was said before.")
 
 
 @dataclass
@@ -62,12 +63,14 @@ class ChatModel:
         try:
             stored: Any = self.state.load_history(conversation)
         except ValueError as e:   # a record the store could not parse (JSON)
-            raise ConversationGone(conversation, f"the stored history of {conversation} is unreadable ({e})",
+            raise ConversationGone(conversation, lazy("The stored history of {conversation} is unreadable "
+                                                      "({error}).", conversation=conversation, error=str(e)),
                                    HISTORY_LOST) from e
         # Every answered turn is saved with its question and answer: nothing usable means the history was lost.
         history = trim_history(stored, self.history_tokens) if is_history(stored) else []
         if not history:
-            raise ConversationGone(conversation, f"no usable stored history for {conversation}", HISTORY_LOST)
+            raise ConversationGone(conversation, lazy("There is no usable stored history for {conversation}.",
+                                                      conversation=conversation), HISTORY_LOST)
         return ChatConversation(self, conversation, False, history)
 
 
@@ -95,7 +98,7 @@ class ChatConversation:
             return ModelResponse(Finish.LENGTH, usage=reply.usage, detail="finish_reason 'length'")
         if reply.finish_reason == "content_filter":
             return ModelResponse(Finish.FAILED, usage=reply.usage,
-                                 detail="the server filtered the answer (finish_reason 'content_filter')")
+                                 detail=lazy("The server filtered the answer (finish_reason 'content_filter')."))
         if not reply.calls:
             return ModelResponse(Finish.DONE, text=reply.content, usage=reply.usage)
         self.turn.append({"role": "assistant", "content": reply.content or None,
@@ -119,7 +122,7 @@ class ChatConversation:
         if not self.m.stream:
             completion = client.chat.completions.create(**request)
             if not completion.choices:
-                raise EngineError("The chat server returned no choices; try again.")
+                raise EngineError(lazy("The chat server returned no choices; try again."))
             choice = completion.choices[0]
             calls = [FunctionCall(c.id, c.function.name, c.function.arguments)
                      for c in choice.message.tool_calls or [] if c.type == "function"]

@@ -12,14 +12,15 @@ import openai
 from oilfx.config import Settings
 from oilfx.engines.base import EngineError
 from oilfx.engines.items import ConversationGone
+from oilfx.i18n import Msg, lazy
 
 log = logging.getLogger(__name__)
 
 
 def make_client(settings: Settings) -> openai.OpenAI:
     if not settings.openai_api_key:
-        raise EngineError("OPENAI_API_KEY is not set: put your OpenAI (or compatible server's) key in the "
-                          "environment or .env.")
+        raise EngineError(lazy("OPENAI_API_KEY is not set: put your OpenAI (or compatible server's) key in the "
+                               "environment or .env."))
     return openai.OpenAI(api_key=settings.openai_api_key, base_url=settings.openai_base_url,
                          timeout=settings.openai_timeout, max_retries=settings.openai_max_retries)
 
@@ -37,21 +38,36 @@ def detail(e: openai.APIStatusError) -> str:
     return text if len(text) <= 240 else text[:237] + "..."
 
 
-def describe(e: openai.OpenAIError, settings: Settings) -> str:
+def describe(e: openai.OpenAIError, settings: Settings) -> Msg:
+    """The failure as a sentence the user reads (a Msg; str() is English). Whether the SDK retried is a different
+    sentence, not a fragment glued in: each language words "after 2 attempts" its own way."""
     attempts = settings.openai_max_retries + 1
-    tries = f" after {attempts} attempts" if attempts > 1 else ""
+    retried = attempts > 1
+    seconds = f"{settings.openai_timeout:g}"
     if isinstance(e, openai.APITimeoutError):
-        return f"OpenAI did not answer within {settings.openai_timeout:g} s{tries}; try again in a minute."
+        if retried:
+            return lazy("OpenAI did not answer within {seconds} s after {attempts} attempts; try again in a minute.",
+                        seconds=seconds, attempts=attempts)
+        return lazy("OpenAI did not answer within {seconds} s; try again in a minute.", seconds=seconds)
     if isinstance(e, openai.APIConnectionError):
-        where = settings.openai_base_url or "the OpenAI API"
-        return f"Could not connect to {where}{tries}; check OPENAI_BASE_URL and the network."
+        where: str | Msg = settings.openai_base_url or lazy("the OpenAI API")
+        if retried:
+            return lazy("Could not connect to {where} after {attempts} attempts; check OPENAI_BASE_URL and the "
+                        "network.", where=where, attempts=attempts)
+        return lazy("Could not connect to {where}; check OPENAI_BASE_URL and the network.", where=where)
     if isinstance(e, openai.AuthenticationError):
-        return f"OpenAI rejected the API key (HTTP 401, {detail(e)}); check OPENAI_API_KEY."
+        return lazy("OpenAI rejected the API key (HTTP 401, {detail}); check OPENAI_API_KEY.", detail=detail(e))
     if isinstance(e, openai.RateLimitError):
-        return f"OpenAI is rate limiting us (HTTP 429{tries}, {detail(e)}); try again in a minute."
+        if retried:
+            return lazy("OpenAI is rate limiting us (HTTP 429 after {attempts} attempts, {detail}); try again in a "
+                        "minute.", attempts=attempts, detail=detail(e))
+        return lazy("OpenAI is rate limiting us (HTTP 429, {detail}); try again in a minute.", detail=detail(e))
     if isinstance(e, openai.APIStatusError):
-        return f"OpenAI returned HTTP {e.status_code}{tries if e.status_code >= 500 else ''} ({detail(e)})."
-    return f"OpenAI client error: {e}"
+        if retried and e.status_code >= 500:
+            return lazy("OpenAI returned HTTP {status} after {attempts} attempts ({detail}).", status=e.status_code,
+                        attempts=attempts, detail=detail(e))
+        return lazy("OpenAI returned HTTP {status} ({detail}).", status=e.status_code, detail=detail(e))
+    return lazy("OpenAI client error: {error}", error=str(e))
 
 
 # The API's 404 for the conversation itself (type invalid_request_error, param and code null), as api.openai.com
@@ -59,8 +75,9 @@ def describe(e: openai.OpenAIError, settings: Settings) -> str:
 # "No thread found with id 'thread_…'." (Assistants). A server without the endpoint answers 404 too, but names
 # no id ("File Not Found", "Invalid URL (POST /v1/conversations)"): that is not a lost conversation.
 _GONE = ("Conversation with id '{ref}' not found", "No thread found with id '{ref}'")
-LOST_CONTEXT = ("The earlier conversation in this thread no longer exists on the OpenAI server (deleted, expired, "
-                "or made with another API key), so this answer starts a new one without what was said before.")
+LOST_CONTEXT = lazy("The earlier conversation in this thread no longer exists on the OpenAI server (deleted, "
+                    "expired, or made with another API key), so this answer starts a new one without what was said "
+                    "before.")
 
 
 def is_gone(e: BaseException, ref: str) -> bool:
@@ -82,8 +99,8 @@ def openai_errors(settings: Settings, conversation: str | None = None) -> Iterat
         if conversation and isinstance(e, openai.NotFoundError) and is_gone(e, conversation):
             said = detail(e)
             log.warning("conversation %s is gone (%s)", conversation, said)
-            raise ConversationGone(conversation, f"OpenAI answered HTTP 404 for {conversation} ({said}).",
-                                   LOST_CONTEXT) from e
+            raise ConversationGone(conversation, lazy("OpenAI answered HTTP 404 for {conversation} ({detail}).",
+                                                      conversation=conversation, detail=said), LOST_CONTEXT) from e
         message = describe(e, settings)
         log.info("engine call failed: %s (request id %s)", message, getattr(e, "request_id", None))
         raise EngineError(message) from e

@@ -13,6 +13,7 @@ from enum import Enum
 from typing import Protocol
 
 from oilfx.engines.base import EngineError, TurnListener
+from oilfx.i18n import Text
 
 # What a call left without an output gets: the API refuses every later request until each call has one.
 INTERRUPTED = json.dumps({"error": "interrupted: this tool call was cut off by a failure before its result "
@@ -25,7 +26,7 @@ class ConversationGone(EngineError):
     404 on that very conversation), or its stored history is missing or unreadable. Raised by an adapter; the
     loop then answers in a fresh conversation and tells the user (`notice`) that the earlier context is lost."""
 
-    def __init__(self, ref: str, message: str, notice: str) -> None:
+    def __init__(self, ref: str, message: Text, notice: Text) -> None:
         super().__init__(message)
         self.ref, self.notice = ref, notice
 
@@ -76,7 +77,9 @@ class ModelResponse:
     calls: tuple[FunctionCall, ...] = ()
     text: str = ""                       # the answer (final-phase text only)
     usage: Usage = field(default_factory=Usage)
-    detail: str = ""                     # for LENGTH/FAILED: what the API said, e.g. "the run ended 'expired'"
+    # LENGTH: what the API said, as data ("finish_reason 'length'"); FAILED: the sentence the user reads, a Msg
+    # ("The run ended 'expired' (server_error: ...).")
+    detail: Text = ""
 
 
 class Conversation(Protocol):

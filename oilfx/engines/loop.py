@@ -20,6 +20,7 @@ from oilfx.engines.items import (
     ModelResponse,
     UserMessage,
 )
+from oilfx.i18n import Msg, lazy
 from oilfx.metrics import METRICS
 from oilfx.tools.context import ToolContext
 from oilfx.tools.registry import ToolRegistry
@@ -86,15 +87,15 @@ class LoopEngine:
             METRICS.model_round(self.name, reply.usage.input_tokens, reply.usage.output_tokens)
             steps.append(_model_step(round_, (time.perf_counter() - started) * 1000, reply))
             if reply.finish is Finish.LENGTH:
-                raise EngineError(f"The answer was cut off ({reply.detail}) at the output cap of "
-                                  f"{self.settings.max_output_tokens} tokens (OILFX_MAX_OUTPUT_TOKENS); "
-                                  "ask a narrower question or raise the cap.")
+                raise EngineError(lazy("The answer was cut off ({detail}) at the output cap of {cap} tokens "
+                                       "(OILFX_MAX_OUTPUT_TOKENS); ask a narrower question or raise the cap.",
+                                       detail=reply.detail, cap=self.settings.max_output_tokens))
             if reply.finish is Finish.FAILED:
-                raise EngineError(f"{reply.detail[:1].upper()}{reply.detail[1:]}.")
+                raise EngineError(_failed(reply.detail))
             if not reply.calls:
                 answer = reply.text.strip()
                 if not answer:
-                    raise EngineError("The model finished without writing an answer; try asking again.")
+                    raise EngineError(lazy("The model finished without writing an answer; try asking again."))
                 conv.commit(answer)
                 return Answer(answer, tuple(_with_usage(steps, conv, self.name)), conv.ref, self.name,
                               self.settings.model)
@@ -106,7 +107,15 @@ class LoopEngine:
             steps.extend(tool_steps)
             items = [FunctionOutput(s.call_id, s.output) for s in tool_steps]
             undelivered[:] = items
-        raise EngineError(f"The model kept asking for tools after {rounds} rounds; stopped without an answer.")
+        raise EngineError(lazy("The model kept asking for tools after {rounds} rounds; stopped without an answer.",
+                               rounds=rounds))
+
+
+def _failed(detail: Msg | str) -> Msg | str:
+    """An adapter's FAILED detail is its own sentence (a Msg); a bare phrase from elsewhere made one."""
+    if isinstance(detail, Msg):
+        return detail
+    return f"{detail[:1].upper()}{detail[1:]}." if detail else lazy("The model round failed; try asking again.")
 
 
 def _model_step(round_: int, duration_ms: float, reply: ModelResponse) -> ModelStep:

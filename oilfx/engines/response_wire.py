@@ -21,6 +21,7 @@ import orjson
 from openai._streaming import SSEDecoder  # the SDK's decoder (no public name); its Stream uses the same
 
 from oilfx.engines.base import EngineError
+from oilfx.i18n import lazy
 
 Json = dict[str, Any]
 FINAL_EVENTS = ("response.completed", "response.incomplete", "response.failed")
@@ -56,9 +57,10 @@ def stream(client: openai.OpenAI, body: Json, on_text: Callable[[str], None]) ->
             elif kind in FINAL_EVENTS:
                 response = data["response"]
             elif kind == "error":
-                raise EngineError(f"The response stream failed ({data.get('code')}: {data.get('message')}).")
+                raise EngineError(lazy("The response stream failed ({code}: {message}).", code=data.get("code"),
+                                       message=data.get("message")))
     if response is None:
-        raise EngineError("The response stream ended before the response was complete; try again.")
+        raise EngineError(lazy("The response stream ended before the response was complete; try again."))
     return response
 
 

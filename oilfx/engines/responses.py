@@ -27,6 +27,7 @@ from oilfx.engines.items import (
     UserMessage,
 )
 from oilfx.engines.retry import stateful
+from oilfx.i18n import lazy
 from oilfx.tools.registry import ToolRegistry
 
 ITEMS_PER_CREATE = 20   # conversations.items.create takes at most 20 items a request
@@ -49,9 +50,9 @@ class ResponsesModel:
             try:
                 ref = wire.new_conversation(self.client, {"metadata": {"app": "oilfx"}})
             except openai.NotFoundError as e:
-                raise EngineError(f"{endpoint(self.settings, 'conversations')} answered HTTP 404 ({detail(e)}): "
-                                  "this server has no Conversations API, which the responses engine needs; "
-                                  "set OILFX_ENGINE=chat.") from e
+                raise EngineError(lazy("{endpoint} answered HTTP 404 ({detail}): this server has no Conversations "
+                                       "API, which the responses engine needs; set OILFX_ENGINE=chat.",
+                                       endpoint=endpoint(self.settings, 'conversations'), detail=detail(e))) from e
         return ResponsesConversation(self, ref, created=True)
 
 
@@ -115,9 +116,9 @@ class ResponsesConversation:
         if response.get("conversation") is None:
             # LiteLLM's /v1/responses, llama.cpp: they drop `conversation`, so the next round has no calls to
             # match its outputs and the model seems to loop.
-            raise EngineError(f"{endpoint(self.settings, 'responses')} ignored 'conversation' (its response names "
-                              "none): this server keeps no Conversations, which the responses engine needs; "
-                              "set OILFX_ENGINE=chat.")
+            raise EngineError(lazy("{endpoint} ignored 'conversation' (its response names none): this server "
+                                   "keeps no Conversations, which the responses engine needs; set OILFX_ENGINE=chat.",
+                                   endpoint=endpoint(self.settings, 'responses')))
         return read_response(response)
 
     def _landed(self, items: Sequence[InputItem]) -> ModelResponse | None:
@@ -176,10 +177,15 @@ def read_response(response: dict[str, Any]) -> ModelResponse:
     status = response.get("status")
     if status == "incomplete":
         reason = (response.get("incomplete_details") or {}).get("reason") or "unknown reason"
-        finish = Finish.LENGTH if reason == "max_output_tokens" else Finish.FAILED
-        return ModelResponse(finish, calls, "", usage, f"the response ended 'incomplete' ({reason})")
+        if reason == "max_output_tokens":
+            return ModelResponse(Finish.LENGTH, calls, "", usage, f"the response ended 'incomplete' ({reason})")
+        return ModelResponse(Finish.FAILED, calls, "", usage,
+                             lazy("The response ended 'incomplete' ({reason}).", reason=reason))
     if status not in (None, "completed"):
         error = response.get("error")
-        why = f" ({error.get('code')}: {error.get('message')})" if error else ""
-        return ModelResponse(Finish.FAILED, calls, "", usage, f"the response ended '{status}'{why}")
+        if error:   # the API's own code and message: data, quoted as they are
+            return ModelResponse(Finish.FAILED, calls, "", usage,
+                                 lazy("The response ended '{status}' ({code}: {message}).", status=status,
+                                      code=error.get("code"), message=error.get("message")))
+        return ModelResponse(Finish.FAILED, calls, "", usage, lazy("The response ended '{status}'.", status=status))
     return ModelResponse(Finish.TOOL_CALLS if calls else Finish.DONE, calls, text, usage)

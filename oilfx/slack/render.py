@@ -184,8 +184,8 @@ def render_answer(answer: Answer, *, steps_key: str | None = None, show_steps: b
 def render_progress(running: Iterable[str] = (), done: Iterable[str] = ()) -> SlackMessage:
     """The placeholder while a turn runs: which tools are running and which finished."""
     lines = [PROGRESS_TEXT]
-    lines += [f"✓ {safe_name(title(n))}" for n in done]   # the tool's own title; a model's name escaped
-    lines += [f"⏳ Fetching {safe_name(title(n))}…" for n in running]
+    lines += [f"✓ {safe_name(str(title(n)))}" for n in done]   # the tool's own title; a model's name escaped
+    lines += [f"⏳ Fetching {safe_name(str(title(n)))}…" for n in running]
     text = "\n".join(lines)
     return SlackMessage(text, [_context(text)])
 

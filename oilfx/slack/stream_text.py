@@ -81,11 +81,11 @@ class SafeText:
 def task_title(name: str, arguments: str) -> str:
     """What a tool call is doing, in the tool's own words (tools.describe); escaped, since an unknown name is the
     model's."""
-    return safe_name(describe(name, arguments))
+    return safe_name(str(describe(name, arguments)))
 
 
 def task_result(step: ToolStep) -> str:
     """One line from the step's typed result: the figures with their sources, or the reason it failed."""
-    line = step.result.summary if step.ok or step.result.failure is not None else step.output
+    line = str(step.result.summary) if step.ok or step.result.failure is not None else step.output
     line = " ".join(line.split())
     return make_safe(line if len(line) <= RESULT_LIMIT else line[: RESULT_LIMIT - 1] + "…")

@@ -230,7 +230,7 @@ class TurnRunner:
                                 ToolContext(request.team, request.channel, request.user))
         except EngineError as e:
             log.warning("engine failed: %s", e)
-            self._report(start.result(), str(e), log)
+            self._report(start.result(), request.texts.render(e.text), log)
             return TurnOutcome.ENGINE_FAILED
         answer = dataclasses.replace(answer, text=clean_text(answer.text))  # no lone surrogate reaches the store
         reply = start.result()
@@ -238,10 +238,10 @@ class TurnRunner:
         key = ThreadKey(request.team, request.channel, thread_ts) if thread_ts else None
         if key is not None:
             services.store.set_conversation(key, engine.name, answer.conversation)
-        answer, removed = guard_answer(answer)
+        answer, removed = guard_answer(answer, request.texts)
         if removed:
             log.warning("removed %d amount(s) no tool produced: %s", len(removed), ", ".join(removed))
-        answer = with_notices(answer)   # e.g. the earlier context was lost: after the text, on both paths
+        answer = with_notices(answer, request.texts)  # e.g. the earlier context was lost: after the text, both paths
         show_steps = services.settings.show_steps or wants_steps(request.text)
         steps_key = None if show_steps else self._save_steps(key, answer)
         feedback_key = self._save_answer(key, request, answer)

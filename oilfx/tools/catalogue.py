@@ -3,6 +3,7 @@ market, so Slack can title a task the moment it starts (`describe`) and a progre
 
 from __future__ import annotations
 
+from oilfx.i18n import Text
 from oilfx.tools.common import MarketData
 from oilfx.tools.context import AlertDesk
 from oilfx.tools.create_alert import create_alert
@@ -27,12 +28,14 @@ def default_registry(market: MarketData, desk: AlertDesk | None = None) -> ToolR
     return ToolRegistry([*(tool.bind(market) for tool in TOOLS), *desk_tools])
 
 
-def describe(name: str, arguments: str) -> str:
-    """What a call is doing, in our words (unescaped for an unknown, model-invented name: see describe_call)."""
+def describe(name: str, arguments: str) -> Text:
+    """What a call is doing, in our words, a Msg to render in the reader's language (an unknown, model-invented
+    name inside it unescaped: see describe_call)."""
     return describe_call(_BY_NAME.get(name), name, arguments)
 
 
-def title(name: str) -> str:
-    """What a tool fetches, as a noun ("the USD/KRW rate"); an unknown name as given (escape it to show it)."""
+def title(name: str) -> Text:
+    """What a tool fetches, as a noun (a Msg: "the USD/KRW rate" / "USD/KRW 환율"); an unknown name as given, a
+    str (data: escape it to show it)."""
     tool = _BY_NAME.get(name)
     return tool.title if tool is not None else name

@@ -6,8 +6,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Protocol
 
+from oilfx.i18n import benchmark_name, lazy
 from oilfx.market.history.series import Period, Series, Unit
-from oilfx.market.quote import FxRate, OilPrice, PumpPrice, Quote, format_kst, round_cents
+from oilfx.market.quote import FxRate, OilPrice, PumpPrice, Quote, round_cents
 from oilfx.tools.result import Source
 
 SETTLEMENT_NOTE = ("Crude prices are the previous trading day's settlement (USD per barrel), "
@@ -27,16 +28,19 @@ class MarketData(Protocol):
 
 
 def oil_source(price: OilPrice) -> Source:
-    return Source(price.benchmark, price.source, f"{price.as_of.isoformat()} settlement")
+    """The settlement day as a date in a Msg: "2023-11-28 settlement" / "2023년 11월 28일 정산가"."""
+    return Source(benchmark_name(price.benchmark), price.source, lazy("{day} settlement", day=price.as_of))
 
 
 def fx_source(fx: FxRate) -> Source:
-    return Source("USD/KRW", fx.source, format_kst(fx.as_of))
+    """The rate's time in a Msg (str() of a bare datetime is not ours): "2023-11-29 16:33 KST" /
+    "2023년 11월 29일 오후 4:33 KST"."""
+    return Source("USD/KRW", fx.source, lazy("{moment}", moment=fx.as_of))
 
 
 def source_json(source: Source) -> dict[str, str]:
-    """A source as the model reads it in a payload."""
-    return {"label": source.label, "source": source.source, "as_of": source.as_of}
+    """A source as the model reads it in a payload: English and ISO, whoever reads the answer."""
+    return {"label": str(source.label), "source": source.source, "as_of": str(source.as_of)}
 
 
 def number(amount: Decimal) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
+from oilfx.i18n import Text
 from oilfx.market.rule import Rule
 from oilfx.tools.result import Source
 
@@ -35,9 +36,9 @@ class AlertSet:
 @dataclass(frozen=True)
 class AlertRefused:
     """Nothing was stored; `reason` says why in a sentence fit for the user (too many alerts, absurd threshold,
-    market down)."""
+    market down): a Msg to render in the reader's language, or a str; str() is English for the model."""
 
-    reason: str
+    reason: Text
     market_down: bool = False   # the threshold could not be checked: no quote (a data failure, not a bad call)
 
 

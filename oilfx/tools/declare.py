@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Protocol
 
+from oilfx.i18n import Text, lazy
 from oilfx.tools.common import MarketData
 from oilfx.tools.context import ToolContext
 from oilfx.tools.result import ToolResult
@@ -33,17 +34,17 @@ class Tool:
     function: Callable[..., ToolResult]
     # Optional: maps loose spellings a non-strict model may send ("wti", "liter") to the schema's values.
     normalise: Callable[[dict[str, Any]], dict[str, Any]] | None = None
-    title: str = ""                     # what it fetches, as a noun ("the USD/KRW rate"): progress lines
-    describe: Callable[[dict[str, Any]], str] | None = None   # arguments -> what this call is doing
+    title: Text = ""                    # what it fetches, as a noun (lazy("the USD/KRW rate")): progress lines
+    describe: Callable[[dict[str, Any]], Text] | None = None   # arguments -> what this call is doing
     contextual: bool = False            # `function(context, **arguments)`: the call needs who it is for
 
 
 class Describable(Protocol):
     @property
-    def title(self) -> str: ...
+    def title(self) -> Text: ...
 
     @property
-    def describe(self) -> Callable[[dict[str, Any]], str] | None: ...
+    def describe(self) -> Callable[[dict[str, Any]], Text] | None: ...
 
 
 def arguments_of(arguments: str) -> dict[str, Any]:
@@ -55,14 +56,15 @@ def arguments_of(arguments: str) -> dict[str, Any]:
     return args if isinstance(args, dict) else {}
 
 
-def describe_call(tool: Describable | None, name: str, arguments: str) -> str:
-    """What a call is doing: the tool's own words, else "Fetching <title>", else a generic title naming the
-    call (unescaped: whoever shows it escapes it, as it is the model's text)."""
+def describe_call(tool: Describable | None, name: str, arguments: str) -> Text:
+    """What a call is doing, a Msg for the reader's Texts to render: the tool's own words, else "Fetching
+    <title>", else a generic title naming the call (the name is the model's data, unescaped and untranslated:
+    whoever shows it escapes it)."""
     if tool is not None and tool.describe is not None:
         return tool.describe(arguments_of(arguments))
     if tool is not None and tool.title:
-        return f"Fetching {tool.title}"
-    return f"Calling {name[:GENERIC_LIMIT]}"
+        return lazy("Fetching {title}", title=tool.title)
+    return lazy("Calling {name}", name=name[:GENERIC_LIMIT])
 
 
 @dataclass(frozen=True)
@@ -73,8 +75,8 @@ class FunctionTool:
     description: str
     parameters: dict[str, Any]
     function: Callable[..., ToolResult]          # takes the market first, then the model's arguments
-    title: str
-    describe: Callable[[dict[str, Any]], str] | None = None
+    title: Text
+    describe: Callable[[dict[str, Any]], Text] | None = None
     normalise: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     enums: Mapping[str, type[Enum]] = field(default_factory=dict)   # JSON value -> the Enum the function takes
     contextual: bool = False     # a ToolContext follows the first parameter
@@ -100,12 +102,12 @@ class FunctionTool:
                     contextual)
 
 
-def function_tool(*, title: str, describe: Callable[[dict[str, Any]], str] | None = None,
+def function_tool(*, title: Text, describe: Callable[[dict[str, Any]], Text] | None = None,
                   normalise: Callable[[dict[str, Any]], dict[str, Any]] | None = None, deps: type = MarketData
                   ) -> Callable[[Callable[..., ToolResult]], FunctionTool]:
     """Declare `fn(market: MarketData, ...)` (or `fn(x: <deps>, context: ToolContext, ...)`) as a tool named after
-    it. `title`: what it fetches, as a noun; `describe`: what a call with these arguments is doing (default
-    "Fetching <title>")."""
+    it. `title`: what it fetches, as a noun (a Msg: lazy("...")); `describe`: what a call with these arguments is
+    doing, a Msg too (default "Fetching <title>")."""
 
     def declare(fn: Callable[..., ToolResult]) -> FunctionTool:
         params = list(inspect.signature(fn).parameters)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from oilfx.i18n import benchmark_name, lazy
 from oilfx.market.quote import BENCHMARKS, format_usd
 from oilfx.tools.common import SETTLEMENT_NOTE, MarketData, oil_source
 from oilfx.tools.declare import function_tool
 from oilfx.tools.result import Figure, FigureKind, ToolResult
 
 
-@function_tool(title="Dubai, WTI and Brent prices")
+@function_tool(title=lazy("{dubai}, {wti} and {brent} prices", dubai=benchmark_name("Dubai"),
+                          wti=benchmark_name("WTI"), brent=benchmark_name("Brent")))
 def oil_price(market: MarketData) -> ToolResult:
     """Latest Dubai, WTI and Brent crude prices in USD per barrel (previous trading day's settlement),
     with as-of date and source."""

@@ -6,10 +6,10 @@ from __future__ import annotations
 import contextlib
 from typing import Any, Literal
 
+from oilfx.i18n import Text, benchmark_name, lazy
 from oilfx.market.quote import (
     BENCHMARKS,
     LITRES_PER_BARREL,
-    UNITS,
     canonical_benchmark,
     format_krw,
     format_krw_litre,
@@ -42,14 +42,17 @@ def normalise(args: dict[str, Any]) -> dict[str, Any]:
     return args
 
 
-def describe(args: dict[str, Any]) -> str:
-    """The arguments only pick among known words: anything else reads as "crude" / the default unit."""
-    benchmark = next((b for b in BENCHMARKS if str(args.get("benchmark", "")).lower() == b.lower()), "crude")
-    unit = "litre" if str(args.get("unit", "")).lower() in _LITRE_WORDS else UNITS[0]
-    return f"Converting {benchmark} to won per {unit}"
+def describe(args: dict[str, Any]) -> Text:
+    """The arguments only pick among known words: anything else reads as "crude" / the default unit (barrel).
+    One whole sentence per unit; the benchmark's name is a noun the reader's language renders (두바이유)."""
+    known = next((b for b in BENCHMARKS if str(args.get("benchmark", "")).lower() == b.lower()), None)
+    benchmark = benchmark_name(known) if known else lazy("crude")
+    if str(args.get("unit", "")).lower() in _LITRE_WORDS:
+        return lazy("Converting {benchmark} to won per litre", benchmark=benchmark)
+    return lazy("Converting {benchmark} to won per barrel", benchmark=benchmark)
 
 
-@function_tool(title="the won conversion", describe=describe, normalise=normalise)
+@function_tool(title=lazy("the won conversion"), describe=describe, normalise=normalise)
 def oil_price_krw(market: MarketData, benchmark: Benchmark, unit: Unit = "barrel") -> ToolResult:
     """Exact price of one crude benchmark in Korean won per barrel or per litre, computed in Decimal
     from the latest USD price and USD/KRW rate. Quote its `display` figure as given."""

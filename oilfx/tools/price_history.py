@@ -9,6 +9,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, Literal
 
+from oilfx.i18n import Msg, Text, benchmark_name, lazy
 from oilfx.market.history import ChartRequest, Period, Point, Series, Unit, summarise
 from oilfx.market.history.summary import format_percent
 from oilfx.market.quote import BENCHMARKS, canonical_benchmark, format_krw, format_krw_litre, format_rate, format_usd
@@ -37,11 +38,20 @@ def normalise(args: dict[str, Any]) -> dict[str, Any]:
     return args
 
 
-def describe(args: dict[str, Any]) -> str:
-    """The arguments only pick among known words: anything else reads as "crude" / "a period"."""
-    benchmark = next((b for b in BENCHMARKS if str(args.get("benchmark", "")).lower() == b.lower()), "crude")
-    period = next((p.value for p in Period if str(args.get("period", "")).lower() == p.value), "a period")
-    return f"Fetching {benchmark} price history ({period})"
+# A period as users read it ("3 months" / "3개월"); the schema's codes (3m) are for the model.
+PERIOD_NAMES: dict[Period, Msg] = {
+    Period.W1: lazy("1 week"), Period.M1: lazy("1 month"), Period.M3: lazy("3 months"),
+    Period.M6: lazy("6 months"), Period.Y1: lazy("1 year"), Period.Y5: lazy("5 years")}
+
+
+def describe(args: dict[str, Any]) -> Text:
+    """The arguments only pick among known words: anything else reads as "crude" / no period."""
+    known = next((b for b in BENCHMARKS if str(args.get("benchmark", "")).lower() == b.lower()), None)
+    benchmark = benchmark_name(known) if known else lazy("crude")
+    period = next((p for p in Period if str(args.get("period", "")).lower() == p.value), None)
+    if period is None:
+        return lazy("Fetching {benchmark} price history", benchmark=benchmark)
+    return lazy("Fetching {benchmark} price history ({period})", benchmark=benchmark, period=PERIOD_NAMES[period])
 
 
 def signed(value: Decimal, unit: Unit) -> str:
@@ -55,12 +65,12 @@ def _point(point: Point, unit: Unit) -> dict[str, str]:
 
 
 def sources_of(series: Series) -> tuple[Source, ...]:
-    span = f"{series.start.isoformat()}..{series.end.isoformat()} daily"
-    labels = [series.benchmark] + ["USD/KRW"] * (len(series.sources) - 1)
+    span = lazy("{start}..{end} daily", start=series.start, end=series.end)
+    labels: list[Text] = [benchmark_name(series.benchmark)] + ["USD/KRW"] * (len(series.sources) - 1)
     return tuple(Source(label, source, span) for label, source in zip(labels, series.sources, strict=True))
 
 
-@function_tool(title="price history", describe=describe, normalise=normalise)
+@function_tool(title=lazy("price history"), describe=describe, normalise=normalise)
 def price_history(market: MarketData, benchmark: Benchmark, period: Period, unit: Unit = Unit.USD,
                   chart: bool = False) -> ToolResult:
     """How one crude benchmark moved over a period: first, last, lowest and highest daily closes with their
@@ -98,7 +108,9 @@ def price_history(market: MarketData, benchmark: Benchmark, period: Period, unit
         figures += [Figure(FigureKind.RATE, p.rate, format_rate(p.rate)) for p in (first, last)]
     if chart:
         payload["chart"] = "a chart of this series will be attached below your answer; do not describe drawing it"
-    formula = (f"{s.first.day.isoformat()} {show(s.first.value)} → {s.last.day.isoformat()} {show(s.last.value)}, "
-               f"{signed(s.change, unit)} ({format_percent(s.percent)})")
+    # the days as dates: the reader sees them in their language, the model (str) in ISO
+    formula = lazy("{start} {first} → {end} {last}, {change} ({percent})", start=s.first.day,
+                   first=show(s.first.value), end=s.last.day, last=show(s.last.value),
+                   change=signed(s.change, unit), percent=format_percent(s.percent))
     return ToolResult(payload, figures=tuple(figures), sources=sources_of(series), formula=formula,
                       chart=ChartRequest((series.benchmark,), period, unit) if chart else None)

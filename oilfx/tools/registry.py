@@ -17,6 +17,7 @@ from typing import Any
 
 import jsonschema
 
+from oilfx.i18n import Text, lazy
 from oilfx.metrics import METRICS
 from oilfx.tools.context import ToolContext
 from oilfx.tools.declare import Tool, describe_call
@@ -56,13 +57,15 @@ class ToolRegistry:
     def _run(self, name: str, arguments: str, context: ToolContext | None) -> ToolResult:
         tool = self._tools.get(name)
         if tool is None:
-            raise _ToolError(f"unknown tool {name!r}; available tools: {', '.join(self._tools)}")
+            raise _ToolError(lazy("unknown tool {name}; available tools: {tools}", name=repr(name),
+                                  tools=", ".join(self._tools)))
         try:
             args = json.loads(arguments or "{}")
         except json.JSONDecodeError as e:
-            raise _ToolError(f"arguments for {name} are not valid JSON ({e.msg} at position {e.pos})") from None
+            raise _ToolError(lazy("arguments for {name} are not valid JSON ({error} at position {position})",
+                                  name=name, error=e.msg, position=e.pos)) from None
         if not isinstance(args, dict):
-            raise _ToolError(f"arguments for {name} must be a JSON object")
+            raise _ToolError(lazy("arguments for {name} must be a JSON object", name=name))
         if tool.normalise is not None:
             args = tool.normalise(args)
         # Servers without strict mode may omit optional arguments: fill in the function's defaults first.
@@ -72,14 +75,16 @@ class ToolRegistry:
         errors = sorted(self._validators[name].iter_errors(args), key=lambda e: list(e.path))
         if errors:
             where = "/".join(str(p) for p in errors[0].path) or "arguments"
-            raise _ToolError(f"invalid arguments for {name}: {where}: {errors[0].message}")
+            raise _ToolError(lazy("invalid arguments for {name}: {where}: {error}", name=name, where=where,
+                                  error=errors[0].message))
         if tool.contextual:
             if context is None:   # e.g. `python -m oilfx ask`: nobody to set an alert for
-                raise _ToolError(f"{name} acts for a Slack user and channel; it is not available here")
+                raise _ToolError(lazy("{name} acts for a Slack user and channel; it is not available here",
+                                      name=name))
             return tool.function(context, **args)
         return tool.function(**args)
 
-    def describe(self, name: str, arguments: str) -> str:
+    def describe(self, name: str, arguments: str) -> Text:
         """What a call is doing, in the tool's words, before it runs (a generic title for an unknown name)."""
         return describe_call(self._tools.get(name), name, arguments)
 
@@ -92,9 +97,10 @@ class ToolRegistry:
         try:
             result = replace(self._run(name, arguments, context), title=title)
         except _ToolError as e:
-            result = ToolResult.failed(FailureKind.CALL, str(e), title)
+            result = ToolResult.failed(FailureKind.CALL, e.text, title)
         except Exception as e:  # a data failure (MarketUnavailable, timeouts...) is the model's to report
-            message = f"{name} failed: {e}" if str(e) else f"{name} failed: {type(e).__name__}"
+            # the market's reason (sources tried, HTTP status) is data, quoted as it is in either language
+            message = lazy("{name} failed: {error}", name=name, error=str(e) or type(e).__name__)
             log.warning("tool %s failed: %s", name, message)
             result = ToolResult.failed(FailureKind.DATA, message, title)
         duration_ms = (time.perf_counter() - started) * 1000
@@ -126,7 +132,12 @@ class ToolRegistry:
 
 
 class _ToolError(Exception):
-    """The model's call was wrong (unknown tool, bad arguments); the message goes back to it."""
+    """The model's call was wrong (unknown tool, bad arguments); str() goes back to the model (English), `text`
+    to the reader of the stream's task."""
+
+    def __init__(self, text: Text) -> None:
+        super().__init__(str(text))
+        self.text = text
 
 
 def _safely(callback: Callable[..., None], *args: Any) -> None:

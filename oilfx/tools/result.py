@@ -9,6 +9,7 @@ from decimal import Decimal
 from enum import Enum, StrEnum
 from typing import Any
 
+from oilfx.i18n import Text, lazy
 from oilfx.market.history.series import ChartRequest
 
 
@@ -31,9 +32,12 @@ class Figure:
 
 @dataclass(frozen=True)
 class Source:
-    label: str           # what it priced ("WTI", "USD/KRW", "휘발유")
-    source: str          # who published it ("Opinet", "Naver (하나은행)", "KNOC")
-    as_of: str           # when, as shown ("2023-11-28 settlement", "2023-11-29 16:33 KST")
+    """Hashable (answers list each source once). `label` and `as_of` are Text: a Msg carrying the real date or
+    time, rendered in the reader's language by whoever shows it; `str()` is the English/ISO form the model reads."""
+
+    label: Text          # what it priced: benchmark_name("WTI"), "USD/KRW", a KNOC product as published ("휘발유")
+    source: str          # who published it ("Opinet", "Naver (하나은행)", "KNOC"): data, never translated
+    as_of: Text          # when: lazy("{day} settlement", day=date), lazy("{moment}", moment=datetime)
 
 
 class FailureKind(Enum):
@@ -44,7 +48,7 @@ class FailureKind(Enum):
 @dataclass(frozen=True)
 class ToolFailure:
     kind: FailureKind
-    message: str
+    message: Text        # a Msg for our own words; str(message) is what the model reads (payload "error")
 
 
 @dataclass(frozen=True)
@@ -52,38 +56,56 @@ class ToolResult:
     payload: dict[str, Any] = field(default_factory=dict)   # compact JSON for the model (registry.call)
     figures: tuple[Figure, ...] = ()                         # the first one is the headline when there is a formula
     sources: tuple[Source, ...] = ()
-    formula: str = ""
+    formula: Text = ""                                       # str(formula) is the payload's (ISO dates)
     failure: ToolFailure | None = None
-    title: str = ""                                          # what the call did, set by the registry (describe)
+    title: Text = ""                                         # what the call did, set by the registry (describe)
     chart: ChartRequest | None = None                        # a chart the bot draws and attaches to the answer
-    headline: str = ""                                       # the summary in the tool's words (create_alert)
+    headline: Text = ""                                      # the summary in the tool's words (create_alert)
 
     @staticmethod
-    def failed(kind: FailureKind, message: str, title: str = "") -> ToolResult:
-        return ToolResult({"error": message}, failure=ToolFailure(kind, message), title=title)
+    def failed(kind: FailureKind, message: Text, title: Text = "") -> ToolResult:
+        return ToolResult({"error": str(message)}, failure=ToolFailure(kind, message), title=title)
 
     @property
-    def summary(self) -> str:
-        """One line: the failure, the headline figure with its formula, or each figure with its source."""
+    def summary(self) -> Text:
+        """One line: the failure, the headline figure with its formula, or each figure with its source. Text, so
+        the reader's `Texts.render(summary)` gives it in their language (dates too) and `str()` gives English."""
         if self.failure is not None:
             return self.failure.message
         if self.headline:
             return self.headline
         if self.formula:
-            return f"{self.figures[0].display} ({self.formula})" if self.figures else self.formula
+            return lazy("{figure} ({formula})", figure=self.figures[0].display, formula=self.formula) \
+                if self.figures else self.formula
         if self.sources and len(self.figures) == len(self.sources):
-            return "; ".join(f"{s.label} {f.display} ({s.source}, {s.as_of})".strip()
-                             for s, f in zip(self.sources, self.figures, strict=True))
-        return "; ".join(f"{s.source} ({s.as_of})" for s in self.sources) or "done"
+            return joined([lazy("{label} {price} ({source}, {as_of})", label=s.label, price=f.display,
+                                source=s.source, as_of=s.as_of)
+                           for s, f in zip(self.sources, self.figures, strict=True)])
+        return joined([lazy("{source} ({as_of})", source=s.source, as_of=s.as_of) for s in self.sources]) \
+            or lazy("done")
 
     def as_json(self) -> dict[str, Any]:
         """The display data as JSON (`ask --json`): sources, figures as shown, exact values, formula, error."""
-        out: dict[str, Any] = {"sources": [{"label": s.label, "source": s.source, "as_of": s.as_of}
+        out: dict[str, Any] = {"sources": [{"label": str(s.label), "source": s.source, "as_of": str(s.as_of)}
                                            for s in self.sources],
                                "figures": [f.display for f in self.figures],
                                "values": [[str(f.kind), str(f.value)] for f in self.figures]}
         if self.formula:
-            out["formula"] = self.formula
+            out["formula"] = str(self.formula)
         if self.failure is not None:
-            out["error"] = self.failure.message
+            out["error"] = str(self.failure.message)
         return out
+
+
+def joined(items: list[Text]) -> Text:
+    """Several items as one Text: "a; b; c" in either language (a list, not a sentence glued from fragments:
+    each item is a whole entry). "" for none."""
+    if not items:
+        return ""
+    text = items[-1]
+    for item in reversed(items[:-1]):
+        text = lazy("{first}; {rest}", first=item, rest=text)
+    return text
+
+
+__all__ = ["FailureKind", "Figure", "FigureKind", "Source", "ToolFailure", "ToolResult", "joined"]

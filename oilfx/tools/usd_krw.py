@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from oilfx.i18n import lazy
 from oilfx.market.quote import format_kst, format_rate
 from oilfx.tools.common import MarketData, fx_source
 from oilfx.tools.declare import function_tool
 from oilfx.tools.result import Figure, FigureKind, ToolResult
 
 
-@function_tool(title="the USD/KRW rate")
+@function_tool(title=lazy("the USD/KRW rate"))
 def usd_krw(market: MarketData) -> ToolResult:
     """Latest USD/KRW exchange rate (won per dollar) with as-of time (KST) and source."""
     fx = market.fx()

@@ -13,6 +13,7 @@ import pytest
 from oilfx.config import load_settings
 from oilfx.engines.base import Answer
 from oilfx.guard import guard_answer
+from oilfx.i18n import EN
 from oilfx.market import MarketUnavailable, Quote
 from oilfx.market.history.series import Unit
 from oilfx.market.rule import Direction, Rule
@@ -64,7 +65,7 @@ def test_the_guard_lets_the_model_repeat_the_threshold_and_the_current_price(sto
                 threshold="100000")
     current = quote.krw_per_barrel("WTI")
     text = f"Done: alert set for WTI above ₩100,000 per barrel (now ₩{current.quantize(Decimal(1)):,})."
-    guarded, removed = guard_answer(Answer(text, (step,), "conv", "responses"))
+    guarded, removed = guard_answer(Answer(text, (step,), "conv", "responses"), EN)
     assert removed == [] and guarded.text == text
 
 
@@ -79,7 +80,7 @@ def test_a_bad_call_fails_with_the_reason_and_stores_nothing(store: Store, quote
         args = {**args, "threshold": str(quote.oil["Brent"].usd * 101)}
     step = call(registry(store, FixedMarket(quote)), **args)
     assert not step.ok and step.result.failure is not None and step.result.failure.kind is FailureKind.CALL
-    assert says in step.result.failure.message
+    assert says in str(step.result.failure.message)
     assert store.list_alerts(WHO.team) == []
 
 
@@ -103,7 +104,7 @@ def test_a_market_outage_stores_nothing_and_is_a_data_failure(store: Store, quot
 def test_without_a_slack_turn_the_tool_refuses(store: Store, quote: Quote) -> None:
     step = call(registry(store, FixedMarket(quote)), None, benchmark="Brent", unit="usd", direction="above",
                 threshold="80")
-    assert not step.ok and "not available here" in step.result.summary
+    assert not step.ok and "not available here" in str(step.result.summary)
     assert store.list_alerts(WHO.team) == []
 
 

@@ -19,8 +19,8 @@ def test_oil_price_krw_is_exact_with_formula_and_sources(market: Market) -> None
     assert Decimal(out["krw_exact"]) == exact
     assert out["formula"] == f"{WTI_USD} × {format_rate(USD_KRW)} = {exact.quantize(Decimal('0.01')):,}"
     assert "previous trading day" in out["note"]
-    assert [s.label for s in step.result.sources] == ["WTI", "USD/KRW"]
-    assert step.result.sources[0].source == "Opinet" and "KST" in step.result.sources[1].as_of
+    assert [str(s.label) for s in step.result.sources] == ["WTI", "USD/KRW"]
+    assert step.result.sources[0].source == "Opinet" and "KST" in str(step.result.sources[1].as_of)
     shown = [f.display for f in step.result.figures]
     assert format_usd(WTI_USD) in shown and format_rate(USD_KRW) in shown
 

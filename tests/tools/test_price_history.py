@@ -5,7 +5,7 @@ a chart is asked for with chart=true, bad arguments name what is allowed."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
@@ -13,6 +13,7 @@ import pytest
 from oilfx.config import load_settings
 from oilfx.engines.base import Answer
 from oilfx.guard import guard_answer
+from oilfx.i18n import EN, KO, Lang, format_day
 from oilfx.market import KST, Market
 from oilfx.market.history import ChartRequest, Period, Series, Unit
 from oilfx.market.quote import format_krw, format_krw_litre, format_usd
@@ -67,7 +68,7 @@ def test_summary_figures_are_the_series_own(history_market: Market, unit: Unit) 
     if unit is Unit.USD:
         assert [s.source for s in step.result.sources] == ["Opinet"] and "pairing_note" not in out
     else:
-        assert [(s.label, s.source) for s in step.result.sources] == [("WTI", "Opinet"),
+        assert [(str(s.label), s.source) for s in step.result.sources] == [("WTI", "Opinet"),
                                                                       ("USD/KRW", "Frankfurter (ECB)")]
         assert out["pairing_note"].startswith("Each close × the USD/KRW rate")
 
@@ -87,10 +88,10 @@ def test_guard_keeps_the_tools_figures_percent_and_dates_and_removes_a_made_up_o
               f"{out['last']['display']}로 {SHOW[unit](-change)} 내렸습니다 ({out['percent_change']['display']}). "
               f"최저 {out['min']['display']} ({out['min']['date']}), 최고 {out['max']['display']}. "
               f"Change: {out['change']['display']}, −{out['percent_change']['display'].lstrip('+-')}.")
-    kept, removed = guard_answer(Answer(honest, (step,), "conv_1", "responses"))
+    kept, removed = guard_answer(Answer(honest, (step,), "conv_1", "responses"), EN)
     assert removed == [] and kept.text == honest
     invented = SHOW[unit](Decimal(out["max"]["exact"]) + 1000)
-    made_up, removed = guard_answer(Answer(honest + f" 평균은 {invented}입니다.", (step,), "conv_1", "responses"))
+    made_up, removed = guard_answer(Answer(honest + f" 평균은 {invented}입니다.", (step,), "conv_1", "responses"), KO)
     assert removed == [invented] and invented not in made_up.text and out["percent_change"]["display"] in made_up.text
 
 
@@ -109,7 +110,7 @@ def test_chart_true_asks_the_bot_for_a_chart(history_market: Market) -> None:
 def test_bad_arguments_are_a_call_failure_naming_the_choices(history_market: Market, args, named) -> None:
     step = call(history_market, **args)
     assert not step.ok and step.result.failure.kind is FailureKind.CALL
-    assert named in step.result.failure.message
+    assert named in str(step.result.failure.message)
 
 
 def test_no_data_is_a_data_failure_naming_the_sources(history_market: Market, pages_server: PagesServer) -> None:
@@ -117,14 +118,16 @@ def test_no_data_is_a_data_failure_naming_the_sources(history_market: Market, pa
     market = Market(load_settings(pages_server.env(OILFX_HISTORY_OIL_SOURCES="opinet")), clock=lambda: EVENING)
     step = call(market, benchmark="Dubai", period="1w", unit="usd", chart=False)
     assert not step.ok and step.result.failure.kind is FailureKind.DATA
-    assert "no Dubai closes between 2026-03-03 and 2026-03-09: opinet: HTTP 503" in step.result.failure.message
+    assert "no Dubai closes between 2026-03-03 and 2026-03-09: opinet: HTTP 503" in str(step.result.failure.message)
 
 
 def test_describe_names_the_call_before_it_runs() -> None:
     registry = default_registry(None)  # type: ignore[arg-type]  # describing needs no market
-    assert registry.describe("price_history", '{"benchmark": "Brent", "period": "3m"}') == \
-        "Fetching Brent price history (3m)"
-    assert registry.describe("price_history", '{"benchmark": "<@U1>"}') == "Fetching crude price history (a period)"
+    call = registry.describe("price_history", '{"benchmark": "Brent", "period": "3m"}')
+    assert EN.render(call) == str(call) == "Fetching Brent price history (3 months)"
+    assert KO.render(call) == "브렌트유 가격 추이 조회 중 (3개월)"
+    vague = registry.describe("price_history", '{"benchmark": "<@U1>"}')   # the model's words never shown
+    assert (EN.render(vague), KO.render(vague)) == ("Fetching crude price history", "원유 가격 추이 조회 중")
 
 
 def test_no_percent_change_from_a_negative_close(pages_server: PagesServer) -> None:
@@ -140,3 +143,21 @@ def test_no_percent_change_from_a_negative_close(pages_server: PagesServer) -> N
     assert want["first"].value < 0 and out["first"]["date"] == "2020-04-20"
     assert out["percent_change"] == {"exact": None, "display": "n/a"}
     assert Decimal(out["change"]["exact"]) == want["change"] and out["min"]["exact"] == str(want["first"].value)
+
+
+def test_the_summary_and_sources_show_dates_and_names_in_the_readers_language(history_market: Market) -> None:
+    """The formula line and the sources' span carry real dates: ISO in English (and for the model), Korean dates
+    in Korean; the benchmark as 두바이유."""
+    step = call(history_market, benchmark="Dubai", period="1m", unit="usd", chart=False)
+    out = json.loads(step.output)
+    first, last = (date.fromisoformat(out[k]["date"]) for k in ("first", "last"))
+    english, korean = EN.render(step.result.formula), KO.render(step.result.formula)
+    assert english == str(step.result.formula) and f"({english})" in str(step.result.summary)
+    assert english.startswith(f"{first.isoformat()} {out['first']['display']} → {last.isoformat()} ")
+    assert korean.startswith(f"{format_day(first, Lang.KO)} {out['first']['display']} → {format_day(last, Lang.KO)} ")
+    assert f"변동 {out['change']['display']}" in korean and f"(계산: {korean})" in KO.render(step.result.summary)
+    source = step.result.sources[0]
+    assert (KO.render(source.label), str(source.label)) == ("두바이유", "Dubai")
+    start, end = date.fromisoformat(out["from"]), date.fromisoformat(out["to"])
+    assert KO.render(source.as_of) == f"{format_day(start, Lang.KO)}~{format_day(end, Lang.KO)} 일별"
+    assert out["sources"][0]["as_of"] == f"{start.isoformat()}..{end.isoformat()} daily"

@@ -9,6 +9,7 @@ import time
 import pytest
 
 from oilfx.engines.base import ToolStep
+from oilfx.i18n import EN, KO, Msg
 from oilfx.tools import FailureKind, Source, Tool, ToolRegistry, ToolResult, default_registry, describe, title
 
 
@@ -71,7 +72,7 @@ def test_failures_become_error_outputs(registry: ToolRegistry, name: str, argume
     assert step.ok is False
     assert expected in json.loads(step.output)["error"]
     assert step.result.sources == () and step.result.failure is not None
-    assert step.result.failure.message == json.loads(step.output)["error"]
+    assert str(step.result.failure.message) == json.loads(step.output)["error"]
     # only a tool that ran and failed is a market-data failure (the guard tells the user which sources failed)
     assert step.result.failure.kind is (FailureKind.DATA if name == "broken" else FailureKind.CALL)
 
@@ -110,34 +111,53 @@ def test_duplicate_names_are_rejected() -> None:
 
 # --- what a call is doing, said before it runs ------------------------------------------------------------------
 
-@pytest.mark.parametrize(("name", "arguments", "expected"), [
-    ("oil_price", "{}", "Fetching Dubai, WTI and Brent prices"),
-    ("usd_krw", "{}", "Fetching the USD/KRW rate"),
-    ("domestic_fuel_price", "{}", "Fetching Korea's pump prices"),
-    ("oil_price_krw", '{"benchmark":"Brent","unit":"barrel"}', "Converting Brent to won per barrel"),
-    ("oil_price_krw", '{"benchmark":"wti","unit":"리터"}', "Converting WTI to won per litre"),
+@pytest.mark.parametrize(("name", "arguments", "english", "korean"), [
+    ("oil_price", "{}", "Fetching Dubai, WTI and Brent prices", "두바이유·WTI·브렌트유 가격 조회 중"),
+    ("usd_krw", "{}", "Fetching the USD/KRW rate", "USD/KRW 환율 조회 중"),
+    ("domestic_fuel_price", "{}", "Fetching Korea's pump prices", "국내 주유소 판매가격 조회 중"),
+    ("oil_price_krw", '{"benchmark":"Brent","unit":"barrel"}', "Converting Brent to won per barrel",
+     "브렌트유 가격을 배럴당 원화로 환산 중"),
+    ("oil_price_krw", '{"benchmark":"wti","unit":"리터"}', "Converting WTI to won per litre",
+     "WTI 가격을 리터당 원화로 환산 중"),
     # the model's arguments only pick among known words: nothing it writes is echoed
-    ("oil_price_krw", '{"benchmark":"<!channel>","unit":"@here"}', "Converting crude to won per barrel"),
-    ("oil_price_krw", "not json", "Converting crude to won per barrel"),
-    ("oil_price_krw", "[1, 2]", "Converting crude to won per barrel"),
-    ("get_weather", "{}", "Calling get_weather"),
-    ("x" * 100, "{}", "Calling " + "x" * 40),
+    ("oil_price_krw", '{"benchmark":"<!channel>","unit":"@here"}', "Converting crude to won per barrel",
+     "원유 가격을 배럴당 원화로 환산 중"),
+    ("oil_price_krw", "not json", "Converting crude to won per barrel", "원유 가격을 배럴당 원화로 환산 중"),
+    ("oil_price_krw", "[1, 2]", "Converting crude to won per barrel", "원유 가격을 배럴당 원화로 환산 중"),
+    # a model-invented name is data: shown as given (Slack escapes it), inside our own words
+    ("get_weather", "{}", "Calling get_weather", "get_weather 호출 중"),
+    ("x" * 100, "{}", "Calling " + "x" * 40, "x" * 40 + " 호출 중"),
 ])
-def test_describe_says_what_a_call_does_in_our_words(name: str, arguments: str, expected: str) -> None:
-    assert describe(name, arguments) == expected
-    assert default_registry(None).describe(name, arguments) == expected  # type: ignore[arg-type]
+def test_describe_says_what_a_call_does_in_our_words(name: str, arguments: str, english: str, korean: str) -> None:
+    said = describe(name, arguments)
+    assert isinstance(said, Msg) and str(said) == EN.render(said) == english and KO.render(said) == korean
+    assert default_registry(None).describe(name, arguments) == said  # type: ignore[arg-type]
 
 
 def test_a_steps_result_carries_the_title_it_started_with(registry: ToolRegistry) -> None:
-    assert registry.call("c1", "echo", '{"word":"a","times":1}').result.title == "Calling echo"
-    assert registry.call("c2", "nope", "{}").result.title == "Calling nope"
+    assert str(registry.call("c1", "echo", '{"word":"a","times":1}').result.title) == "Calling echo"
+    assert KO.render(registry.call("c2", "nope", "{}").result.title) == "nope 호출 중"
     titled = ToolRegistry([Tool("echo", "Echo.", registry.responses_tools()[0]["parameters"], echo,
                                 title="an echo")])
-    assert titled.describe("echo", "{}") == "Fetching an echo"
-    assert titled.call("c3", "echo", '{"word":"a","times":1}').result.title == "Fetching an echo"
+    assert str(titled.describe("echo", "{}")) == "Fetching an echo"
+    assert str(titled.call("c3", "echo", '{"word":"a","times":1}').result.title) == "Fetching an echo"
 
 
 def test_progress_titles_are_the_tools_own_nouns() -> None:
-    assert [title(n) for n in ("oil_price", "usd_krw", "oil_price_krw")] == [
-        "Dubai, WTI and Brent prices", "the USD/KRW rate", "the won conversion"]
-    assert title("made_up") == "made_up"   # shown escaped by Slack (test_links_names.py)
+    names = ("oil_price", "usd_krw", "oil_price_krw", "domestic_fuel_price", "price_history")
+    assert [EN.render(title(n)) for n in names] == [
+        "Dubai, WTI and Brent prices", "the USD/KRW rate", "the won conversion", "Korea's pump prices",
+        "price history"]
+    assert [KO.render(title(n)) for n in names] == [
+        "두바이유·WTI·브렌트유 가격", "USD/KRW 환율", "원화 환산", "국내 주유소 판매가격", "가격 추이"]
+    assert title("made_up") == "made_up"   # data, a str: shown escaped by Slack (test_links_names.py)
+
+
+def test_a_call_failure_reads_in_either_language(registry: ToolRegistry) -> None:
+    """What the model reads stays English; the user's task line is in their language, the details as data."""
+    failure = registry.call("c1", "get_weather", "{}").result.failure
+    assert failure is not None and str(failure.message).startswith("unknown tool 'get_weather'")
+    assert KO.render(failure.message) == "알 수 없는 도구: 'get_weather'. 쓸 수 있는 도구: echo, broken, nap, nap2"
+    broken = registry.call("c2", "broken", "{}").result
+    assert KO.render(broken.summary) == "broken 실패: source exploded" and str(broken.summary) == \
+        "broken failed: source exploded"
