@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from oilfx.engines.base import Answer, ModelStep, ToolStep
+from oilfx.i18n import EN
 from oilfx.market.quote import (
     FxRate,
     OilPrice,
@@ -104,7 +105,7 @@ def test_split_respects_limits_and_keeps_every_word():
 def test_a_long_answer_is_split_into_messages_within_slack_limits():
     paragraph = "WTI는 배럴당 가격이 " + "매우 " * 200
     answer = seed_answer("\n\n".join([paragraph] * 25))
-    messages = render_answer(answer, steps_key="k1")
+    messages = render_answer(answer, EN, steps_key="k1")
     assert len(messages) > 1
     for m in messages:
         assert len(m.blocks) <= BLOCK_LIMIT
@@ -120,7 +121,7 @@ def test_a_long_answer_is_split_into_messages_within_slack_limits():
 
 def test_context_line_names_sources_as_of_and_engine():
     figure = format_krw(krw_per_barrel(WTI.usd, FX.rate))
-    [message] = render_answer(seed_answer(f"WTI is {figure} per barrel."), steps_key="abc")
+    [message] = render_answer(seed_answer(f"WTI is {figure} per barrel."), EN, steps_key="abc")
     context = next(b for b in message.blocks if b["type"] == "context")["elements"][0]["text"]
     assert context.count("KNOC") == 1  # de-duplicated across tool calls
     assert "2023-11-28" in context and format_kst(FX.as_of) in context and "Naver" in context
@@ -129,7 +130,7 @@ def test_context_line_names_sources_as_of_and_engine():
 
 
 def test_steps_shown_inline_instead_of_button():
-    messages = render_answer(seed_answer("ok"), steps_key=None, show_steps=True)
+    messages = render_answer(seed_answer("ok"), EN, steps_key=None, show_steps=True)
     assert not any(b["type"] == "actions" for m in messages for b in m.blocks)
     text = all_text(messages)
     for part in ("Round 1", "Round 3", "oil_price_krw", "12 ms", "120 in / 30 out tokens"):
@@ -138,7 +139,7 @@ def test_steps_shown_inline_instead_of_button():
 
 def test_steps_breakdown_escapes_tool_output():
     step = ToolStep(1, "c1", "oil_price", '{"x":"<!channel>"}', '{"error":"<@U1> & co"}', False, 3.0)
-    out = steps_breakdown(Answer("", (ModelStep(1, 5.0), step), "c", "chat"))
+    out = steps_breakdown(Answer("", (ModelStep(1, 5.0), step), "c", "chat"), EN)
     assert "<!channel>" not in out and "<@U1>" not in out and "error" in out
 
 
@@ -179,7 +180,7 @@ def test_quote_table_has_the_pump_price_line_below_it_escaped():
 
 def test_each_answer_has_its_own_block_ids():
     def block_ids(steps_key: str, feedback_key: str) -> list[str]:
-        messages = render_answer(seed_answer("ok"), steps_key=steps_key, feedback_key=feedback_key)
+        messages = render_answer(seed_answer("ok"), EN, steps_key=steps_key, feedback_key=feedback_key)
         return [b["block_id"] for m in messages for b in m.blocks if "block_id" in b]
 
     first, second = block_ids("stepsA", "feedA"), block_ids("stepsB", "feedB")
