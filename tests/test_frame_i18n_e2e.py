@@ -21,6 +21,7 @@ from oilfx.i18n import EN, KO, Texts
 from oilfx.market import Quote, format_krw
 from oilfx.slack.listeners.assistant.thread_started import greeting, prompts, prompts_title
 from oilfx.slack.listeners.assistant.user_message import status
+from oilfx.slack.listeners.events.app_mention import BARE_MENTION_QUESTION
 from oilfx.slack.render import FEEDBACK_ACTION, SHOW_STEPS_ACTION, progress_text
 from oilfx.slack.stream_text import task_title
 from tests.fakes.bot_process import BotProcess, start_connected
@@ -124,6 +125,20 @@ def test_the_answer_is_framed_in_the_readers_language(bot, slack, quote, path, c
     assert feedback["negative_button"]["accessibility_label"] == texts.t("Mark this answer as bad")
 
 
+def test_a_slow_turns_progress_lines_are_in_the_readers_language(bot, slack, openai_fake, quote, path):
+    if path != "placeholder":
+        pytest.skip("streamed, each tool is a task (titles checked above)")
+    openai_fake.latency = 0.6  # three model rounds: progress updates (at most one a second) get a chance
+    try:
+        ts = ask(slack, "WTI?", KO_USER, "C0FRSLOW")
+        msg = answer_in(slack, "C0FRSLOW", ts, wti(quote))
+    finally:
+        openai_fake.latency = 0.0
+    running = KO.t("Fetching {title}…", title="\x00").split("\x00")[-1]
+    progress = [v["text"] for v in msg.versions[1:-1] if "✓" in v["text"] or running in v["text"]]
+    assert progress and all(text.startswith(progress_text(KO)) for text in progress)
+
+
 @pytest.mark.parametrize("texts, question", [(KO, "WTI 원화 가격 계산 단계 보여줘"),
                                              (EN, "WTI in won? show the steps")])
 def test_asked_for_steps_the_breakdown_follows_in_the_question_language(bot, slack, quote, texts, question):
@@ -182,6 +197,18 @@ def test_a_too_long_question_is_refused_in_its_language(bot, slack, path, texts,
                                 "ask again.", length="\x00", limit="\x00"))
     msg = answer_in(slack, channel, ts, note_start)
     assert f"{MAX_QUESTION:,}" in msg.all_text
+
+
+@pytest.mark.parametrize("texts, user", [(KO, KO_USER), (EN, EN_USER)])
+def test_a_bare_mention_asks_for_todays_prices_in_the_users_language(bot, slack, openai_fake, quote, path, texts,
+                                                                      user):
+    channel = f"C0FRBARE{path[:2].upper()}{texts.lang.value.upper()}"
+    ts = ask(slack, "", user, channel)
+    msg = answer_in(slack, channel, ts, "₩")
+    question = BARE_MENTION_QUESTION.in_lang(texts.lang)  # the model answers in the language it is asked in
+    assert any(isinstance(i, dict) and i.get("content") == question for r in openai_fake.requests
+               for i in (r["body"] or {}).get("input") or [])
+    assert context_text(msg).startswith(sources_prefix(texts))
 
 
 # --- the assistant panel ----------------------------------------------------------------------------------------
