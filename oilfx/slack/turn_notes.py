@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from oilfx.i18n import Texts
+from collections.abc import Callable
+
+from oilfx.i18n import EN, Texts
+
+Note = Callable[[Texts], str]   # a note written once the reader's language is known
+
+
+def for_log(note: Note) -> str:
+    return note(EN)
 
 
 def busy(texts: Texts) -> str:

@@ -12,7 +12,6 @@ import dataclasses
 import functools
 import logging
 import time
-from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 
@@ -20,7 +19,6 @@ from slack_sdk import WebClient
 
 from oilfx.engines.base import Answer, EngineError, with_notices
 from oilfx.guard import guard_answer
-from oilfx.i18n import EN, Texts
 from oilfx.metrics import METRICS, TurnOutcome
 from oilfx.services import Services
 from oilfx.slack import turn_notes
@@ -159,14 +157,14 @@ class TurnRunner:
         lang = self.languages.for_user(client, request.team, request.user, request.text)
         return dataclasses.replace(request, lang=lang.value)
 
-    def _tell(self, request: TurnRequest, reason: Callable[[Texts], str], log: logging.LoggerAdapter) -> None:
+    def _tell(self, request: TurnRequest, reason: turn_notes.Note, log: logging.LoggerAdapter) -> None:
         """`reason` (written in the reader's language, once that is known) where the answer would have gone, in a
         reply of its own."""
         try:
             request = self.in_reader_language(request, self.clients(request.team))
             reply = self.choose(request, log)
         except NotInstalled as e:  # the team uninstalled: nowhere to say it
-            log.error("could not tell the user (%s): %s", e, reason(EN))
+            log.error("could not tell the user (%s): %s", e, turn_notes.for_log(reason))
             return
         self._report(reply, reason(request.texts), log)
 
@@ -245,7 +243,7 @@ class TurnRunner:
             log.warning("removed %d amount(s) no tool produced: %s", len(removed), ", ".join(removed))
         answer = with_notices(answer)   # e.g. the earlier context was lost: after the text, on both paths
         show_steps = services.settings.show_steps or wants_steps(request.text)
-        steps_key = None if show_steps else self._save_steps(key, answer, request.texts)
+        steps_key = None if show_steps else self._save_steps(key, answer, request)
         feedback_key = self._save_answer(key, request, answer)
         try:
             reply.finish(FinalAnswer(answer, request.texts, steps_key=steps_key, feedback_key=feedback_key,
@@ -279,11 +277,11 @@ class TurnRunner:
             team=request.team, channel=request.channel, thread_ts=key.thread_ts if key else "",
             question=request.text, answer=answer.text, engine=f"{answer.engine} {answer.model}".strip()))
 
-    def _save_steps(self, key: ThreadKey | None, answer: Answer, texts: Texts) -> str:
+    def _save_steps(self, key: ThreadKey | None, answer: Answer, request: TurnRequest) -> str:
         """Keep the breakdown for the "Show steps" button; the button carries only this short key. Written now, in
         the asker's language: the record keeps the text, not the steps."""
-        return records.keep(self.services.store,
-                            StepsRecord(thread=str(key) if key else "", breakdown=steps_breakdown(answer, texts)))
+        breakdown = steps_breakdown(answer, request.texts)
+        return records.keep(self.services.store, StepsRecord(thread=str(key) if key else "", breakdown=breakdown))
 
 
 
