@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from oilfx.i18n import EN, KO, Texts
+from oilfx.i18n import EN, KO, Texts, question_lang
 from oilfx.market import Quote, format_krw
 from oilfx.slack.listeners.assistant.thread_started import greeting, prompts, prompts_title
 from oilfx.slack.listeners.assistant.user_message import status
@@ -227,6 +227,8 @@ def test_the_panel_greets_and_suggests_prompts_in_the_users_language(bot, slack,
                                where=lambda c: c.params.get("thread_ts") == thread_ts)
     assert call.params["prompts"] == prompts(texts) and call.params.get("title") == prompts_title(texts)
     assert len(call.params["prompts"]) <= 4
+    # a prompt clicked is a question in the same language: its answer's frame (and the model's words) match
+    assert all(question_lang(p["message"]) is texts.lang for p in call.params["prompts"])
     # a question in the panel: the status in the question's language
     question = "두바이유 지금 얼마야?" if texts is KO else "What does Dubai cost now?"
     deliver(slack, slack.dm_message(question, channel=channel, thread_ts=thread_ts, user=user))

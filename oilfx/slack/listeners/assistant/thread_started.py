@@ -22,12 +22,14 @@ logger = logging.getLogger(__name__)
 # Slack shows at most four (assistant.threads.setSuggestedPrompts: "up to four"; more are refused). Each is a
 # title and the message it sends, both in the reader's language: a Korean user's prompt asks in Korean, so the
 # model answers in Korean too.
+_WTI, _DUBAI, _BRENT = benchmark_name("WTI"), benchmark_name("Dubai"), benchmark_name("Brent")
 PROMPTS: tuple[tuple[Msg, Msg], ...] = (
-    (lazy("WTI in won now"), lazy("What does WTI cost right now in Korean won per barrel?")),
-    (lazy("1 litre of WTI in won"), lazy("How much is 1 litre of WTI in won?")),
-    (lazy("Dubai crude in won"), lazy("What is Dubai crude in Korean won right now?")),
+    (lazy("{wti} in won now", wti=_WTI), lazy("What does {wti} cost right now in Korean won per barrel?", wti=_WTI)),
+    (lazy("1 litre of {wti} in won", wti=_WTI), lazy("How much is 1 litre of {wti} in won?", wti=_WTI)),
+    (lazy("{dubai} crude in won", dubai=_DUBAI), lazy("What is {dubai} crude in Korean won right now?", dubai=_DUBAI)),
     # price history: price_history with a chart, attached under the answer
-    (lazy("Brent this month, charted"), lazy("How has Brent moved this month? Show me a chart.")),
+    (lazy("{brent} this month, charted", brent=_BRENT),
+     lazy("How has {brent} moved this month? Show me a chart.", brent=_BRENT)),
 )
 
 
