@@ -18,8 +18,9 @@ from typing import Any
 
 import pytest
 
+from oilfx.i18n import EN
 from oilfx.market import format_krw
-from oilfx.slack.listeners.assistant.thread_started import GREETING, PROMPTS
+from oilfx.slack.listeners.assistant.thread_started import greeting, prompts
 from oilfx.slack.render import FEEDBACK_ACTION, MESSAGE_LIMIT
 from oilfx.slack.streaming import STREAM_TEXT_LIMIT
 from tests.fakes.bot_process import REPO, BotProcess, clean_env, start_connected
@@ -86,12 +87,11 @@ def feedback_buttons(msg: Message) -> dict[str, Any]:
 
 def test_panel_greets_and_offers_the_prompts(bot, slack):
     thread_ts = open_panel(slack)
-    greeting = slack.wait_for_message(channel=DM, thread_ts=thread_ts, contains="Hi, I'm oilfx", timeout=TIMEOUT)
-    assert greeting.text == GREETING
+    greeted = slack.wait_for_message(channel=DM, thread_ts=thread_ts, contains="Hi, I'm oilfx", timeout=TIMEOUT)
+    assert greeted.text == greeting(EN)  # the fake's users have Slack locale en-US
     call = slack.wait_for_call("assistant.threads.setSuggestedPrompts",
                                where=lambda c: c.params.get("thread_ts") == thread_ts)
-    assert [p["title"] for p in call.params["prompts"]] == [t for t, _ in PROMPTS]
-    assert "두바이유 원화 가격" in [p["title"] for p in call.params["prompts"]]
+    assert call.params["prompts"] == prompts(EN)
 
 
 def test_panel_question_streams_tasks_then_text_then_feedback(bot, slack, quote):

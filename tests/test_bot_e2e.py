@@ -15,7 +15,9 @@ from typing import Any
 
 import pytest
 
+from oilfx.i18n import KO
 from oilfx.market import Quote, format_krw, format_krw_litre, format_usd
+from oilfx.slack.render import progress_text
 from oilfx.store.records import RECORD_TTL
 from tests.fakes.bot_process import BotProcess, start_connected
 from tests.fakes.openai_server import EVIL, FakeOpenAI, Script
@@ -113,7 +115,8 @@ def test_mention_is_acked_and_answered_in_its_thread_with_sources(bot, slack, qu
     assert reply.thread_ts == ts
     assert reply.versions[0]["method"] == first_post(path)
     if path == "placeholder":
-        assert reply.versions[0]["text"].startswith("Looking up crude prices")  # the placeholder came first
+        # the placeholder came first, in the question's language (Korean, though the user's locale is en-US)
+        assert reply.versions[0]["text"] == progress_text(KO)
         assert any(b["type"] == "section" for b in reply.blocks)
     else:  # one streamed message: tasks, then the text, then sources and feedback under it
         assert reply.kind == "stream" and [b["type"] for b in reply.blocks] == ["context", "context_actions"]

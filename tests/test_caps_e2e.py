@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from oilfx.config import Settings
+from oilfx.i18n import EN
 from oilfx.market import format_krw
 from oilfx.slack.caps import MAX_ANSWER_MESSAGES, clean_text, cut_note
 from tests.fakes.bot_process import BotProcess, start_connected
@@ -99,11 +100,11 @@ def test_a_120000_character_answer_is_cut_to_a_few_messages_with_a_note(bot, ser
     slack, openai_fake, _ = servers
     with openai_fake.scripted(Script.misbehave("huge")):
         payload = ask(slack, "WTI in won, in full detail", f"C0HUGE{path[:4].upper()}")
-        msgs = final_thread(slack, payload, cut_note())
+        msgs = final_thread(slack, payload, cut_note(EN))
     assert 1 < len(msgs) <= MAX_ANSWER_MESSAGES
     assert {m.kind for m in msgs} == ({"stream"} if path == "stream" else {"message"})
     assert format_krw(quote.krw_per_barrel("WTI")) in msgs[0].all_text
-    assert cut_note() in msgs[-1].all_text
+    assert cut_note(EN) in msgs[-1].all_text
     assert not [c for c in slack.calls if not c.ok and c.response.get("error") in {"msg_too_long", "invalid_blocks"}]
 
 

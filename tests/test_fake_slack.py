@@ -418,11 +418,13 @@ def test_signed_request_passes_slack_sdk_verification_and_bad_ones_do_not(slack_
 
 def test_more_than_four_suggested_prompts_are_refused(web: WebClient) -> None:
     """Slack sets "up to four suggested prompts" in an assistant thread; the bot's own list must fit."""
-    from oilfx.slack.listeners.assistant.thread_started import PROMPTS
+    from oilfx.i18n import EN, KO
+    from oilfx.slack.listeners.assistant.thread_started import prompts
 
-    prompts = [{"title": f"p{i}", "message": f"question {i}"} for i in range(5)]
+    five = [{"title": f"p{i}", "message": f"question {i}"} for i in range(5)]
     with pytest.raises(SlackApiError) as refused:
-        web.assistant_threads_setSuggestedPrompts(channel_id="D1", thread_ts="1.2", prompts=prompts)
+        web.assistant_threads_setSuggestedPrompts(channel_id="D1", thread_ts="1.2", prompts=five)
     assert refused.value.response["error"] == "invalid_arguments"
-    ours = [{"title": title, "message": message} for title, message in PROMPTS]
-    assert web.assistant_threads_setSuggestedPrompts(channel_id="D1", thread_ts="1.2", prompts=ours)["ok"]
+    for reader in (EN, KO):  # each language's list fits
+        ours = prompts(reader)
+        assert web.assistant_threads_setSuggestedPrompts(channel_id="D1", thread_ts="1.2", prompts=ours)["ok"]

@@ -14,11 +14,12 @@ from dataclasses import asdict
 import pytest
 
 from oilfx.config import load_settings
+from oilfx.i18n import EN, KO, Texts
 from oilfx.market import format_krw
 from oilfx.services import build_services
 from oilfx.slack.app import make_client
 from oilfx.slack.clients import SingleWorkspace
-from oilfx.slack.orphans import ANSWER_MAX_AGE, INTERRUPTED, OrphanFinisher
+from oilfx.slack.orphans import ANSWER_MAX_AGE, OrphanFinisher, interrupted
 from oilfx.slack.turns import TurnRequest, TurnRunner
 from oilfx.store.base import OpenReply
 from tests.fakes.bot_process import BotProcess, kill_mid_turn, user_turns
@@ -71,12 +72,15 @@ def test_killed_mid_turn_without_redelivery_the_next_bot_answers_in_the_left_rep
     assert open_replies(db) == []
 
 
-@pytest.mark.parametrize("streamed", [False, True], ids=["placeholder", "streaming"])
+@pytest.mark.parametrize("streamed, lang, texts", [(False, "en", EN), (True, "en", EN), (False, "ko", KO),
+                                                   (False, "", EN)],
+                         ids=["placeholder", "streaming", "korean-reader", "older-request-workspace-language"])
 def test_a_question_too_old_to_answer_late_is_said_interrupted(slack_server, openai_fake, pages, tmp_path,
-                                                               streamed):
+                                                               streamed, lang: str, texts: Texts):
     """What a restarted bot does with an orphan older than ANSWER_MAX_AGE, run in-process against the fakes with
-    the real WebClient (the kill itself is the test above)."""
-    settings = load_settings({**slack_server.env(), **openai_fake.env(), **pages.env(),
+    the real WebClient (the kill itself is the test above): told in the saved request's language (a request saved
+    by an older oilfx has none: the workspace's)."""
+    settings = load_settings({**slack_server.env(), **openai_fake.env(), **pages.env(), "OILFX_LANG": "en",
                               "OILFX_DB": str(tmp_path / "oilfx.db"), "OILFX_EVENT_LEASE": "1"})
     client = make_client(settings)
     asked_before = len(openai_fake.requests)
@@ -86,7 +90,7 @@ def test_a_question_too_old_to_answer_late_is_said_interrupted(slack_server, ope
                                        recipient_user_id="U1")["ts"]
     else:
         left = client.chat_postMessage(channel="C0OLD", thread_ts=thread, text="Looking up crude prices…")["ts"]
-    request = TurnRequest("T1", "C0OLD", "U1", "WTI in won?", "Ev0OLD", thread, thread, thread)
+    request = TurnRequest("T1", "C0OLD", "U1", "WTI in won?", "Ev0OLD", thread, thread, thread, lang=lang)
     services = build_services(settings)
     try:
         assert services.store.claim_event("Ev0OLD", 0.05)  # the dead owner's lease, long run out
@@ -100,5 +104,5 @@ def test_a_question_too_old_to_answer_late_is_said_interrupted(slack_server, ope
     finally:
         services.close()
     [message] = slack_server.posted("C0OLD", thread)
-    assert message.ts == left and not message.streaming and INTERRUPTED in message.all_text
+    assert message.ts == left and not message.streaming and interrupted(texts) in message.all_text
     assert len(openai_fake.requests) == asked_before  # nothing was asked

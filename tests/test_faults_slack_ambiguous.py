@@ -13,8 +13,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from oilfx.i18n import EN
 from oilfx.market import Quote, format_krw
-from oilfx.slack.render import PROGRESS_TEXT
+from oilfx.slack.render import progress_text
 from tests.fakes.bot_process import BotProcess, start_connected
 from tests.fakes.slack_server import FakeSlack, Message
 
@@ -22,6 +23,8 @@ TIMEOUT = 25.0
 SLACK_TIMEOUT = 1.5   # OILFX_SLACK_TIMEOUT: progress updates get at most this too
 LATE = SLACK_TIMEOUT + 1.5  # past the client's timeout
 FOOTER = "oilfx responses"  # the end of the sources line under every answer
+
+PROGRESS_TEXT = progress_text(EN)  # the bot process's users read English (clean_env)
 
 
 @pytest.fixture(scope="module", params=["true", "false"], ids=["streaming", "placeholder"])

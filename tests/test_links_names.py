@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from oilfx.engines.base import Answer, ToolStep
+from oilfx.i18n import EN
 from oilfx.slack.render import ZWSP, render_progress, steps_breakdown, to_mrkdwn
 from oilfx.slack.stream_text import SafeText, task_title
 
@@ -42,12 +43,12 @@ def _no_bare_mention(text: str) -> None:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_an_invented_tool_name_is_escaped_wherever_it_is_shown(name):
-    title = task_title(name, "{}")
+    title = task_title(name, "{}", EN)
     _no_bare_mention(title)
     assert title.startswith("Calling ") and "@" + ZWSP in title
-    progress = render_progress(running=[name], done=[name])
+    progress = render_progress(EN, running=[name], done=[name])
     _no_bare_mention(progress.text)
     step = ToolStep(1, "c1", name, '{"x":"@here"}', f'{{"error":"unknown tool {name!r}"}}', False, 1.0)
-    breakdown = steps_breakdown(Answer("", (step,), "c", "responses"))
+    breakdown = steps_breakdown(Answer("", (step,), "c", "responses"), EN)
     _no_bare_mention(breakdown)
     assert breakdown.count("@" + ZWSP) >= 3   # the name, the argument, the error quoting the name

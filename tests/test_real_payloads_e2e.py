@@ -15,10 +15,11 @@ from typing import Any
 
 import pytest
 
+from oilfx.i18n import EN
 from oilfx.market import Quote, format_krw
-from oilfx.slack.listeners.actions.feedback import THANKS
-from oilfx.slack.listeners.assistant.thread_started import GREETING
-from oilfx.slack.listeners.assistant.user_message import STATUS, title_for
+from oilfx.slack.listeners.actions.feedback import thanks
+from oilfx.slack.listeners.assistant.thread_started import greeting
+from oilfx.slack.listeners.assistant.user_message import status, title_for
 from tests.fakes.bot_process import BotProcess, start_connected
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.pages import PagesServer
@@ -154,7 +155,7 @@ def test_assistant_panel_samples(bot, slack, real, openai_fake, quote):
     started = real.assistant("assistant_thread_started")
     channel, thread = (started["event"]["assistant_thread"][k] for k in ("channel_id", "thread_ts"))
     deliver(slack, started)
-    slack.wait_for_message(channel=channel, thread_ts=thread, contains=GREETING[:30], timeout=TIMEOUT)
+    slack.wait_for_message(channel=channel, thread_ts=thread, contains=greeting(EN)[:30], timeout=TIMEOUT)
     slack.wait_for_call("assistant.threads.setSuggestedPrompts", timeout=TIMEOUT)
     deliver(slack, real.assistant("assistant_thread_context_changed"))
     # A refused title (one attempt) must not cost the user the status.
@@ -162,9 +163,9 @@ def test_assistant_panel_samples(bot, slack, real, openai_fake, quote):
     question = "When is WTI cheapest in won?"
     deliver(slack, real.assistant_question(question))
     answered(slack, channel, thread, quote)
-    status = slack.wait_for_call("assistant.threads.setStatus", timeout=TIMEOUT,
-                                 where=lambda c: c.params.get("status") == STATUS)
-    assert status.params["thread_ts"] == thread
+    set_status = slack.wait_for_call("assistant.threads.setStatus", timeout=TIMEOUT,
+                                     where=lambda c: c.params.get("status") == status(EN))
+    assert set_status.params["thread_ts"] == thread
     assert slack.calls_to("assistant.threads.setTitle")[0].params["title"] == title_for(question)
     with_file = real.assistant_file_share("And Brent, with this chart?")
     deliver(slack, with_file)
@@ -187,7 +188,7 @@ def test_feedback_click_from_the_block_actions_sample_is_recorded(bot, slack, re
     deliver(slack, click, "interactive")
     note = slack.wait_for(lambda: [e for e in slack.ephemerals if e["channel"] == "C0RFEED"], TIMEOUT,
                           what="the feedback acknowledgement")[0]
-    assert note["text"] == THANKS["good"] and note["user"] == click["user"]["id"]
+    assert note["text"] == thanks("good", EN) and note["user"] == click["user"]["id"]
     with sqlite3.connect(bot_env["OILFX_DB"]) as db:
         rows = db.execute("SELECT value, user FROM feedback WHERE message_ts=?", (answer.ts,)).fetchall()
     assert rows == [("good", click["user"]["id"])]

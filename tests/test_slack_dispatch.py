@@ -18,10 +18,11 @@ import pytest
 from slack_bolt import App, BoltRequest, BoltResponse
 
 from oilfx.config import load_settings
+from oilfx.i18n import EN
 from oilfx.market import Quote, format_krw
 from oilfx.services import Services, build_services
 from oilfx.slack.app import build_app
-from oilfx.slack.listeners.assistant.thread_started import GREETING, PROMPTS
+from oilfx.slack.listeners.assistant.thread_started import greeting, prompts
 from oilfx.slack.listeners.commands.oilprice import help_text
 from oilfx.slack.render import FEEDBACK_ACTION
 from tests.fakes.openai_server import FakeOpenAI
@@ -131,11 +132,11 @@ def test_assistant_thread_started_greets_and_offers_prompts(streaming: InProcess
     payload = slack.assistant_thread_started(channel="D0DISPPANEL")
     assert streaming.dispatch(payload).status == 200
     thread_ts = payload["event"]["assistant_thread"]["thread_ts"]
-    greeting = streaming.answer("D0DISPPANEL", thread_ts, "Hi, I'm oilfx")
-    assert greeting.text == GREETING
+    greeted = streaming.answer("D0DISPPANEL", thread_ts, "Hi, I'm oilfx")
+    assert greeted.text == greeting(EN)  # the fake's users have Slack locale en-US
     call = slack.wait_for_call("assistant.threads.setSuggestedPrompts",
                                where=lambda c: c.params.get("thread_ts") == thread_ts)
-    assert [p["title"] for p in call.params["prompts"]] == [title for title, _ in PROMPTS]
+    assert call.params["prompts"] == prompts(EN)
 
 
 def test_assistant_user_message_is_streamed_with_tasks(streaming: InProcessBot, slack: FakeSlack, quote):

@@ -8,9 +8,10 @@ import logging
 import pytest
 
 from oilfx.config import load_settings
+from oilfx.i18n import EN
 from oilfx.slack import replies
 from oilfx.slack.app import make_client
-from oilfx.slack.render import MESSAGE_LIMIT, PROGRESS_TEXT, SlackMessage
+from oilfx.slack.render import MESSAGE_LIMIT, SlackMessage, progress_text
 from oilfx.slack.replies import PlaceholderReply, SlackCallFailed
 
 log = logging.getLogger("test")
@@ -23,7 +24,7 @@ def client(slack_server):
 
 def test_placeholder_is_updated_at_most_once_per_interval_then_replaced(slack_server, client, monkeypatch):
     monkeypatch.setattr(replies, "PROGRESS_INTERVAL", 0.0)
-    reply = PlaceholderReply(client, "C1", "111.000001", log)
+    reply = PlaceholderReply(client, "C1", "111.000001", log, EN)
     reply.start()
     reply.progress(["oil_price", "usd_krw"], [])
     slack_server.wait_for_call("chat.update")  # sent off the turn's thread; the answer would supersede it
@@ -32,7 +33,7 @@ def test_placeholder_is_updated_at_most_once_per_interval_then_replaced(slack_se
     reply.deliver([SlackMessage("answer one"), SlackMessage("answer two")])
     first = slack_server.message("C1", reply.ts)
     texts = [v["text"] for v in first.versions]
-    assert texts[0] == PROGRESS_TEXT
+    assert texts[0] == progress_text(EN)
     assert "Dubai, WTI and Brent prices" in texts[1] and "USD/KRW" in texts[1]
     assert texts[2:] == ["answer one"]
     overflow = slack_server.posted("C1", "111.000001")
@@ -42,7 +43,7 @@ def test_placeholder_is_updated_at_most_once_per_interval_then_replaced(slack_se
 
 def test_progress_after_finish_never_overwrites_the_answer(slack_server, client, monkeypatch):
     monkeypatch.setattr(replies, "PROGRESS_INTERVAL", 0.0)
-    reply = PlaceholderReply(client, "C1", None, log)
+    reply = PlaceholderReply(client, "C1", None, log, EN)
     reply.start()
     reply.deliver([SlackMessage("final")])
     reply.progress(["oil_price"], [])
@@ -50,7 +51,7 @@ def test_progress_after_finish_never_overwrites_the_answer(slack_server, client,
 
 
 def test_answer_is_posted_anew_when_the_placeholder_was_deleted(slack_server, client):
-    reply = PlaceholderReply(client, "C1", "222.000001", log)
+    reply = PlaceholderReply(client, "C1", "222.000001", log, EN)
     reply.start()
     client.chat_delete(channel="C1", ts=reply.ts)
     reply.deliver([SlackMessage("still here")])
@@ -59,7 +60,7 @@ def test_answer_is_posted_anew_when_the_placeholder_was_deleted(slack_server, cl
 
 def test_a_failed_call_names_method_and_error(slack_server, client, caplog):
     slack_server.fail("chat.postMessage", "channel_not_found")
-    reply = PlaceholderReply(client, "C404", None, log)
+    reply = PlaceholderReply(client, "C404", None, log, EN)
     with pytest.raises(SlackCallFailed) as raised, caplog.at_level(logging.WARNING):
         reply.start()
     assert raised.value.method == "chat.postMessage" and raised.value.error == "channel_not_found"
@@ -74,14 +75,14 @@ def evil_answer(paragraphs: int = 1) -> list[SlackMessage]:
     from oilfx.slack.render import render_answer
 
     text = "\n\n".join(f"Part {i}: <!channel> <@U0BOSS> WTI is up. " + "crude " * 160 for i in range(paragraphs))
-    return render_answer(Answer(text, (), "c", "responses"), feedback_key="k")
+    return render_answer(Answer(text, (), "c", "responses"), EN, feedback_key="k")
 
 
 @pytest.mark.parametrize("error", ["invalid_blocks", "msg_blocks_too_long", "too_many_blocks"])
 def test_refused_blocks_the_answer_replaces_the_placeholder_as_plain_text(slack_server, client, error):
     slack_server.refuse_blocks(error, methods=("chat.update", "chat.postMessage"))
     slack_server.clear_faults("chat.postMessage")  # the placeholder itself goes up
-    reply = PlaceholderReply(client, "C1", "300.000001", log)
+    reply = PlaceholderReply(client, "C1", "300.000001", log, EN)
     reply.start()
     slack_server.refuse_blocks(error, methods=("chat.postMessage",))
     messages = evil_answer(8)  # ~8,000 characters: more than one message
@@ -98,7 +99,7 @@ def test_refused_blocks_the_answer_replaces_the_placeholder_as_plain_text(slack_
 
 
 def test_refused_blocks_then_refused_text_leaves_a_one_line_apology(slack_server, client):
-    reply = PlaceholderReply(client, "C1", "301.000001", log)
+    reply = PlaceholderReply(client, "C1", "301.000001", log, EN)
     reply.start()
     slack_server.refuse_blocks("invalid_blocks")
     slack_server.refuse_text("msg_too_long", longer_than=200)

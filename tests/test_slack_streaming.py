@@ -17,7 +17,7 @@ from oilfx.i18n import EN
 from oilfx.market.quote import krw_per_barrel, krw_per_litre
 from oilfx.slack import stream_writer
 from oilfx.slack.app import make_client
-from oilfx.slack.render import PROGRESS_TEXT, SlackMessage, neutralise
+from oilfx.slack.render import SlackMessage, neutralise, progress_text
 from oilfx.slack.reply import FinalAnswer
 from oilfx.slack.stream_text import SafeText, task_result, task_title
 from oilfx.slack.streaming import StreamingReply
@@ -66,18 +66,18 @@ def test_streamed_won_amounts_no_tool_produced_are_scrubbed_like_the_guard(size)
 
 
 def test_task_titles_and_results_come_from_the_tools_words_and_the_step_result():
-    assert task_title("oil_price_krw", '{"benchmark":"wti","unit":"liter"}') == "Converting WTI to won per litre"
-    assert task_title("get_<!channel>", "{}") == "Calling get_@\u200bchannel"  # escaped as answers are
-    assert task_result(KRW_STEP) == "₩98,492 (76.41 × 1,289.00 = 98,492.49)"
+    assert task_title("oil_price_krw", '{"benchmark":"wti","unit":"liter"}', EN) == "Converting WTI to won per litre"
+    assert task_title("get_<!channel>", "{}", EN) == "Calling get_@\u200bchannel"  # escaped as answers are
+    assert task_result(KRW_STEP, EN) == "₩98,492 (76.41 × 1,289.00 = 98,492.49)"
     failed = ToolStep(1, "c", "oil_price", "{}", '{"error":"x"}', False, 1.0,
                       ToolResult.failed(FailureKind.DATA, "oil_price failed: KNOC: HTTP 503 <@U1>"))
-    assert task_result(failed) == "oil_price failed: KNOC: HTTP 503 @\u200bU1"
+    assert task_result(failed, EN) == "oil_price failed: KNOC: HTTP 503 @\u200bU1"
 
 
 def test_tasks_then_text_then_footer_in_one_streamed_message(slack_server, client, monkeypatch):
     monkeypatch.setattr(stream_writer, "STREAM_INTERVAL", 0.0)
     reply, answer = streamed_turn(client, "100.000001", "WTI is ₩98,492 per barrel.")
-    reply.finish(FinalAnswer(answer, feedback_key="k1"))
+    reply.finish(FinalAnswer(answer, EN, feedback_key="k1"))
     msg = slack_server.message("C1", reply.ts)
     assert msg.kind == "stream" and not msg.streaming
     assert msg.params["recipient_user_id"] == "U1" and msg.params["task_display_mode"] == "timeline"
@@ -91,7 +91,7 @@ def test_tasks_then_text_then_footer_in_one_streamed_message(slack_server, clien
 
 def test_updates_are_batched_to_one_append_per_interval(slack_server, client, monkeypatch):
     monkeypatch.setattr(stream_writer, "STREAM_INTERVAL", 0.3)
-    reply = StreamingReply(client, "C1", "101.000001", "T1", "U1", log)
+    reply = StreamingReply(client, "C1", "101.000001", "T1", "U1", log, EN)
     reply.start()
     for _ in range(200):
         reply.text_delta("word ")
@@ -99,14 +99,14 @@ def test_updates_are_batched_to_one_append_per_interval(slack_server, client, mo
     appends = slack_server.calls_to("chat.appendStream")
     assert 1 <= len(appends) <= 2
     answer = Answer("word " * 200, (), "c", "responses")
-    reply.finish(FinalAnswer(answer))
+    reply.finish(FinalAnswer(answer, EN))
     assert slack_server.message("C1", reply.ts).text.strip() == answer.text.strip()
 
 
 def test_text_held_for_the_next_write_keeps_its_place_before_a_later_task(slack_server, client, monkeypatch):
     # Text deltas are made safe once per write, not per delta: a task queued after them still comes after them.
     monkeypatch.setattr(stream_writer, "STREAM_INTERVAL", 0.3)
-    reply = StreamingReply(client, "C1", "101.000002", "T1", "U1", log)
+    reply = StreamingReply(client, "C1", "101.000002", "T1", "U1", log, EN)
     reply.start()
     for piece in ("Looking ", "it up ", "now. "):
         reply.text_delta(piece)
@@ -114,7 +114,7 @@ def test_text_held_for_the_next_write_keeps_its_place_before_a_later_task(slack_
     reply.tool_finished(KRW_STEP)
     reply.text_delta("WTI is ₩98,492 per barrel.")
     text = "Looking it up now. WTI is ₩98,492 per barrel."
-    reply.finish(FinalAnswer(Answer(text, (KRW_STEP,), "c", "responses")))
+    reply.finish(FinalAnswer(Answer(text, (KRW_STEP,), "c", "responses"), EN))
     msg = slack_server.message("C1", reply.ts)
     chunks = msg.chunks()
     first_task = [c["type"] for c in chunks].index("task_update")
@@ -126,12 +126,12 @@ def test_text_held_for_the_next_write_keeps_its_place_before_a_later_task(slack_
 def test_a_long_answer_continues_in_new_messages_in_the_thread(slack_server, client, monkeypatch):
     monkeypatch.setattr(stream_writer, "STREAM_INTERVAL", 0.0)
     text = "\n\n".join(f"Paragraph {i}: " + "crude " * 40 for i in range(40))  # ~10,000 characters
-    reply = StreamingReply(client, "D1", "102.000001", "T1", "U1", log)
+    reply = StreamingReply(client, "D1", "102.000001", "T1", "U1", log, EN)
     reply.start()
     for i in range(0, len(text), 50):
         reply.text_delta(text[i:i + 50])
     answer = Answer(text, (), "c", "responses")
-    reply.finish(FinalAnswer(answer, feedback_key="k2"))
+    reply.finish(FinalAnswer(answer, EN, feedback_key="k2"))
     posted = slack_server.posted("D1", "102.000001")
     assert len(posted) >= 3 and all(not m.streaming for m in posted)
     assert all(len(m.text) <= stream_writer.STREAM_TEXT_LIMIT for m in posted)
@@ -141,14 +141,14 @@ def test_a_long_answer_continues_in_new_messages_in_the_thread(slack_server, cli
 
 def test_start_stream_refused_falls_back_to_the_placeholder(slack_server, client):
     slack_server.disable_ai_features()
-    reply = StreamingReply(client, "C1", "103.000001", "T1", "U1", log)
+    reply = StreamingReply(client, "C1", "103.000001", "T1", "U1", log, EN)
     reply.start()
     reply.tool_started("call_9", "oil_price_krw", "{}")
     reply.text_delta("WTI is ₩98,492")
     answer = Answer("WTI is ₩98,492 per barrel.", (KRW_STEP,), "c", "responses")
-    reply.finish(FinalAnswer(answer))
+    reply.finish(FinalAnswer(answer, EN))
     msg = slack_server.message("C1", reply.ts)
-    assert msg.kind == "message" and msg.versions[0]["text"] == PROGRESS_TEXT
+    assert msg.kind == "message" and msg.versions[0]["text"] == progress_text(EN)
     assert "₩98,492" in msg.all_text
     assert not slack_server.calls_to("chat.appendStream")
 
@@ -162,19 +162,19 @@ class WithSteps(FinalAnswer):
 
 def test_a_failed_stop_or_text_that_changed_is_replaced_by_the_rendered_answer(slack_server, client, monkeypatch):
     monkeypatch.setattr(stream_writer, "STREAM_INTERVAL", 0.0)
-    reply = StreamingReply(client, "C1", "104.000001", "T1", "U1", log)
+    reply = StreamingReply(client, "C1", "104.000001", "T1", "U1", log, EN)
     reply.start()
     reply.text_delta("Let me look that up. ")  # a tool round's preamble that the final answer does not repeat
     answer = Answer("WTI is ₩98,492 per barrel.", (KRW_STEP,), "c", "responses")
     slack_server.fail("chat.stopStream", "internal_error")
-    reply.finish(WithSteps(answer))
+    reply.finish(WithSteps(answer, EN))
     texts = slack_server.thread_texts("C1", "104.000001")
     assert "₩98,492" in texts[0] and "Let me look" not in texts[0] and texts[1].startswith("steps")
 
 
 def test_failure_mid_stream_ends_running_tasks_with_error_and_says_why(slack_server, client, monkeypatch):
     monkeypatch.setattr(stream_writer, "STREAM_INTERVAL", 0.0)
-    reply = StreamingReply(client, "C1", "105.000001", "T1", "U1", log)
+    reply = StreamingReply(client, "C1", "105.000001", "T1", "U1", log, EN)
     reply.start()
     reply.tool_started("call_1", "oil_price", "{}")
     reply.fail("OpenAI returned HTTP 500 twice; try again in a minute.")
@@ -184,7 +184,7 @@ def test_failure_mid_stream_ends_running_tasks_with_error_and_says_why(slack_ser
 
 
 def test_chunks_reach_slack_as_json(slack_server, client):
-    reply = StreamingReply(client, "C1", "106.000001", "T1", "U1", log)
+    reply = StreamingReply(client, "C1", "106.000001", "T1", "U1", log, EN)
     reply.start()
     start = slack_server.calls_to("chat.startStream")[-1]
     assert start.params["channel"] == "C1" and start.params["thread_ts"] == "106.000001"
@@ -207,7 +207,7 @@ def test_feedback_since_accepts_minutes_to_weeks_and_names_the_forms_otherwise()
 def streamed_turn(client, thread_ts: str, text: str = "WTI is ₩98,492 per barrel. <!here>"
                   ) -> tuple[StreamingReply, Answer]:
     """One tool task, then `text` streamed in two deltas split inside the won amount."""
-    reply = StreamingReply(client, "C1", thread_ts, "T1", "U1", log)
+    reply = StreamingReply(client, "C1", thread_ts, "T1", "U1", log, EN)
     reply.start()
     reply.tool_started("call_9", "oil_price_krw", KRW_STEP.arguments)
     reply.tool_finished(KRW_STEP)
@@ -220,7 +220,7 @@ def streamed_turn(client, thread_ts: str, text: str = "WTI is ₩98,492 per barr
 def stream_and_finish(slack_server, client, thread_ts: str) -> list:
     """A streamed turn ended with its answer (sources and feedback blocks under it); the thread afterwards."""
     reply, answer = streamed_turn(client, thread_ts)
-    reply.finish(FinalAnswer(answer, feedback_key="k"))
+    reply.finish(FinalAnswer(answer, EN, feedback_key="k"))
     return finished_thread(slack_server, thread_ts)
 
 
@@ -254,7 +254,7 @@ def test_stop_refused_altogether_the_stream_is_deleted_and_the_answer_posted(sla
         slack_server.refuse_text("msg_too_long", methods=("chat.appendStream",))
     slack_server.fail("chat.stopStream", "internal_error", times=None)
     reply, answer = streamed_turn(client, "202.000001")
-    reply.finish(FinalAnswer(answer, feedback_key="k"))
+    reply.finish(FinalAnswer(answer, EN, feedback_key="k"))
     [msg] = finished_thread(slack_server, "202.000001")
     assert msg.kind == "message" and msg.ts == reply.ts and "₩98,492" in msg.all_text
     assert [m.deleted for m in slack_server.posted("C1", "202.000001", include_deleted=True)] == [True, False]
@@ -270,7 +270,7 @@ def test_stream_and_answer_blocks_refused_the_answer_comes_as_plain_text(slack_s
 
 def test_failure_with_the_stop_refused_still_says_why(slack_server, client, monkeypatch):
     monkeypatch.setattr(stream_writer, "STREAM_INTERVAL", 0.0)
-    reply = StreamingReply(client, "C1", "204.000001", "T1", "U1", log)
+    reply = StreamingReply(client, "C1", "204.000001", "T1", "U1", log, EN)
     reply.start()
     reply.tool_started("call_1", "oil_price", "{}")
     slack_server.fail("chat.stopStream", "internal_error", times=1)
@@ -284,11 +284,11 @@ def test_an_adopted_stream_left_open_by_a_killed_process_is_stopped_and_replaced
                                    recipient_user_id="U1")["ts"]
     client.chat_appendStream(channel="C1", ts=dead, chunks=[{"type": "task_update", "id": "task_1",
                                                             "title": "Fetching", "status": "in_progress"}])
-    reply = StreamingReply(client, "C1", "205.000001", "T1", "U1", log)
+    reply = StreamingReply(client, "C1", "205.000001", "T1", "U1", log, EN)
     reply.adopt(dead)
     reply.tool_started("call_9", "oil_price_krw", KRW_STEP.arguments)  # the new turn streams nothing into it
     answer = Answer("WTI is ₩98,492 per barrel.", (KRW_STEP,), "conv", "responses")
-    reply.finish(FinalAnswer(answer))
+    reply.finish(FinalAnswer(answer, EN))
     [msg] = finished_thread(slack_server, "205.000001")
     assert msg.ts == dead and "₩98,492" in msg.all_text
     assert len(slack_server.calls_to("chat.appendStream")) == 1  # only the dead process's

@@ -12,6 +12,7 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from oilfx.i18n import EN
 from oilfx.slack.uploads import Attachment, attach_or_note, failure_note, upload_png
 from oilfx.slack.writes import retry_handlers
 from tests.fakes.slack_server import FakeSlack
@@ -106,7 +107,7 @@ def test_a_failed_upload_is_noted_in_the_thread_once_and_never_repeated(slack_se
     assert result.error == reason
     assert f"not uploaded: {reason}" in caplog.text
     notes = [m for m in slack_server.posted(CHANNEL, THREAD) if m.kind == "message"]
-    assert [m.text for m in notes] == [failure_note(reason)]
+    assert [m.text for m in notes] == [failure_note(reason, EN)]
     # One attempt at each step: the share is never retried, so never a second copy.
     assert len(slack_server.calls_to("files.completeUploadExternal")) <= 1
     assert len(slack_server.uploaded(CHANNEL)) <= 1

@@ -4,7 +4,7 @@
   Cutting it instead would answer a question the user did not ask (the actual question is often at the end of a
   pasted page), and a 40,000-character paste costs ~10,000 input tokens on every later turn of the thread.
 - An answer is at most MAX_ANSWER_MESSAGES Slack messages; a longer one is cut at a paragraph or word boundary
-  with a visible note (CUT_NOTE), on the placeholder and the streaming path alike.
+  with a visible note (cut_note), on the placeholder and the streaming path alike.
 - Lone UTF-16 surrogates (a JSON payload's unpaired `\\uD83D`) cannot be encoded as UTF-8, so the OpenAI request,
   the store and Slack's API all refuse them; they are replaced with U+FFFD where text enters (the listeners) and
   where model text leaves for Slack.
@@ -15,10 +15,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sized
 from typing import TypeVar
 
+from oilfx.i18n import Texts
+
 M = TypeVar("M", bound=Sized)
 
 MAX_ANSWER_MESSAGES = 4      # ~14,000 characters: several screens of a thread, far beyond a normal answer
-CUT_NOTE = "_(The answer was cut here: it ran past {n} Slack messages.)_"
 CUT_NOTE_ROOM = 300          # characters the last streamed message keeps free for the note (or an error line)
 
 
@@ -31,16 +32,20 @@ def clean_text(text: str) -> str:
         return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
-def question_too_long(text: str, limit: int) -> str | None:
-    """The polite note for a question over `limit` characters, or None if it fits."""
+def question_too_long(text: str, limit: int, texts: Texts) -> str | None:
+    """The polite note for a question over `limit` characters, in the asker's language, or None if it fits."""
     if len(text) <= limit:
         return None
-    return (f"Your message is {len(text):,} characters long; oilfx reads questions of up to {limit:,} characters "
-            "(OILFX_MAX_QUESTION_CHARS). Please shorten it to the question itself and ask again.")
+    length, most = format(len(text), ","), format(limit, ",")
+    return texts.t("Your message is {length} characters long; oilfx reads questions of up to {limit} characters "
+                   "(OILFX_MAX_QUESTION_CHARS). Please shorten it to the question itself and ask again.",
+                   length=length, limit=most)
 
 
-def cut_note(limit: int = MAX_ANSWER_MESSAGES) -> str:
-    return CUT_NOTE.format(n=limit)
+def cut_note(texts: Texts, limit: int = MAX_ANSWER_MESSAGES) -> str:
+    """The visible note where a too-long answer was cut (italic mrkdwn)."""
+    return "_" + texts.n("(The answer was cut here: it ran past {count} Slack message.)",
+                         "(The answer was cut here: it ran past {count} Slack messages.)", limit) + "_"
 
 
 def cut_at_boundary(text: str, limit: int) -> str:
@@ -59,11 +64,11 @@ def cut_at_boundary(text: str, limit: int) -> str:
     return kept + "\n```" if kept.count("```") % 2 else kept
 
 
-def capped(body: str, pack: Callable[[str], list[M]], limit: int = MAX_ANSWER_MESSAGES) -> list[M]:
-    """`pack(body)` (text -> Slack messages), cut so that it makes at most `limit` messages, with CUT_NOTE last."""
+def capped(body: str, pack: Callable[[str], list[M]], texts: Texts, limit: int = MAX_ANSWER_MESSAGES) -> list[M]:
+    """`pack(body)` (text -> Slack messages), cut so that it makes at most `limit` messages, with cut_note last."""
     messages = pack(body)
     budget = len(body)
-    note = cut_note(limit)
+    note = cut_note(texts, limit)
     while len(messages) > limit and budget > 0:
         budget = max(0, budget * limit // len(messages) - len(note) - 2)
         messages = pack(cut_at_boundary(body, budget) + "\n\n" + note)

@@ -12,10 +12,11 @@ from slack_sdk import WebClient
 from oilfx.charts import render_png, summary_line
 from oilfx.charts.summary import UNIT_LABELS
 from oilfx.engines.base import Answer
+from oilfx.i18n import EN, Texts, benchmark_name
 from oilfx.market import Market, MarketUnavailable
 from oilfx.market.history.series import ChartRequest, Series
 from oilfx.slack.render import escape
-from oilfx.slack.uploads import Attachment, UploadResult, attach_or_note, post_failure_note
+from oilfx.slack.uploads import Attachment, UploadResult, attach_or_note, post_note
 
 Log = logging.LoggerAdapter | logging.Logger
 
@@ -30,39 +31,45 @@ def fetch_series(market: Market, request: ChartRequest) -> list[Series]:
     return [market.history(benchmark, request.period, request.unit) for benchmark in request.benchmarks]
 
 
-def describe(request: ChartRequest) -> str:
-    """`WTI · Brent, 3m, USD/bbl`."""
-    return f"{' · '.join(request.benchmarks)}, {request.period.value}, {UNIT_LABELS[request.unit]}"
+# `texts` defaults to English below only for logs and callers not yet passing their reader's language (the
+# /oilprice chart command); a user-facing caller passes the reader's Texts.
+
+def describe(request: ChartRequest, texts: Texts = EN) -> str:
+    """`WTI · Brent, 3m, USD/bbl` (`WTI · 브렌트유, …` in Korean)."""
+    names = " · ".join(texts.render(benchmark_name(b)) for b in request.benchmarks)
+    return f"{names}, {request.period.value}, {texts.render(UNIT_LABELS[request.unit])}"
 
 
-def attachment(request: ChartRequest, series: Sequence[Series], comment: str = "") -> Attachment:
+def attachment(request: ChartRequest, series: Sequence[Series], comment: str = "", texts: Texts = EN) -> Attachment:
     """The PNG with its file name, title and alt text (the summary lines: what the chart shows, in words)."""
     slug = "-".join(b.lower() for b in request.benchmarks)
-    lines = [summary_line(s) for s in series]
+    lines = " ".join(texts.render(summary_line(s)) for s in series)
     return Attachment(png=render_png(series), filename=f"oilfx-{slug}-{request.period.value}-{request.unit.value}.png",
-                      title=f"oilfx chart: {describe(request)}", alt_text="Line chart. " + " ".join(lines),
-                      comment=comment)
+                      title=texts.t("oilfx chart: {chart}", chart=describe(request, texts)),
+                      alt_text=texts.t("Line chart. {summary}", summary=lines), comment=comment)
 
 
-def summary_text(series: Iterable[Series]) -> str:
+def summary_text(series: Iterable[Series], texts: Texts = EN) -> str:
     """The summary lines as mrkdwn (escaped: source names come from pages we fetched)."""
-    return "\n".join(escape(summary_line(s)) for s in series)
+    return "\n".join(escape(texts.render(summary_line(s))) for s in series)
 
 
 def attach_charts(client: WebClient, market: Market, channel: str, thread_ts: str | None,
-                  requests: Sequence[ChartRequest], log: Log) -> list[UploadResult]:
+                  requests: Sequence[ChartRequest], log: Log, texts: Texts) -> list[UploadResult]:
     """Draw and upload each requested chart into the thread, after the answer. A chart that cannot be drawn (no
-    data) or uploaded leaves a one-line note instead; the answer above it stands either way."""
+    data) or uploaded leaves a one-line note instead, in `texts` (the asker's language); the answer above it
+    stands either way."""
     results = []
     for request in requests:
         try:
             series = fetch_series(market, request)
-            chart = attachment(request, series, comment=summary_text(series))
+            chart = attachment(request, series, comment=summary_text(series, texts), texts=texts)
         except (MarketUnavailable, ValueError) as e:
             log.warning("chart %s not drawn: %s", describe(request), e)
-            post_failure_note(client, channel, thread_ts, f"no data for {describe(request)}", log)
+            note = texts.t("chart could not be attached: no data for {chart}", chart=escape(describe(request, texts)))
+            post_note(client, channel, thread_ts, f"_{note}_", log)
             results.append(UploadResult(error=str(e)))
             continue
-        results.append(attach_or_note(client, channel, thread_ts, chart, log))
+        results.append(attach_or_note(client, channel, thread_ts, chart, log, texts))
     return results
 

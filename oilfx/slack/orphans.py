@@ -15,6 +15,8 @@ import logging
 import threading
 import time
 
+from oilfx.i18n import Texts
+from oilfx.i18n import texts as i18n_texts
 from oilfx.services import Services
 from oilfx.slack.clients import TeamClients
 from oilfx.slack.replies import SlackCallFailed
@@ -28,7 +30,10 @@ logger = logging.getLogger(__name__)
 
 SCAN_INTERVAL = 0.25          # seconds between scans: an orphan is claimed at most this long after its lease ends
 ANSWER_MAX_AGE = 1800.0       # an older question is not answered late: the user is asked to repeat it
-INTERRUPTED = "Your question was interrupted (oilfx restarted); please ask it again."
+
+
+def interrupted(texts: Texts) -> str:
+    return texts.t("Your question was interrupted (oilfx restarted); please ask it again.")
 
 
 def parse_request(raw: str) -> TurnRequest | None:
@@ -84,8 +89,11 @@ class OrphanFinisher:
         log = thread_log(request.team if request else "-", orphan.channel, orphan.thread_ts, orphan.event_id)
         log.warning("telling the user the question was interrupted (asked %.0f s ago)", time.time() - orphan.opened_at)
         team = request.team if request else ""
+        # The saved request carries its reader's language; one written by an older oilfx gets the workspace's.
+        texts = request.texts if request and request.lang else i18n_texts(self.services.settings.lang)
         try:  # NotInstalled (a SlackCallFailed): the team uninstalled since; nothing to finish there
-            reopen_reply(self.clients(team), orphan, team, request.user if request else "", log).fail(INTERRUPTED)
+            reopen_reply(self.clients(team), orphan, team, request.user if request else "", log,
+                         texts).fail(interrupted(texts))
         except SlackCallFailed as e:
             log.error("could not finish the interrupted reply: %s", e)
         finally:

@@ -14,6 +14,7 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, R
 from slack_sdk.webhook import WebhookClient
 
 from oilfx.engines.base import NullListener, ToolStep
+from oilfx.i18n import Texts
 from oilfx.slack.progress import ProgressSender, settle_later
 from oilfx.slack.render import SlackMessage, plain_messages, render_apology, render_error, render_progress
 from oilfx.slack.reply import FinalAnswer
@@ -40,11 +41,13 @@ class Delivery:
     when given. Refused blocks -> the rest of the answer as plain mrkdwn text, split; refused again -> a one-line
     apology. Other failures (e.g. channel_not_found) raise SlackCallFailed: there is nowhere to answer.
     With a `key` (the event id) each post is tagged and posted once (writes.post_once): a post Slack applied but
-    answered with a 5xx or a timeout is found and updated, never posted twice."""
+    answered with a 5xx or a timeout is found and updated, never posted twice. `texts`: the reader's language,
+    for the apology."""
 
     def __init__(self, client: WebClient, channel: str, thread_ts: str | None,
-                 log: logging.LoggerAdapter | logging.Logger, key: str | None = None) -> None:
+                 log: logging.LoggerAdapter | logging.Logger, texts: Texts, key: str | None = None) -> None:
         self.client, self.channel, self.thread_ts, self.log, self.key = client, channel, thread_ts, log, key
+        self.texts = texts
         self.sent: dict[int, str] = {}        # part -> ts of each message of the answer
         self.first: SlackMessage | None = None  # what the first message finally says (blocks or plain text)
         self.unsure = False                   # a write's outcome was unknown: a late copy may appear (settle)
@@ -69,7 +72,7 @@ class Delivery:
                     self.log.warning("Slack refused the answer's blocks (%s); sending it as plain text", e.error)
                     return self._each(plain_messages(messages[i:]), target, first, False, offset + i, look_first)
                 self.log.error("Slack refused the answer as plain text too (%s); apologising", e.error)
-                return first or self.put(render_apology(e.error), target, first, part=offset + i)
+                return first or self.put(render_apology(e.error, self.texts), target, first, part=offset + i)
             first = first or ts
         assert first is not None
         return first
@@ -106,14 +109,16 @@ class Delivery:
 
 
 class PlaceholderReply:
-    """Posts "Looking up crude prices…" at once, updates it with the tools running (at most once per
-    PROGRESS_INTERVAL, best effort, off the turn's thread), then replaces it with the answer; further messages
-    follow in the same thread. If Slack fails the placeholder post transiently, the turn goes on and the answer is
-    posted when it is ready. `key` (the event id) tags our posts so that none is posted twice."""
+    """Posts "Looking up crude prices…" (in the reader's language) at once, updates it with the tools running (at
+    most once per PROGRESS_INTERVAL, best effort, off the turn's thread), then replaces it with the answer; further
+    messages follow in the same thread. If Slack fails the placeholder post transiently, the turn goes on and the
+    answer is posted when it is ready. `key` (the event id) tags our posts so that none is posted twice; `texts`:
+    the reader's language, for everything the placeholder says."""
 
     def __init__(self, client: WebClient, channel: str, thread_ts: str | None,
-                 log: logging.LoggerAdapter | logging.Logger, key: str | None = None) -> None:
+                 log: logging.LoggerAdapter | logging.Logger, texts: Texts, key: str | None = None) -> None:
         self.client, self.channel, self.thread_ts, self.log, self.key = client, channel, thread_ts, log, key
+        self.texts = texts
         self.ts: str | None = None
         self._lock = threading.Lock()
         self._finished = False
@@ -125,10 +130,10 @@ class PlaceholderReply:
         self.stray_stream = False  # a failed chat.startStream (see streaming.py) may yet open a stream here
 
     def _delivery(self) -> Delivery:
-        return Delivery(self.client, self.channel, self.thread_ts, self.log, self.key)
+        return Delivery(self.client, self.channel, self.thread_ts, self.log, self.texts, self.key)
 
     def start(self) -> None:
-        first, delivery = render_progress(), self._delivery()
+        first, delivery = render_progress(self.texts), self._delivery()
         try:
             try:
                 self.ts = delivery.put(first)
@@ -170,7 +175,7 @@ class PlaceholderReply:
                 return
             self._last_progress = now
             ts = self.ts
-        self._progress.send(ts, render_progress(running, done))
+        self._progress.send(ts, render_progress(self.texts, running, done))
 
     def finish(self, final: FinalAnswer) -> None:
         self.deliver(final.messages())

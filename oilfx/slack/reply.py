@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from oilfx.engines.base import Answer, ToolStep
+from oilfx.i18n import Texts
 from oilfx.slack.render import SlackMessage, answer_footer, render_answer, render_steps, steps_breakdown
 
 
@@ -20,6 +21,7 @@ class FinalAnswer:
     """The guarded answer and what its buttons refer to; rendered by the reply that delivers it."""
 
     answer: Answer
+    texts: Texts                     # the reader's language: everything around the model's text
     steps_key: str | None = None     # the "Show steps" button's record (None: no button)
     feedback_key: str | None = None  # the feedback buttons' record
     show_steps: bool = False         # the breakdown follows the answer (asked for, or OILFX_SHOW_STEPS)
@@ -27,21 +29,21 @@ class FinalAnswer:
 
     def messages(self) -> list[SlackMessage]:
         """The whole answer as messages, breakdown included: what a placeholder or a response_url delivers."""
-        return render_answer(self.answer, steps_key=self.steps_key, show_steps=self.show_steps,
+        return render_answer(self.answer, self.texts, steps_key=self.steps_key, show_steps=self.show_steps,
                              header=self.header, feedback_key=self.feedback_key)
 
     def footer(self) -> list[dict[str, Any]]:
         """The blocks a completed stream stops with: sources and feedback under the streamed text."""
-        return answer_footer(self.answer, self.feedback_key)
+        return answer_footer(self.answer, self.texts, self.feedback_key)
 
     def replacement(self) -> list[SlackMessage]:
         """What replaces a stream that cannot be completed (its task timeline stood in for "Show steps")."""
-        return render_answer(self.answer, steps_key=self.steps_key, header=self.header,
+        return render_answer(self.answer, self.texts, steps_key=self.steps_key, header=self.header,
                              feedback_key=self.feedback_key)
 
     def follow_ups(self) -> list[SlackMessage]:
         """Messages after a streamed answer: the breakdown, only if asked for."""
-        return render_steps(steps_breakdown(self.answer)) if self.show_steps else []
+        return render_steps(steps_breakdown(self.answer, self.texts)) if self.show_steps else []
 
 
 class Reply(Protocol):
@@ -69,5 +71,5 @@ class Reply(Protocol):
         ...
 
     def fail(self, reason: str) -> None:
-        """End the reply with `reason` where the answer would have gone."""
+        """End the reply with `reason` (already in the reader's language) where the answer would have gone."""
         ...

@@ -15,6 +15,7 @@ from concurrent.futures import Future
 from slack_sdk import WebClient
 
 from oilfx.engines.base import ToolStep
+from oilfx.i18n import Texts
 from oilfx.services import Services
 from oilfx.slack.replies import PlaceholderReply, ResponseUrlReply, SlackCallFailed
 from oilfx.slack.reply import Reply
@@ -30,19 +31,21 @@ def choose_reply(services: Services, client: WebClient, request: TurnRequest, lo
     if (services.settings.stream and request.reply_thread_ts and request.kind != "command"
             and (request.channel.startswith("D") or (request.team and request.user))):
         return StreamingReply(client, request.channel, request.reply_thread_ts, request.team,
-                              request.user, log, key=request.event_id)
-    return PlaceholderReply(client, request.channel, request.reply_thread_ts, log, key=request.event_id)
+                              request.user, log, request.texts, key=request.event_id)
+    return PlaceholderReply(client, request.channel, request.reply_thread_ts, log, request.texts,
+                            key=request.event_id)
 
 
 def reopen_reply(client: WebClient, left: OpenReply, team: str, user: str,
-                 log: logging.LoggerAdapter) -> Reply:
-    """The reply a dead process left, to finish in place: a stream is adopted (stopped, then replaced), a
-    placeholder updated."""
+                 log: logging.LoggerAdapter, texts: Texts) -> Reply:
+    """The reply a dead process left, to finish in place (`texts`: its reader's language): a stream is adopted
+    (stopped, then replaced), a placeholder updated."""
     if left.streamed:
-        stream = StreamingReply(client, left.channel, left.thread_ts or left.ts, team, user, log, key=left.event_id)
+        stream = StreamingReply(client, left.channel, left.thread_ts or left.ts, team, user, log, texts,
+                                key=left.event_id)
         stream.adopt(left.ts)
         return stream
-    placeholder = PlaceholderReply(client, left.channel, left.thread_ts, log, key=left.event_id)
+    placeholder = PlaceholderReply(client, left.channel, left.thread_ts, log, texts, key=left.event_id)
     placeholder.ts = left.ts
     return placeholder
 
@@ -56,7 +59,7 @@ def start_reply(services: Services, client: WebClient, request: TurnRequest, log
         # An earlier owner of this event died after posting its reply: answer there, not a second time.
         log.warning("taking over an interrupted turn; its %s %s gets the answer",
                     "stream" if interrupted.streamed else "placeholder", interrupted.ts)
-        return reopen_reply(client, interrupted, request.team, request.user, log)
+        return reopen_reply(client, interrupted, request.team, request.user, log, request.texts)
     reply = choose(request, log)
     try:
         reply.start()

@@ -8,6 +8,7 @@ import re
 
 from oilfx.engines.base import ToolStep
 from oilfx.figures import Allowed, hold_from, scrub  # streamed text is scrubbed as the answer is, by one function
+from oilfx.i18n import Texts
 from oilfx.slack.render import safe_name, unlink
 from oilfx.tools import describe
 
@@ -78,14 +79,15 @@ class SafeText:
 
 # --- tasks ------------------------------------------------------------------------------------------------------
 
-def task_title(name: str, arguments: str) -> str:
-    """What a tool call is doing, in the tool's own words (tools.describe); escaped, since an unknown name is the
-    model's."""
-    return safe_name(str(describe(name, arguments)))
+def task_title(name: str, arguments: str, texts: Texts) -> str:
+    """What a tool call is doing, in the tool's own words (tools.describe) and the reader's language; escaped after
+    rendering, since an unknown name is the model's."""
+    return safe_name(texts.render(describe(name, arguments)))
 
 
-def task_result(step: ToolStep) -> str:
-    """One line from the step's typed result: the figures with their sources, or the reason it failed."""
-    line = str(step.result.summary) if step.ok or step.result.failure is not None else step.output
+def task_result(step: ToolStep, texts: Texts) -> str:
+    """One line from the step's typed result: the figures with their sources, or the reason it failed, in the
+    reader's language where the tool gave words to translate (the raw output of a failed call is shown as is)."""
+    line = texts.render(step.result.summary) if step.ok or step.result.failure is not None else step.output
     line = " ".join(line.split())
     return make_safe(line if len(line) <= RESULT_LIMIT else line[: RESULT_LIMIT - 1] + "…")

@@ -20,6 +20,7 @@ from slack_sdk.models.messages.chunk import TaskUpdateChunk
 
 from oilfx.engines.base import Answer, ToolStep
 from oilfx.guard import sourced_figures
+from oilfx.i18n import Texts
 from oilfx.slack.caps import clean_text, cut_note
 from oilfx.slack.render import SlackMessage, render_error
 from oilfx.slack.replies import Delivery, PlaceholderReply, SlackCallFailed, call
@@ -35,8 +36,9 @@ class StreamingReply:
     """Streams one turn into a thread; falls back to a PlaceholderReply where Slack will not stream."""
 
     def __init__(self, client: WebClient, channel: str, thread_ts: str, team: str, user: str,
-                 log: logging.LoggerAdapter | logging.Logger, key: str | None = None) -> None:
+                 log: logging.LoggerAdapter | logging.Logger, texts: Texts, key: str | None = None) -> None:
         self.client, self.channel, self.thread_ts, self.log = client, channel, thread_ts, log
+        self.texts = texts  # the reader's language: task titles and results, notes, errors
         self.key = key  # the event id: tags our posts (writes.post_once)
         self.ts: str | None = None
         self.fallback: PlaceholderReply | None = None
@@ -64,7 +66,7 @@ class StreamingReply:
                 self.ts = ts
                 return
             self.log.info("streaming unavailable (%s); answering with a placeholder message", e.error)
-            self.fallback = PlaceholderReply(self.client, self.channel, self.thread_ts, self.log, self.key)
+            self.fallback = PlaceholderReply(self.client, self.channel, self.thread_ts, self.log, self.texts, self.key)
             self.fallback.stray_stream = unsure(e)
             self.fallback.start()
             self.ts = self.fallback.ts
@@ -82,7 +84,7 @@ class StreamingReply:
             return
         with self.writer.lock:
             task_id = f"task_{next(self._task_ids)}"
-            title = task_title(name, arguments)
+            title = task_title(name, arguments, self.texts)
             self._tasks[call_id] = title
             self._ids[call_id] = task_id
             self.writer.queue_chunk(TaskUpdateChunk(id=task_id, title=title, status="in_progress"))
@@ -96,10 +98,10 @@ class StreamingReply:
             self._steps.append(step)
             self._text.allowed = sourced_figures(Answer("", tuple(self._steps), "", ""))
             task_id = self._ids.get(step.call_id) or f"task_{next(self._task_ids)}"
-            title = self._tasks.pop(step.call_id, None) or task_title(step.name, step.arguments)
+            title = self._tasks.pop(step.call_id, None) or task_title(step.name, step.arguments, self.texts)
             self.writer.queue_chunk(TaskUpdateChunk(id=task_id, title=title,
                                                     status="complete" if step.ok else "error",
-                                                    output=task_result(step)))
+                                                    output=task_result(step, self.texts)))
 
     def text_delta(self, delta: str) -> None:
         if self.fallback is not None:
@@ -124,7 +126,7 @@ class StreamingReply:
             if consistent and (rest := text[len(shown):]).strip():
                 writer.queue_text(make_safe(rest))
             if consistent and writer.full:
-                writer.queue_last("\n\n" + cut_note())
+                writer.queue_last("\n\n" + cut_note(self.texts))
             footer = final.footer()
             completed = consistent and writer.close(blocks=footer, plain_tail=_tail_text(footer))
         if not consistent:
@@ -133,7 +135,7 @@ class StreamingReply:
             self.replace(final.replacement() + final.follow_ups())
             return
         for i, message in enumerate(final.follow_ups(), start=1):  # part 0 is the stream
-            Delivery(self.client, self.channel, self.thread_ts, self.log, self.key).send([message], part=i)
+            Delivery(self.client, self.channel, self.thread_ts, self.log, self.texts, self.key).send([message], part=i)
 
     def fail(self, reason: str) -> None:
         writer = self.writer
@@ -165,11 +167,12 @@ class StreamingReply:
                 with contextlib.suppress(SlackCallFailed):
                     call(self.log, "chat.delete", self.client.chat_delete, channel=self.channel, ts=extra)
         first = streams[0] if streams[0] in kept else None
-        self.ts = Delivery(self.client, self.channel, self.thread_ts, self.log, self.key).send(messages, replace=first)
+        delivery = Delivery(self.client, self.channel, self.thread_ts, self.log, self.texts, self.key)
+        self.ts = delivery.send(messages, replace=first)
 
     def _placeholder(self) -> PlaceholderReply:
         if self.fallback is None:  # never started (a takeover of an interrupted turn): update its message
-            self.fallback = PlaceholderReply(self.client, self.channel, self.thread_ts, self.log, self.key)
+            self.fallback = PlaceholderReply(self.client, self.channel, self.thread_ts, self.log, self.texts, self.key)
             self.fallback.ts = self.ts
         return self.fallback
 

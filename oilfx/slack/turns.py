@@ -9,6 +9,7 @@ where the answer would have gone.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import time
 from concurrent.futures import Executor, Future
@@ -20,6 +21,7 @@ from oilfx.engines.base import Answer, EngineError, with_notices
 from oilfx.guard import guard_answer
 from oilfx.metrics import METRICS, TurnOutcome
 from oilfx.services import Services
+from oilfx.slack import turn_notes
 from oilfx.slack.arrivals import ARRIVALS
 from oilfx.slack.caps import clean_text, question_too_long
 from oilfx.slack.chart_post import attach_charts, requested_charts
@@ -98,8 +100,7 @@ class TurnRunner:
                 log.exception("store failed to drop the turn's queue entry")
         if claimed is None:
             METRICS.turn(request.kind, TurnOutcome.ERROR)  # the store could not claim it: the user is told so
-            self.executor.submit(self._tell, request,
-                                 _store_gone(failure) or "oilfx's store is unavailable; try again shortly.", log)
+            self.executor.submit(self._tell, request, functools.partial(turn_notes.store_unavailable, failure), log)
             return None
         if not claimed:
             log.info("event already handled or in progress; not answering again")
@@ -122,11 +123,10 @@ class TurnRunner:
         except TimeoutError:
             log.warning("thread busy: the turn could not start in time")
             METRICS.turn(request.kind, TurnOutcome.BUSY)
-            self._tell(request, "This thread is still busy with earlier questions; please ask again in a minute.", log)
+            self._tell(request, turn_notes.busy, log)
         except Exception as e:
             log.exception("turn failed")
-            self._tell(request, _store_gone(e)
-                       or f"Something went wrong on oilfx's side ({type(e).__name__}); please try again.", log)
+            self._tell(request, functools.partial(turn_notes.failed, e), log)
         finally:
             self._leases.release(request.event_id)  # first: a renewal racing finish_event would report a lost lease
             try:
@@ -157,15 +157,16 @@ class TurnRunner:
         lang = self.languages.for_user(client, request.team, request.user, request.text)
         return dataclasses.replace(request, lang=lang.value)
 
-    def _tell(self, request: TurnRequest, reason: str, log: logging.LoggerAdapter) -> None:
-        """`reason` where the answer would have gone, in a reply of its own."""
+    def _tell(self, request: TurnRequest, reason: turn_notes.Note, log: logging.LoggerAdapter) -> None:
+        """`reason` (written in the reader's language, once that is known) where the answer would have gone, in a
+        reply of its own."""
         try:
             request = self.in_reader_language(request, self.clients(request.team))
             reply = self.choose(request, log)
         except NotInstalled as e:  # the team uninstalled: nowhere to say it
-            log.error("could not tell the user (%s): %s", e, reason)
+            log.error("could not tell the user (%s): %s", e, turn_notes.for_log(reason))
             return
-        self._report(reply, reason, log)
+        self._report(reply, reason(request.texts), log)
 
     def _report(self, reply: Reply, reason: str, log: logging.LoggerAdapter) -> None:
         try:
@@ -210,15 +211,14 @@ class TurnRunner:
                 outcome = TurnOutcome.UNDELIVERED
                 return
             log.exception("turn failed")
-            self._report(reply, _store_gone(e)
-                         or f"Something went wrong on oilfx's side ({type(e).__name__}); please try again.", log)
+            self._report(reply, turn_notes.failed(e, request.texts), log)
         finally:
             METRICS.turn(request.kind, outcome, time.perf_counter() - started)
 
     def _answer(self, request: TurnRequest, start: Future[Reply], log: logging.LoggerAdapter,
                 started: float) -> TurnOutcome:
         services, engine = self.services, self.services.engine
-        if note := question_too_long(request.text, services.settings.max_question_chars):
+        if note := question_too_long(request.text, services.settings.max_question_chars, request.texts):
             log.warning("question of %d characters not sent to the model (OILFX_MAX_QUESTION_CHARS)", len(request.text))
             self._report(start.result(), note, log)
             return TurnOutcome.REJECTED
@@ -243,11 +243,11 @@ class TurnRunner:
             log.warning("removed %d amount(s) no tool produced: %s", len(removed), ", ".join(removed))
         answer = with_notices(answer, request.texts)  # e.g. the earlier context was lost: after the text, both paths
         show_steps = services.settings.show_steps or wants_steps(request.text)
-        steps_key = None if show_steps else self._save_steps(key, answer)
+        steps_key = None if show_steps else self._save_steps(key, answer, request)
         feedback_key = self._save_answer(key, request, answer)
         try:
-            reply.finish(FinalAnswer(answer, steps_key=steps_key, feedback_key=feedback_key, show_steps=show_steps,
-                                     header=request.header))
+            reply.finish(FinalAnswer(answer, request.texts, steps_key=steps_key, feedback_key=feedback_key,
+                                     show_steps=show_steps, header=request.header))
         except SlackCallFailed as e:
             log.error("answer not delivered: %s", e)
             return TurnOutcome.UNDELIVERED
@@ -266,7 +266,8 @@ class TurnRunner:
             log.info("%d chart(s) not attached: the answer went through the command's response_url", len(charts))
             return
         try:
-            attach_charts(self.clients(request.team), self.services.market, request.channel, thread, charts, log)
+            attach_charts(self.clients(request.team), self.services.market, request.channel, thread, charts, log,
+                          request.texts)
         except Exception:
             log.exception("charts not attached")
 
@@ -276,16 +277,11 @@ class TurnRunner:
             team=request.team, channel=request.channel, thread_ts=key.thread_ts if key else "",
             question=request.text, answer=answer.text, engine=f"{answer.engine} {answer.model}".strip()))
 
-    def _save_steps(self, key: ThreadKey | None, answer: Answer) -> str:
-        """Keep the breakdown for the "Show steps" button; the button carries only this short key."""
-        return records.keep(self.services.store,
-                            StepsRecord(thread=str(key) if key else "", breakdown=steps_breakdown(answer)))
+    def _save_steps(self, key: ThreadKey | None, answer: Answer, request: TurnRequest) -> str:
+        """Keep the breakdown for the "Show steps" button; the button carries only this short key. Written now, in
+        the asker's language: the record keeps the text, not the steps."""
+        breakdown = steps_breakdown(answer, request.texts)
+        return records.keep(self.services.store, StepsRecord(thread=str(key) if key else "", breakdown=breakdown))
 
-
-def _store_gone(e: BaseException | None) -> str | None:
-    """What users are told about a store that will not come back by itself (StoreGone: its file was deleted),
-    where the answer would have gone; None for other failures."""
-    why = getattr(e, "for_users", None)
-    return f"oilfx's store is unavailable: {why}." if why else None
 
 

@@ -15,6 +15,7 @@ from urllib.error import HTTPError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
+from oilfx.i18n import EN, Texts
 from oilfx.slack.render import escape
 from oilfx.slack.writes import SlackCallFailed, call
 
@@ -66,25 +67,27 @@ def upload_png(client: WebClient, channel: str, thread_ts: str | None, attachmen
     return UploadResult(error=error)
 
 
-def failure_note(error: str) -> str:
-    return f"_chart could not be attached: {escape(error)}_"
+def failure_note(error: str, texts: Texts) -> str:
+    """`_chart could not be attached: <error>_` in the reader's language (Slack's error code as it is)."""
+    return "_" + texts.t("chart could not be attached: {error}", error=escape(error)) + "_"
 
 
 def attach_or_note(client: WebClient, channel: str, thread_ts: str | None, attachment: Attachment,
-                   log: Log) -> UploadResult:
-    """upload_png, and when it fails a short note in its place in the thread (the answer above it still stands).
-    A note Slack refuses too is only logged: there is nowhere left to say it."""
+                   log: Log, texts: Texts = EN) -> UploadResult:
+    """upload_png, and when it fails a short note in its place in the thread (the answer above it still stands),
+    in `texts` (English only for a caller not yet passing its reader's language: /oilprice chart). A note Slack
+    refuses too is only logged: there is nowhere left to say it."""
     result = upload_png(client, channel, thread_ts, attachment, log)
     if not result.ok:
         assert result.error is not None
-        post_failure_note(client, channel, thread_ts, result.error, log)
+        post_note(client, channel, thread_ts, failure_note(result.error, texts), log)
     return result
 
 
-def post_failure_note(client: WebClient, channel: str, thread_ts: str | None, error: str, log: Log) -> None:
-    """`_chart could not be attached: <error>_` in the thread; a note Slack refuses too is only logged."""
+def post_note(client: WebClient, channel: str, thread_ts: str | None, note: str, log: Log) -> None:
+    """A one-line note (trusted mrkdwn) about a chart in the thread; a note Slack refuses too is only logged."""
     try:
         call(log, "chat.postMessage", client.chat_postMessage, channel=channel, thread_ts=thread_ts,
-             text=failure_note(error))
+             text=note)
     except SlackCallFailed as e:
         log.error("could not say the chart was not attached: %s", e)

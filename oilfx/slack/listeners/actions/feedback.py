@@ -10,6 +10,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 
+from oilfx.i18n import Texts, texts
 from oilfx.slack.deps import Deps
 from oilfx.slack.listeners.actions.common import Click, acked_then
 from oilfx.slack.render import render_error
@@ -19,8 +20,12 @@ from oilfx.store.base import Feedback, ThreadKey
 from oilfx.store.records import AnswerRecord
 
 _VALUE = re.compile(r"^(good|bad):([A-Za-z0-9_-]{1,64})$")
-THANKS = {"good": "Thanks! Glad the answer helped.",
-          "bad": "Thanks for the feedback; it is recorded so the answer can be reviewed."}
+
+
+def thanks(verdict: str, clicker: Texts) -> str:
+    if verdict == "good":
+        return clicker.t("Thanks! Glad the answer helped.")
+    return clicker.t("Thanks for the feedback; it is recorded so the answer can be reviewed.")
 
 
 def record_feedback(deps: Deps, body: dict[str, Any], client: WebClient) -> None:
@@ -31,9 +36,11 @@ def record_feedback(deps: Deps, body: dict[str, Any], client: WebClient) -> None
     match = _VALUE.match(click.value)
     record = records.load(deps.services.store, AnswerRecord, match.group(2)) if match else None
     try:
+        # A click has no words of its own: the clicker's choice, locale or the workspace's language.
+        clicker = texts(deps.languages.for_user(client, click.team, click.user))
         if match is None or record is None:
             log.info("feedback for an unknown answer")
-            note = render_error("This answer is no longer stored, so the feedback was not recorded.")
+            note = render_error(clicker.t("This answer is no longer stored, so the feedback was not recorded."))
             click.tell(client, note.text, note.blocks)
             return
         verdict = match.group(1)
@@ -43,7 +50,7 @@ def record_feedback(deps: Deps, body: dict[str, Any], client: WebClient) -> None
             message_ts=click.message_ts, user=click.user, value=verdict, question=record.question,
             answer=record.answer, engine=record.engine, at=datetime.now(UTC)))
         log.info("feedback recorded: %s", verdict)
-        click.tell(client, THANKS[verdict])
+        click.tell(client, thanks(verdict, clicker))
     except SlackCallFailed as e:
         log.error("feedback acknowledgement not delivered: %s", e)
 

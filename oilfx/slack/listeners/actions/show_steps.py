@@ -8,6 +8,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 
+from oilfx.i18n import texts
 from oilfx.slack.deps import Deps
 from oilfx.slack.listeners.actions.common import Click, acked_then
 from oilfx.slack.render import render_error, render_steps
@@ -24,11 +25,13 @@ def show_steps(deps: Deps, body: dict[str, Any], client: WebClient) -> None:
     click = Click.from_body(body)
     log = click.log
     record = records.load(deps.services.store, StepsRecord, click.value) if _KEY.match(click.value) else None
-    breakdown = record.breakdown if record else None
+    breakdown = record.breakdown if record else None  # written in the asker's language when they asked
     try:
         if breakdown is None:
             log.info("steps requested for an unknown key")
-            note = render_error("The steps of this answer are no longer stored.")
+            # A click has no words of its own: the clicker's choice, locale or the workspace's language.
+            clicker = texts(deps.languages.for_user(client, click.team, click.user))
+            note = render_error(clicker.t("The steps of this answer are no longer stored."))
             click.tell(client, note.text, note.blocks)
             return
         for message_out in render_steps(breakdown):
