@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
+from oilfx.i18n import Text
 from oilfx.market.rule import Rule
 from oilfx.tools.result import Source
 
@@ -37,7 +38,7 @@ class AlertRefused:
     """Nothing was stored; `reason` says why in a sentence fit for the user (too many alerts, absurd threshold,
     market down)."""
 
-    reason: str
+    reason: Text                # a Msg: the slash command shows it in the user's language; str() for the model
     market_down: bool = False   # the threshold could not be checked: no quote (a data failure, not a bad call)
 
 
