@@ -36,15 +36,17 @@ def pad(text: str, width: int, right: bool = False) -> str:
 
 
 def columns(rows: Sequence[Sequence[str]], right: Sequence[bool]) -> list[str]:
-    """Rows of cells as aligned lines; a row with fewer cells (an unavailable benchmark) runs on after its
-    first cell. The last column is never padded (no trailing spaces)."""
-    widths = [max(display_width(row[i]) for row in rows if len(row) > 2 or i == 0) for i in range(len(right))]
+    """Rows of cells as aligned lines; a row with fewer cells than `right` has columns (an unavailable
+    benchmark: its name and why) runs on after its first cell. A left-aligned last column is not padded (no
+    trailing spaces)."""
+    size = len(right)
+    widths = [max(display_width(row[i]) for row in rows if len(row) == size or i == 0) for i in range(size)]
     lines = []
     for row in rows:
-        if len(row) <= 2:   # a benchmark and why it is missing
+        if len(row) < size:
             lines.append(GAP.join([pad(row[0], widths[0]), *row[1:]]).rstrip())
             continue
-        cells = [pad(cell, widths[i], right[i]) if i < len(row) - 1 else cell for i, cell in enumerate(row)]
+        cells = [pad(cell, widths[i], right[i]) if right[i] or i < size - 1 else cell for i, cell in enumerate(row)]
         lines.append(GAP.join(cells).rstrip())
     return lines
 
