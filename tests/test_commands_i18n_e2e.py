@@ -229,5 +229,6 @@ def test_the_app_home_is_in_the_users_language_within_slacks_limits_at_the_most_
     assert tx.render(describe_rule(far)) in text and tx.t("Benchmark") in text
     buttons = [b["accessory"] for b in view["blocks"] if b.get("accessory", {}).get("action_id") == HOME_DELETE_ACTION]
     assert buttons and all(b["text"]["text"] == tx.t("Delete") for b in buttons)
+    assert {b["confirm"]["title"]["text"] for b in buttons} == {tx.t("Delete this alert?"), tx.t("Delete this digest?")}
     assert tx.t("… and {count} more: `/oilprice alerts` in each channel.",
                 count=40 * MAX_ALERTS - sum(b["value"].startswith("alert:") for b in buttons)) in text

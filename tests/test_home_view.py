@@ -66,6 +66,10 @@ def test_the_home_reads_in_korean(quote: Quote) -> None:
     assert "*#2* 브렌트유 ₩123,458.789 초과 (원/리터) · 대기 중" in view
     assert KO.t("Your alerts") in view and KO.t("Delete") in view and KO.t("Benchmark") in view
     assert "Your alerts" not in view
+    confirm = next(b["accessory"]["confirm"] for b in render_home(data(quote, 1, 0, KO)).to_dict()["blocks"]
+                   if "accessory" in b)   # asked before a Delete click is sent, in the user's language
+    assert confirm["title"]["text"] == KO.t("Delete this alert?") and "브렌트유" in confirm["text"]["text"]
+    assert confirm["confirm"]["text"] == KO.t("Delete") and confirm["deny"]["text"] == KO.t("Keep")
 
 
 def test_a_market_outage_shows_why_instead_of_the_table() -> None:

@@ -11,6 +11,7 @@ from enum import Enum
 from slack_sdk.models.blocks import (
     Block,
     ButtonElement,
+    ConfirmObject,
     ContextBlock,
     DividerBlock,
     HeaderBlock,
@@ -21,7 +22,8 @@ from slack_sdk.models.views import View
 
 from oilfx.i18n import Texts
 from oilfx.market.quote import Quote
-from oilfx.slack.alert_text import alert_line, digest_line
+from oilfx.market.rule_parse import describe_rule
+from oilfx.slack.alert_text import alert_line, clock, digest_line
 from oilfx.slack.mrkdwn import escape
 from oilfx.slack.quote_table import render_quote_table
 from oilfx.slack.render import SECTION_LIMIT
@@ -74,10 +76,23 @@ class Target:
         return None
 
 
-def _row(text: str, target: Target, tx: Texts) -> SectionBlock:
+def _confirm(target: Target, what: str, tx: Texts) -> ConfirmObject:
+    """Asked before a Delete click is sent: a deleted alert or digest cannot be brought back, only set again.
+    `what`: the rule or the digest's time, as the row shows it (plain text: a dialog renders no mrkdwn)."""
+    if target.kind is TargetKind.ALERT:
+        title, text = tx.t("Delete this alert?"), tx.t("oilfx stops watching this price for you: {rule}.", rule=what)
+    else:
+        title, text = tx.t("Delete this digest?"), tx.t("oilfx stops posting the weekday price table at {time} KST "
+                                                        "in this channel.", time=what)
+    return ConfirmObject(title=title[:100], text=text[:300], confirm=tx.t("Delete")[:30], deny=tx.t("Keep")[:30],
+                         style="danger")
+
+
+def _row(text: str, target: Target, what: str, tx: Texts) -> SectionBlock:
     return SectionBlock(text=MarkdownTextObject(text=text[:SECTION_LIMIT]),
                         accessory=ButtonElement(text=tx.t("Delete"), action_id=HOME_DELETE_ACTION,
-                                                value=target.value, style="danger"))
+                                                value=target.value, style="danger",
+                                                confirm=_confirm(target, what, tx)))
 
 
 def _note(text: str) -> ContextBlock:
@@ -105,7 +120,8 @@ def render_home(data: HomeData) -> View:
     alerts_shown = min(len(data.alerts), room - digests_shown)
     middle: list[Block] = [HeaderBlock(text=tx.t("Your alerts"))]
     middle += [_row(tx.t("{alert} · in <#{channel}>", alert=alert_line(a, tx, with_creator=False),
-                         channel=escape(a.channel)), Target(TargetKind.ALERT, a.channel, a.id), tx)
+                         channel=escape(a.channel)), Target(TargetKind.ALERT, a.channel, a.id),
+                    tx.render(describe_rule(a.rule)), tx)
                for a in data.alerts[:alerts_shown]]
     if not data.alerts:
         middle.append(_note(tx.t("None yet. In a channel, type `/oilprice alert Brent > 80` (or ask: "
@@ -115,7 +131,7 @@ def render_home(data: HomeData) -> View:
                                  count=len(data.alerts) - alerts_shown)))
     middle.append(HeaderBlock(text=tx.t("Your digests")))
     middle += [_row(tx.t("{digest} · in <#{channel}>", digest=digest_line(d, tx), channel=escape(d.channel)),
-                    Target(TargetKind.DIGEST, d.channel), tx) for d in data.digests[:digests_shown]]
+                    Target(TargetKind.DIGEST, d.channel), clock(d.at), tx) for d in data.digests[:digests_shown]]
     if not data.digests:
         middle.append(_note(tx.t("None yet. In a channel, type `/oilprice digest 09:00` for a weekday price "
                                  "table.")))
