@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from oilfx.i18n import KO
 from oilfx.market import Quote
 from oilfx.market.history.series import Unit
 from oilfx.market.rule import Direction, Rule
@@ -60,9 +61,9 @@ def test_bad_input_says_what_was_wrong(text: str, says: str) -> None:
 
 
 def test_a_rule_reads_back_with_its_threshold_as_typed() -> None:
-    assert describe_rule(parse_rule("Brent > 80")) == "Brent above $80 (USD per barrel)"
-    assert describe_rule(parse_rule("WTI krw > 100000")) == "WTI above ₩100,000 (KRW per barrel)"
-    assert describe_rule(parse_rule("dubai krw/l < 600.25")) == "Dubai below ₩600.25 (KRW per litre)"
+    assert str(describe_rule(parse_rule("Brent > 80"))) == "Brent above $80 (USD per barrel)"
+    assert str(describe_rule(parse_rule("WTI krw > 100000"))) == "WTI above ₩100,000 (KRW per barrel)"
+    assert str(describe_rule(parse_rule("dubai krw/l < 600.25"))) == "Dubai below ₩600.25 (KRW per litre)"
     assert format_threshold(parse_rule("wti > 80.125")) == "$80.125"   # not rounded: what fires is what is shown
 
 
@@ -98,3 +99,15 @@ def test_digest_times(text: str, at: time) -> None:
 def test_bad_digest_times(text: str, says: str) -> None:
     with pytest.raises(RuleError, match=says):
         parse_clock(text)
+
+
+def test_a_rule_and_a_refusal_read_in_korean_with_the_korean_names() -> None:
+    """One wording per rule on every surface, in the reader's language: 브렌트유, 초과/미만, 원/리터."""
+    assert KO.render(describe_rule(parse_rule("Brent > 80"))) == "브렌트유 $80 초과 (달러/배럴)"
+    assert KO.render(describe_rule(parse_rule("두바이 원/l < 600.25"))) == "두바이유 ₩600.25 미만 (원/리터)"
+    with pytest.raises(RuleError) as refused:
+        parse_rule("Brent WTI > 80")
+    assert KO.render(refused.value.text) == KO.t("one benchmark per alert, got {first} and {second}",
+                                                 first=KO.t("Brent"), second=KO.t("WTI"))
+    assert "브렌트유" in KO.render(refused.value.text)
+    assert str(refused.value) == "one benchmark per alert, got Brent and WTI"   # logs and the model: English

@@ -14,6 +14,7 @@ import pytest
 
 from oilfx.alerts.checker import Checker
 from oilfx.config import Settings, load_settings
+from oilfx.i18n import EN
 from oilfx.market import KST, Market, format_kst, format_usd
 from oilfx.market.history.series import Unit
 from oilfx.market.rule import Direction, Rule
@@ -50,7 +51,7 @@ def make_checker(book, slack: FakeSlack, pages: PagesServer, clock: Clock | None
                  claim_ttl: float = 60) -> Checker:
     market = Market(load_settings(pages.env(OILFX_CACHE_TTL="0")))
     client = make_client(Settings(slack_bot_token=slack.bot_token, slack_api_url=slack.api_url))
-    return Checker(book, market.quote, SlackPoster(lambda team: client), owner=owner, claim_ttl=claim_ttl,
+    return Checker(book, market.quote, SlackPoster(lambda team: client, EN), owner=owner, claim_ttl=claim_ttl,
                    history=market, clock=clock or Clock(MONDAY_0900))
 
 

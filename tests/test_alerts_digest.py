@@ -83,7 +83,7 @@ def test_a_restart_across_the_digest_time_posts_it_once_if_still_the_same_mornin
     clock.now += timedelta(minutes=1)
     make_checker(after, slack, pages, clock, owner="p3").check_digests()
     (post,) = posts(slack)
-    assert "due 2026-12-07 09:00 KST, posted late" in post.text
+    assert "Due 2026-12-07 09:00 KST, posted late" in post.text
 
 
 def test_a_restart_after_noon_skips_the_missed_digest_and_logs_it_once(store, fakes, caplog):

@@ -228,10 +228,12 @@ def test_oilprice_bare_with_every_crude_source_down_names_the_sources(bot, slack
     assert "₩" not in body["text"]  # no figure without data
 
 
-def test_oilprice_help_is_the_ack_itself(bot, slack):
-    envelope = slack.deliver("slash_commands", slack.slash_command(text="help", channel="C0HELP"))
-    ack = slack.wait_ack(envelope)
-    assert "/oilprice" in ack["payload"]["text"]
+def test_oilprice_help_follows_the_ack_to_the_user_alone(bot, slack):
+    payload = slack.slash_command(text="help", channel="C0HELP")
+    slack.wait_ack(slack.deliver("slash_commands", payload))
+    body = slack.wait_for(lambda: next((r["body"] for r in slack.responses if r["url"] == payload["response_url"]),
+                                       None), ANSWER_TIMEOUT, what="the help")
+    assert body["response_type"] == "ephemeral" and "/oilprice" in body["text"]
 
 
 def test_oilprice_question_is_answered_in_the_channel_and_its_thread_continues(bot, slack, openai_fake, quote):

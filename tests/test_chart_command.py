@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from oilfx.i18n import EN, KO
 from oilfx.market.history.series import ChartRequest, Period, Unit
 from oilfx.slack.listeners.commands.chart import DEFAULT_PERIOD, BadChart, parse
 from oilfx.slack.listeners.commands.oilprice import SUBCOMMANDS, help_text
@@ -38,4 +39,4 @@ def test_bad_words_are_named(words, says):
 
 def test_chart_is_a_subcommand_listed_in_help():
     assert find(SUBCOMMANDS, "CHART") is find(SUBCOMMANDS, "차트") is not None
-    assert "/oilprice chart" in help_text()
+    assert "/oilprice chart" in help_text(EN) and "/oilprice chart" in help_text(KO)

@@ -96,7 +96,8 @@ def test_oilprice_chart_in_korean_with_an_unknown_word_gets_the_usage_only_to_th
     command(slack, "차트 금 1년", "C0CHART002")
     body = slack.wait_for(lambda: len(slack.responses) > before and slack.responses[-1], TIMEOUT,
                           what="the usage line")["body"]
-    assert body["response_type"] == "ephemeral" and "`금`" in body["text"] and "Usage" in body["text"]
+    # a command typed in Korean is answered in Korean
+    assert body["response_type"] == "ephemeral" and "`금`" in body["text"] and "사용법" in body["text"]
     assert not slack.posted("C0CHART002") and not slack.uploaded("C0CHART002")
 
 

@@ -11,6 +11,7 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from oilfx.i18n import EN, KO, Texts
 from oilfx.market import Quote
 from oilfx.market.history.series import Unit
 from oilfx.market.rule import Direction, Rule
@@ -32,14 +33,15 @@ def digests(n: int) -> list[Digest]:
     return [Digest("T1", f"D{i:08d}", "U1", time(9, i % 60), NOW) for i in range(n)]
 
 
-def data(quote: Quote | None, n_alerts: int, n_digests: int) -> HomeData:
+def data(quote: Quote | None, n_alerts: int, n_digests: int, tx: Texts = EN) -> HomeData:
     return HomeData(quote, "no crude prices: opinet: HTTP 503", None, alerts(n_alerts), digests(n_digests),
-                    "*oilfx* help " * 400)   # a help text over the section limit: clipped, not refused
+                    "*oilfx* help " * 400, tx)   # a help text over the section limit: clipped, not refused
 
 
+@pytest.mark.parametrize("tx", [EN, KO], ids=["en", "ko"])
 @pytest.mark.parametrize(("n_alerts", "n_digests"), [(0, 0), (1, 1), (20, 3), (500, 0), (0, 300), (400, 400)])
-def test_the_view_stays_within_slacks_limits(quote: Quote, n_alerts: int, n_digests: int) -> None:
-    view = render_home(data(quote, n_alerts, n_digests)).to_dict()   # slack_sdk's models validate here
+def test_the_view_stays_within_slacks_limits(quote: Quote, n_alerts: int, n_digests: int, tx: Texts) -> None:
+    view = render_home(data(quote, n_alerts, n_digests, tx)).to_dict()   # slack_sdk's models validate here
     assert view_problems(view) == []
     assert len(view["blocks"]) <= MAX_VIEW_BLOCKS
     buttons = [b["accessory"] for b in view["blocks"] if "accessory" in b]
@@ -49,7 +51,7 @@ def test_the_view_stays_within_slacks_limits(quote: Quote, n_alerts: int, n_dige
     assert shown_alerts == n_alerts or shown_alerts + shown_digests + 8 >= MAX_VIEW_BLOCKS - 4
     hidden = n_alerts - shown_alerts
     if hidden:
-        assert f"… and {hidden} more" in str(view)
+        assert tx.t("… and {count} more: `/oilprice alerts` in each channel.", count=hidden) in str(view)
 
 
 def test_every_alert_shows_its_rule_state_and_channel(quote: Quote) -> None:
@@ -57,6 +59,17 @@ def test_every_alert_shows_its_rule_state_and_channel(quote: Quote) -> None:
     assert "*#1* Brent above ₩123,457.789 (KRW per litre) · fired" in view and "in <#C00000001>" in view
     assert "*#2* Brent above ₩123,458.789 (KRW per litre) · armed" in view
     assert "Weekday digest at *09:00 KST*" in view
+
+
+def test_the_home_reads_in_korean(quote: Quote) -> None:
+    view = str(render_home(data(quote, 2, 1, KO)).to_dict())
+    assert "*#2* 브렌트유 ₩123,458.789 초과 (원/리터) · 대기 중" in view
+    assert KO.t("Your alerts") in view and KO.t("Delete") in view and KO.t("Benchmark") in view
+    assert "Your alerts" not in view
+    confirm = next(b["accessory"]["confirm"] for b in render_home(data(quote, 1, 0, KO)).to_dict()["blocks"]
+                   if "accessory" in b)   # asked before a Delete click is sent, in the user's language
+    assert confirm["title"]["text"] == KO.t("Delete this alert?") and "브렌트유" in confirm["text"]["text"]
+    assert confirm["confirm"]["text"] == KO.t("Delete") and confirm["deny"]["text"] == KO.t("Keep")
 
 
 def test_a_market_outage_shows_why_instead_of_the_table() -> None:

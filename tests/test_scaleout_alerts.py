@@ -76,7 +76,7 @@ def test_twenty_alerts_crossing_at_once_are_posted_twenty_times_by_three_process
         slack.set_latency(0, "chat.postMessage")
     posted = [m for c in channels for m in slack.posted(c)]
     assert len(posted) == 20
-    assert sorted(int(m.text.split("Alert #", 1)[1].split(":", 1)[0]) for m in posted) == sorted(a.id for a in alerts)
+    assert sorted(int(m.text.split("Alert #", 1)[1].split(" ", 1)[0]) for m in posted) == sorted(a.id for a in alerts)
     assert all(format_usd(CROSSED) in m.text and f"<@{USER}>" in m.text for m in posted)
     assert all(a.fired == 1 and not a.armed for a in book.list_alerts(team))
     print(f"\n20 alerts, 3 processes: {len(posted)} posts, {len(slack.calls_to('chat.postMessage'))} postMessage calls")

@@ -105,9 +105,16 @@ def test_a_message_from_a_bot_is_acked_and_ignored(streaming: InProcessBot, slac
     assert len(slack.calls_to("chat.startStream")) + len(slack.calls_to("chat.postMessage")) == before
 
 
-def test_oilprice_help_is_the_ack_itself(streaming: InProcessBot, slack: FakeSlack):
+def test_oilprice_help_follows_an_empty_ack_to_the_user_alone(streaming: InProcessBot, slack: FakeSlack):
+    """The ack does not wait for the user's language (a users.info call): the help follows it, ephemeral."""
+    from oilfx.i18n import EN  # local: the import block above is shared with other work in progress
+
+    before = len(slack.responses)
     response = streaming.dispatch(slack.slash_command(text="help", channel="C0DISPHELP"))
-    assert response.status == 200 and response.body == help_text()  # Bolt acks a bare text as the body itself
+    assert response.status == 200 and not response.body
+    body = slack.wait_for(lambda: len(slack.responses) > before and slack.responses[-1], TIMEOUT,
+                          what="the help")["body"]
+    assert body["response_type"] == "ephemeral" and body["text"] == help_text(EN)   # an en-US user
 
 
 def test_oilprice_bare_posts_the_table_through_the_response_url(streaming: InProcessBot, slack: FakeSlack,

@@ -162,8 +162,10 @@ def test_error_message_is_neutralised():
 
 def test_quote_table_shows_every_benchmark_with_exact_won_figures():
     oil = {"WTI": WTI, "Brent": OilPrice("Brent", Decimal("81.68"), WTI.as_of, "KNOC")}
+    from oilfx.i18n import EN  # local: the import block above is shared with other work in progress
+
     quote = Quote(oil, FX, datetime(2023, 11, 29, 8, 0, tzinfo=UTC), missing={"Dubai": "knoc: HTTP 503"})
-    message = render_quote_table(quote)
+    message = render_quote_table(quote, EN)
     for name in oil:
         assert format_usd(oil[name].usd) in message.text
         assert format_krw(quote.krw_per_barrel(name)) in message.text
@@ -174,14 +176,15 @@ def test_quote_table_shows_every_benchmark_with_exact_won_figures():
 
 
 def test_quote_table_has_the_pump_price_line_below_it_escaped():
+    from oilfx.i18n import EN
     from oilfx.slack.render import escape  # local: the import block above is shared with other work in progress
 
     quote = Quote({"WTI": WTI}, FX, datetime(2023, 11, 29, 8, 0, tzinfo=UTC))
     line = "Pump prices unavailable (no pump prices: knoc: <!here> HTTP 503)"
-    message = render_quote_table(quote, line)
+    message = render_quote_table(quote, EN, line)
     assert message.blocks[-1]["type"] == "context" and "<!here>" not in message.text
     assert escape(line) in message.text and escape(line) in str(message.blocks[-1])
-    assert render_quote_table(quote).blocks[-1] != message.blocks[-1]
+    assert render_quote_table(quote, EN).blocks[-1] != message.blocks[-1]
 
 
 def test_each_answer_has_its_own_block_ids():

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from oilfx.alerts.changes import DailyHistory, day_changes
 from oilfx.alerts.events import AlertFiring, DayChange, Delivery, DigestDue, Outcome, Poster
 from oilfx.alerts.schedule import Due, decide, late_until
+from oilfx.i18n import Text
 from oilfx.market.errors import MarketUnavailable
 from oilfx.market.quote import Quote, format_kst, now_utc
 from oilfx.store.alerts import Alert, AlertBook, Digest
@@ -84,7 +85,7 @@ class Checker:
 
     def check_digests(self) -> None:
         now = self.clock()
-        fetched: tuple[Quote, dict[str, DayChange | str]] | None = None  # once per check, for every due digest
+        fetched: tuple[Quote, dict[str, DayChange | Text]] | None = None  # once per check, for every due digest
         self._gone.clear()
         for digest in self.store.list_digests():
             if digest.disabled is not None or self._is_gone(digest.team, digest.channel):
@@ -111,7 +112,7 @@ class Checker:
                 fetched = quote, day_changes(quote, self.history)
             self._post_digest(digest, *fetched, decision.scheduled_for, key, now)
 
-    def _post_digest(self, digest: Digest, quote: Quote, changes: dict[str, DayChange | str],
+    def _post_digest(self, digest: Digest, quote: Quote, changes: dict[str, DayChange | Text],
                      scheduled_for: datetime, key: str, now: datetime) -> None:
         late = now - scheduled_for >= LATE
         if late:

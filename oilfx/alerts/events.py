@@ -12,6 +12,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Protocol
 
+from oilfx.i18n import Text
 from oilfx.market.quote import Quote
 from oilfx.store.alerts import Alert, Digest
 
@@ -47,7 +48,7 @@ class DayChange:
 class DigestDue:
     digest: Digest
     quote: Quote
-    changes: dict[str, DayChange | str]   # benchmark -> its change, or why it is unavailable
+    changes: dict[str, DayChange | Text]   # benchmark -> its change, or why it is unavailable
     scheduled_for: datetime               # the KST time it was due
     key: str
     late: bool = False                    # posted well after that (after a restart): the post says when it was due

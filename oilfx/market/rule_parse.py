@@ -3,7 +3,10 @@
 KST wall-clock `time`. Also the sanity check of a threshold against the current quote, and how a rule reads back.
 
 Knows no Slack: the slash command, the model's tool and the App Home all use it. Every refusal is a `RuleError`
-whose message says what was wrong (the caller adds its own usage line)."""
+whose `text` (a Msg, translated by whoever knows the reader) says what was wrong; str() is the English sentence for
+logs and the model (the caller adds its own usage line). The threshold checks' sentences end with a full stop
+(the desk shows them as they are); the parser's do not (the command puts them inside its own sentence). A rule
+reads back as a Msg too (`describe_rule`), in one wording for every surface."""
 
 from __future__ import annotations
 
@@ -11,8 +14,9 @@ import re
 from datetime import time
 from decimal import Decimal, InvalidOperation
 
+from oilfx.i18n import Msg, benchmark_name, lazy
 from oilfx.market.history.series import Unit
-from oilfx.market.quote import BENCHMARKS, Quote, canonical_benchmark, format_krw, format_krw_litre, format_usd
+from oilfx.market.quote import Quote, canonical_benchmark, format_krw, format_krw_litre, format_usd
 from oilfx.market.rule import Direction, Rule
 
 # A threshold further than this factor from the current value (either way) is a typo or a wrong unit.
@@ -31,7 +35,8 @@ _UNITS = {
     "원/리터": Unit.KRW_PER_LITRE, "리터당": Unit.KRW_PER_LITRE, "/l": Unit.KRW_PER_LITRE,
     "krw/litre": Unit.KRW_PER_LITRE, "krw/liter": Unit.KRW_PER_LITRE,
 }
-_UNIT_NAMES = {Unit.USD: "USD per barrel", Unit.KRW_PER_BARREL: "KRW per barrel", Unit.KRW_PER_LITRE: "KRW per litre"}
+_UNIT_NAMES = {Unit.USD: lazy("USD per barrel"), Unit.KRW_PER_BARREL: lazy("KRW per barrel"),
+               Unit.KRW_PER_LITRE: lazy("KRW per litre")}
 _NUMBER = re.compile(r"^\d{1,3}(?:,\d{3})+(?:\.\d+)?$|^\d+(?:\.\d+)?$")
 # Split markers off numbers: "$80" "80달러" "100,000원" "600원/l" ">80" "80이상".
 _SPLIT = re.compile(r"(<|>|(?<![\d,.])-?\d[\d,]*(?:\.\d+)?)")
@@ -42,7 +47,11 @@ _ENDING = re.compile(r"(이면|면|으로|로|이|가)$")
 
 
 class RuleError(ValueError):
-    """The text is not a rule (or a time) we can store; the message says what was wrong."""
+    """The text is not a rule (or a time) we can store; `text` says what was wrong in the reader's language."""
+
+    def __init__(self, text: Msg) -> None:
+        super().__init__(str(text))
+        self.text = text
 
 
 def _tokens(text: str) -> list[str]:
@@ -91,28 +100,30 @@ def parse_rule(text: str) -> Rule:
             unknown.append(token)
     if not benchmarks:
         if unknown:
-            raise RuleError(f"unknown benchmark {unknown[0]!r}; expected one of {', '.join(BENCHMARKS)}")
-        raise RuleError(f"no benchmark; name one of {', '.join(BENCHMARKS)}")
+            raise RuleError(lazy("unknown benchmark {word}; expected one of Dubai, WTI, Brent", word=repr(unknown[0])))
+        raise RuleError(lazy("no benchmark; name one of Dubai, WTI, Brent"))
     if len(set(benchmarks)) > 1:
-        raise RuleError(f"one benchmark per alert, got {' and '.join(dict.fromkeys(benchmarks))}")
+        first, second = list(dict.fromkeys(benchmarks))[:2]
+        raise RuleError(lazy("one benchmark per alert, got {first} and {second}", first=benchmark_name(first),
+                             second=benchmark_name(second)))
     if unknown:
-        raise RuleError(f"did not understand {' '.join(unknown)!r}")
+        raise RuleError(lazy("did not understand {words}", words=repr(" ".join(unknown))))
     if not numbers:
-        raise RuleError("no threshold: give the price to compare with, e.g. 80")
+        raise RuleError(lazy("no threshold: give the price to compare with, e.g. 80"))
     if len(numbers) > 1:
-        raise RuleError(f"one threshold per alert, got {' and '.join(numbers)}")
+        raise RuleError(lazy("one threshold per alert, got {numbers}", numbers=", ".join(numbers)))
     if not directions:
-        raise RuleError("no comparison: use > or < (above/below, 이상/이하)")
+        raise RuleError(lazy("no comparison: use > or < (above/below, 이상/이하)"))
     if len(directions) > 1:
-        raise RuleError("both above and below: use one comparison")
+        raise RuleError(lazy("both above and below: use one comparison"))
     if len(units) > 1:
-        raise RuleError("two units: use one of usd, krw (per barrel) or krw/l (per litre)")
+        raise RuleError(lazy("two units: use one of usd, krw (per barrel) or krw/l (per litre)"))
     try:
         threshold = Decimal(numbers[0].replace(",", ""))
     except InvalidOperation:
-        raise RuleError(f"{numbers[0]!r} is not a number") from None
+        raise RuleError(lazy("{number} is not a number", number=repr(numbers[0]))) from None
     if threshold <= 0:
-        raise RuleError(f"the threshold must be above zero, got {numbers[0]}")
+        raise RuleError(lazy("the threshold must be above zero, got {number}", number=numbers[0]))
     unit = units.pop() if units else Unit.USD
     return Rule(benchmarks[0], unit, directions.pop(), threshold)
 
@@ -130,14 +141,18 @@ def format_value(unit: Unit, value: Decimal) -> str:
     return format_krw(value) if unit is Unit.KRW_PER_BARREL else format_krw_litre(value)
 
 
-def unit_name(unit: Unit) -> str:
+def unit_name(unit: Unit) -> Msg:
     return _UNIT_NAMES[unit]
 
 
-def describe_rule(rule: Rule) -> str:
-    """`Brent above $80 (USD per barrel)`: how every surface repeats a rule back."""
-    word = "above" if rule.direction is Direction.ABOVE else "below"
-    return f"{rule.benchmark} {word} {format_threshold(rule)} ({unit_name(rule.unit)})"
+def describe_rule(rule: Rule) -> Msg:
+    """`Brent above $80 (USD per barrel)`: how every surface (alert posts, /oilprice alerts, the App Home, the
+    model's tool) repeats a rule back, so a user sees one wording wherever the alert appears. str() is English."""
+    args = {"benchmark": benchmark_name(rule.benchmark), "threshold": format_threshold(rule),
+            "unit": unit_name(rule.unit)}
+    if rule.direction is Direction.ABOVE:
+        return lazy("{benchmark} above {threshold} ({unit})", **args)
+    return lazy("{benchmark} below {threshold} ({unit})", **args)
 
 
 def check_threshold(rule: Rule, quote: Quote) -> Decimal:
@@ -147,13 +162,18 @@ def check_threshold(rule: Rule, quote: Quote) -> Decimal:
         value = rule.value(quote)
     except KeyError:
         reason = quote.missing.get(rule.benchmark, "no source had it")
-        raise RuleError(f"no current {rule.benchmark} price to check the threshold against ({reason})") from None
+        raise RuleError(lazy("no current {benchmark} price to check the threshold against ({reason}).",
+                             benchmark=benchmark_name(rule.benchmark), reason=reason)) from None
     if value <= 0:
         return value
     if rule.threshold > value * ABSURD_FACTOR or rule.threshold < value / ABSURD_FACTOR:
-        side = "more than 100×" if rule.threshold > value else "less than 1/100 of"
-        raise RuleError(f"{format_threshold(rule)} is {side} {rule.benchmark}'s current "
-                        f"{format_value(rule.unit, value)} ({unit_name(rule.unit)}); check the number and the unit")
+        args = {"threshold": format_threshold(rule), "benchmark": benchmark_name(rule.benchmark),
+                "current": format_value(rule.unit, value), "unit": unit_name(rule.unit)}
+        if rule.threshold > value:
+            raise RuleError(lazy("{threshold} is more than 100× {benchmark}'s current {current} ({unit}); check "
+                                 "the number and the unit.", **args))
+        raise RuleError(lazy("{threshold} is less than 1/100 of {benchmark}'s current {current} ({unit}); check "
+                             "the number and the unit.", **args))
     return value
 
 
@@ -165,11 +185,11 @@ def parse_clock(text: str) -> time:
     """"09:00", "9:30", "0930", "9시", "9시 30분", "9" -> a wall-clock time (KST for digests); RuleError otherwise."""
     match = _CLOCK.match(_KST.sub("", text.strip()))   # digests are in KST: saying so is allowed
     if match is None:
-        raise RuleError(f"{text.strip()!r} is not a time; write it as HH:MM, e.g. 09:00")
+        raise RuleError(lazy("{text} is not a time; write it as HH:MM, e.g. 09:00", text=repr(text.strip())))
     groups = [g for g in match.groups() if g is not None]
     hour, minute = int(groups[0]), int(groups[1]) if len(groups) > 1 else 0
     if hour > 23:
-        raise RuleError(f"{text.strip()!r} is not a time: hours go from 00 to 23")
+        raise RuleError(lazy("{text} is not a time: hours go from 00 to 23", text=repr(text.strip())))
     if minute > 59:
-        raise RuleError(f"{text.strip()!r} is not a time: minutes go from 00 to 59")
+        raise RuleError(lazy("{text} is not a time: minutes go from 00 to 59", text=repr(text.strip())))
     return time(hour, minute)

@@ -18,6 +18,7 @@ from slack_sdk import WebClient
 from oilfx.alerts.checker import Checker
 from oilfx.alerts.events import AlertFiring, Delivery, DigestDue, Outcome
 from oilfx.alerts.scheduler import Scheduler, process_owner
+from oilfx.i18n import Texts, texts
 from oilfx.market import Market, MemoryCache
 from oilfx.services import Services
 from oilfx.slack.announce_render import render_alert, render_digest
@@ -44,14 +45,17 @@ def outcome_of(error: SlackCallFailed) -> Outcome:
 
 
 class SlackPoster:
-    def __init__(self, client_for: ClientFor) -> None:
-        self.client_for = client_for
+    """Posts in the workspace's language (OILFX_LANG): a channel post has no one reader whose language could
+    decide."""
+
+    def __init__(self, client_for: ClientFor, tx: Texts) -> None:
+        self.client_for, self.tx = client_for, tx
 
     def post_alert(self, event: AlertFiring) -> Delivery:
-        return self._post(event.alert.team, event.alert.channel, render_alert(event), event.key)
+        return self._post(event.alert.team, event.alert.channel, render_alert(event, self.tx), event.key)
 
     def post_digest(self, event: DigestDue) -> Delivery:
-        return self._post(event.digest.team, event.digest.channel, render_digest(event), event.key)
+        return self._post(event.digest.team, event.digest.channel, render_digest(event, self.tx), event.key)
 
     def _post(self, team: str, channel: str, message: SlackMessage, key: str) -> Delivery:
         client = self.client_for(team)
@@ -74,6 +78,6 @@ def start_announcer(services: Services, client_for: ClientFor) -> Scheduler:
     settings = services.settings
     fresh = Market(dataclasses.replace(settings, cache_ttl=0), cache=MemoryCache())
     # The day's change from the answers' market: earlier closes do not change, so its history cache serves.
-    checker = Checker(services.store, fresh.quote, SlackPoster(client_for), owner=process_owner(),
+    checker = Checker(services.store, fresh.quote, SlackPoster(client_for, texts(settings.lang)), owner=process_owner(),
                       claim_ttl=settings.alert_claim_ttl, history=services.market)
     return Scheduler(checker, settings.alert_interval).start()

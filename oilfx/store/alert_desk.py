@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
+from oilfx.i18n import lazy
 from oilfx.market.errors import MarketUnavailable
 from oilfx.market.history.series import Unit
 from oilfx.market.quote import now_utc
@@ -34,18 +35,19 @@ class StoreAlertDesk:
             quote = self.market.quote()
         except MarketUnavailable as e:
             log.warning("alert not set: no quote to check %s against: %s", describe_rule(rule), e)
-            return AlertRefused(f"the threshold could not be checked against the current price, because the "
-                                f"market data is unavailable ({e}). Nothing was stored; try again in a few minutes.",
-                                market_down=True)
+            return AlertRefused(lazy("the threshold could not be checked against the current price, because the "
+                                     "market data is unavailable ({error}). Nothing was stored; try again in a few "
+                                     "minutes.", error=str(e)), market_down=True)
         try:
             current = check_threshold(rule, quote)
         except RuleError as e:
-            return AlertRefused(f"{e}.")
+            return AlertRefused(e.text)
         try:
             alert = self.book.add_alert(context.team, context.channel, context.user, rule, self.limit, self.clock())
         except TooManyAlerts:
-            return AlertRefused(f"this channel already has {self.limit} alerts, the most it may have "
-                                "(OILFX_MAX_ALERTS); delete one first with `/oilprice alert delete <id>`.")
+            return AlertRefused(lazy("this channel already has {limit} alerts, the most it may have "
+                                     "(OILFX_MAX_ALERTS); delete one first with `/oilprice alert delete <id>`.",
+                                     limit=self.limit))
         log.info("alert %d set in %s/%s by %s: %s", alert.id, context.team, context.channel, context.user,
                  describe_rule(rule))
         sources = (oil_source(quote.oil[rule.benchmark]),)

@@ -8,6 +8,7 @@ import contextlib
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
+from oilfx.i18n import Msg, benchmark_name, lazy
 from oilfx.market.history.series import Unit
 from oilfx.market.quote import BENCHMARKS, canonical_benchmark
 from oilfx.market.rule import Direction, Rule
@@ -43,9 +44,17 @@ def normalise(args: dict[str, Any]) -> dict[str, Any]:
     return args
 
 
+def describe_msg(args: dict[str, Any]) -> Msg:
+    benchmark = next((b for b in BENCHMARKS if str(args.get("benchmark", "")).lower() == b.lower()), None)
+    if benchmark is None:
+        return lazy("Setting an alert")
+    return lazy("Setting an alert on {benchmark}", benchmark=benchmark_name(benchmark))
+
+
 def describe(args: dict[str, Any]) -> str:
-    benchmark = next((b for b in BENCHMARKS if str(args.get("benchmark", "")).lower() == b.lower()), "a crude")
-    return f"Setting an alert on {benchmark}"
+    # English until the registry's describe/ToolResult.headline carry Text (issue 20, tools part): then the Slack
+    # layer renders describe_msg and the headline Msg in the reader's language and these str() go.
+    return str(describe_msg(args))
 
 
 def _figure(rule: Rule, value: Decimal) -> Figure:
@@ -75,9 +84,10 @@ def create_alert(desk: AlertDesk, context: ToolContext, benchmark: Benchmark, un
     outcome = desk.add(context, rule)
     if isinstance(outcome, AlertRefused):
         kind = FailureKind.DATA if outcome.market_down else FailureKind.CALL
+        # the model reads the refusal in English (str of the Msg) and tells the user in the user's language
         return ToolResult.failed(kind, f"No alert was set: {outcome.reason}" + ("" if outcome.market_down
                                                                                  else f" Usage: {USAGE}"))
-    stated = describe_rule(rule)
+    stated = str(describe_rule(rule))   # the model's JSON is English; the headline below is translated
     payload = {"alert_id": outcome.id, "rule": stated, "benchmark": rule.benchmark, "unit": rule.unit.value,
                "direction": direction, "threshold": str(rule.threshold), "threshold_display": format_threshold(rule),
                "current": _figure(rule, outcome.current).display,
@@ -88,4 +98,4 @@ def create_alert(desk: AlertDesk, context: ToolContext, benchmark: Benchmark, un
     # the threshold first: the guard lets the model repeat it; the current value as the rule's unit shows it
     figures = (Figure(_KINDS[rule.unit], rule.threshold, format_threshold(rule)), _figure(rule, outcome.current))
     return ToolResult(payload, figures=figures, sources=outcome.sources,
-                      headline=f"Alert #{outcome.id} set: {stated}")
+                      headline=str(lazy("Alert #{id} set: {rule}", id=outcome.id, rule=describe_rule(rule))))

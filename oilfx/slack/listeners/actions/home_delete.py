@@ -40,7 +40,7 @@ def delete_from_home(deps: Deps, body: dict[str, Any], _client: WebClient) -> No
     deleted = delete_target(deps, team, user, target)
     log.info("home delete %s by %s: %s", target.value, user, "deleted" if deleted else "nothing to delete")
     try:
-        publish_home(deps, team, user, help_text(), log)
+        publish_home(deps, team, user, help_text, log)
     except SlackCallFailed as e:
         log.error("home not republished: %s", e)
 

@@ -8,6 +8,7 @@ the response_url, with how to fix it. Words the command does not know get a usag
 
 from __future__ import annotations
 
+from oilfx.i18n import Msg, lazy
 from oilfx.market import MarketUnavailable, canonical_benchmark
 from oilfx.market.history.series import ChartRequest, Period, Unit
 from oilfx.slack.chart_post import attachment, describe, fetch_series, summary_text
@@ -16,16 +17,20 @@ from oilfx.slack.render import SlackMessage, escape, render_error
 from oilfx.slack.uploads import attach_or_note
 from oilfx.slack.writes import SlackCallFailed, call
 
-USAGE = ("`/oilprice chart <Dubai|WTI|Brent ...> [1w|1m|3m|6m|1y|5y] [usd|krw|krw/l]` — a price chart "
-         "with a summary, e.g. `/oilprice chart WTI 3m`, `/oilprice chart 두바이 1년`, "
-         "`/oilprice chart Brent WTI 6m krw`")
+USAGE = lazy("`/oilprice chart <Dubai|WTI|Brent ...> [1w|1m|3m|6m|1y|5y] [usd|krw|krw/l]` — a price chart "
+             "with a summary, e.g. `/oilprice chart WTI 3m`, `/oilprice chart 두바이 1년`, "
+             "`/oilprice chart Brent WTI 6m krw`")
 DEFAULT_PERIOD = Period.M1
 MAX_BENCHMARKS = 3
 NOT_A_MEMBER = frozenset({"not_in_channel", "channel_not_found"})
 
 
 class BadChart(ValueError):
-    """Words `/oilprice chart` cannot read; str() says which and what it expected."""
+    """Words `/oilprice chart` cannot read; `text` says which and what it expected (str(): in English)."""
+
+    def __init__(self, text: Msg) -> None:
+        super().__init__(str(text))
+        self.text = text
 
 
 def parse(args: list[str]) -> ChartRequest:
@@ -42,51 +47,57 @@ def parse(args: list[str]) -> ChartRequest:
             except ValueError:
                 continue
         else:
-            raise BadChart(f"`{escape(word)}` is not a benchmark (Dubai, WTI, Brent), a period (1w, 1m, 3m, 6m, "
-                           f"1y, 5y) or a unit (usd, krw, krw/l).")
+            raise BadChart(lazy("`{word}` is not a benchmark (Dubai, WTI, Brent), a period (1w, 1m, 3m, 6m, 1y, "
+                                "5y) or a unit (usd, krw, krw/l).", word=escape(word)))
     if not benchmarks:
-        raise BadChart("Name at least one benchmark: Dubai, WTI or Brent.")
+        raise BadChart(lazy("Name at least one benchmark: Dubai, WTI or Brent."))
     if len(set(periods)) > 1 or len(set(units)) > 1:
-        raise BadChart("Give one period and one unit.")
+        raise BadChart(lazy("Give one period and one unit."))
     benchmarks = list(dict.fromkeys(benchmarks))
     if len(benchmarks) > MAX_BENCHMARKS:
-        raise BadChart(f"At most {MAX_BENCHMARKS} benchmarks in one chart.")
+        raise BadChart(lazy("At most {count} benchmarks in one chart.", count=MAX_BENCHMARKS))
     return ChartRequest(tuple(benchmarks), periods[0] if periods else DEFAULT_PERIOD,
                         units[0] if units else Unit.USD)
 
 
 def run(ctx: CommandContext) -> None:
+    """Errors go to the user alone in their language; the chart's message is the channel's, in the workspace's."""
+    tx = ctx.tx
     try:
         request = parse(ctx.args)
     except BadChart as e:
-        ctx.reply.send(SlackMessage(f"{e}\nUsage: {USAGE}"), "ephemeral")
+        ctx.reply.send(SlackMessage(tx.t("{problem}\nUsage: {usage}", problem=e.text, usage=USAGE)), "ephemeral")
         return
     try:
         series = fetch_series(ctx.deps.services.market, request)
         chart = attachment(request, series)
     except MarketUnavailable as e:
         ctx.log.warning("chart %s: no data: %s", describe(request), e)
-        ctx.reply.send(render_error(f"No price history for {escape(describe(request))} right now. {escape(str(e))}"),
-                       "ephemeral")
+        ctx.reply.send(render_error(tx.t("No price history for {chart} right now. {reason}", chart=describe(request),
+                                         reason=str(e))), "ephemeral")
         return
     except ValueError as e:  # a range the sources listed without a single value
-        ctx.reply.send(render_error(f"No data to chart for {escape(describe(request))}: {escape(str(e))}"),
-                       "ephemeral")
+        ctx.reply.send(render_error(tx.t("No data to chart for {chart}: {reason}", chart=describe(request),
+                                         reason=str(e))), "ephemeral")
         return
-    who = f"<@{ctx.user}> asked for a chart: " if ctx.user else ""
-    text = f"{who}*{escape(describe(request))}*\n{summary_text(series)}"
+    chart_name, summary = escape(describe(request)), summary_text(series)
+    if ctx.user:
+        text = ctx.channel_tx.t("<@{user}> asked for a chart: *{chart}*\n{summary}", user=ctx.user,
+                                chart=chart_name, summary=summary)
+    else:
+        text = f"*{chart_name}*\n{summary}"
     client = ctx.deps.clients(ctx.team)  # the team's token (OAuth: one per workspace)
     try:
         posted = call(ctx.log, "chat.postMessage", client.chat_postMessage, channel=ctx.channel, text=text)
     except SlackCallFailed as e:
         if e.error in NOT_A_MEMBER:
-            ctx.reply.send(SlackMessage(
-                f"I can't post the chart here: I'm not a member of this channel ({e.error}). Invite me with "
-                f"`/invite @oilfx` and try again, or use `/oilprice chart` in a channel I'm in.\n{text}"),
-                "ephemeral")
+            ctx.reply.send(SlackMessage(tx.t(
+                "I can't post the chart here: I'm not a member of this channel ({error}). Invite me with "
+                "`/invite @oilfx` and try again, or use `/oilprice chart` in a channel I'm in.\n{chart}",
+                error=e.error, chart=text)), "ephemeral")
         else:
-            ctx.reply.send(render_error(f"Slack refused the chart's message ({escape(e.error)}); try again."),
-                           "ephemeral")
+            ctx.reply.send(render_error(tx.t("Slack refused the chart's message ({error}); try again.",
+                                             error=e.error)), "ephemeral")
         return
     result = attach_or_note(client, ctx.channel, posted["ts"], chart, ctx.log)
     ctx.log.info("chart %s posted (%s)", describe(request), "attached" if result.ok else result.error)

@@ -10,6 +10,7 @@ from typing import Any
 
 from slack_bolt import Ack
 
+from oilfx.i18n import Texts, texts
 from oilfx.market import MarketUnavailable
 from oilfx.slack.caps import clean_text
 from oilfx.slack.deps import Deps
@@ -17,9 +18,11 @@ from oilfx.slack.listeners.commands import chart
 from oilfx.slack.listeners.commands.alert import ALERT
 from oilfx.slack.listeners.commands.alerts import ALERTS
 from oilfx.slack.listeners.commands.digest import DIGEST
-from oilfx.slack.listeners.commands.subcommand import CommandContext, Subcommand, find
-from oilfx.slack.quote_table import HELP_TEXT, render_quote_table
-from oilfx.slack.render import escape, render_error
+from oilfx.slack.listeners.commands.lang import LANG
+from oilfx.slack.listeners.commands.subcommand import CommandContext, Subcommand, find, user_lang
+from oilfx.slack.quote_table import help_text as help_lines
+from oilfx.slack.quote_table import render_quote_table
+from oilfx.slack.render import SlackMessage, escape, render_error
 from oilfx.slack.replies import ResponseUrlReply, SlackCallFailed
 from oilfx.slack.turn_log import thread_log
 from oilfx.slack.turn_request import TurnRequest
@@ -27,12 +30,12 @@ from oilfx.slack.turn_request import TurnRequest
 OILPRICE = "/oilprice"
 HELP_WORDS = {"help", "-h", "--help", "도움말", "?"}
 # Each subcommand is one module exposing a `Subcommand`; add it here.
-SUBCOMMANDS: tuple[Subcommand, ...] = (chart.SUBCOMMAND, ALERT, ALERTS, DIGEST)
+SUBCOMMANDS: tuple[Subcommand, ...] = (chart.SUBCOMMAND, ALERT, ALERTS, DIGEST, LANG)
 
 
-def help_text() -> str:
-    """The help, with one usage line per subcommand."""
-    return "\n".join([HELP_TEXT, *(f"• {s.usage}" for s in SUBCOMMANDS)])
+def help_text(tx: Texts) -> str:
+    """The help in the reader's language, with one usage line per subcommand."""
+    return help_lines(tx, [tx.render(s.usage) for s in SUBCOMMANDS])
 
 
 def command_id(body: dict[str, Any]) -> str:
@@ -44,30 +47,46 @@ def command_id(body: dict[str, Any]) -> str:
 
 
 def post_table(deps: Deps, body: dict[str, Any]) -> None:
+    """The table goes to the whole channel, in the workspace's language; a failure only to the user, in theirs."""
     log = thread_log(body.get("team_id", ""), body.get("channel_id", ""), None, command_id(body))
     reply = ResponseUrlReply(body["response_url"], log)
     try:
         quote = deps.services.market.quote()
-        reply.send(render_quote_table(quote, deps.services.market.pump_line()), "in_channel")
+        table = render_quote_table(quote, texts(deps.languages.workspace), deps.services.market.pump_line())
+        reply.send(table, "in_channel")
         log.info("price table posted")
     except MarketUnavailable as e:
         log.warning("market unavailable: %s", e)
-        reply.send(render_error(f"Crude prices are unavailable right now. {e}"), "ephemeral")
+        tx = texts(user_lang(deps, body))
+        reply.send(render_error(tx.t("Crude prices are unavailable right now. {reason}", reason=str(e))),
+                   "ephemeral")
     except SlackCallFailed as e:
         log.error("price table not delivered: %s", e)
     except Exception as e:
         log.exception("price table failed")
-        reply.send(render_error(f"Something went wrong on oilfx's side ({type(e).__name__}); try again."),
-                   "ephemeral")
+        tx = texts(user_lang(deps, body))
+        reply.send(render_error(tx.t("Something went wrong on oilfx's side ({error}); try again.",
+                                     error=type(e).__name__)), "ephemeral")
+
+
+def post_help(deps: Deps, body: dict[str, Any]) -> None:
+    """The help, to the user alone, in their language. Sent after the ack rather than as it: finding the language
+    may take a users.info call, and the ack must not wait for Slack."""
+    log = thread_log(body.get("team_id", ""), body.get("channel_id", ""), None, command_id(body))
+    try:
+        text = help_text(texts(user_lang(deps, body)))
+        ResponseUrlReply(body["response_url"], log).send(SlackMessage(text), "ephemeral")
+    except SlackCallFailed as e:
+        log.error("help not delivered: %s", e)
 
 
 def oilprice_callback(deps: Deps) -> Callable[..., None]:
     def handle_oilprice(ack: Ack, body: dict[str, Any]) -> None:
         text = clean_text(" ".join((body.get("text") or "").split()))
-        if text.lower() in HELP_WORDS:
-            ack(text=help_text())
-            return
         ack()
+        if text.lower() in HELP_WORDS:
+            deps.background(post_help, deps, body)
+            return
         if not text:
             deps.background(post_table, deps, body)
             return
@@ -77,7 +96,9 @@ def oilprice_callback(deps: Deps) -> Callable[..., None]:
             deps.background(subcommand.run, CommandContext(deps, body, rest, log))
             return
         user = body.get("user_id", "")
-        header = f"<@{user}> asked: _{escape(text)}_" if user else ""
+        # the header heads the answer, so it is in the answer's language: the question's, else the user's
+        tx = texts(user_lang(deps, body, question=text))
+        header = tx.t("<@{user}> asked: _{question}_", user=user, question=escape(text)) if user else ""
         # No thread yet: the placeholder we post becomes the thread, so replies to it continue the conversation.
         deps.runner.submit(TurnRequest(
             team=body.get("team_id", ""), channel=body.get("channel_id", ""), user=user, text=text,

@@ -3,11 +3,13 @@ SUBCOMMANDS. A subcommand runs on our pool after the command is acked, and answe
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from oilfx.i18n import Lang, Msg, Texts, question_lang, texts
 from oilfx.slack.deps import Deps
 from oilfx.slack.replies import ResponseUrlReply
 
@@ -32,6 +34,16 @@ class CommandContext:
     def user(self) -> str:
         return str(self.body.get("user_id", ""))
 
+    @functools.cached_property
+    def tx(self) -> Texts:
+        """The user's language, for what only they see (ephemeral answers, refusals, usage)."""
+        return texts(user_lang(self.deps, self.body))
+
+    @property
+    def channel_tx(self) -> Texts:
+        """The workspace's language, for what the channel sees (confirmations posted in_channel, the chart)."""
+        return texts(self.deps.languages.workspace)
+
     @property
     def reply(self) -> ResponseUrlReply:
         if self._reply is None:
@@ -42,10 +54,26 @@ class CommandContext:
 @dataclass(frozen=True)
 class Subcommand:
     words: frozenset[str]                 # the first words that select it, lower case ("chart", "차트")
-    usage: str                            # one line for help: "/oilprice chart WTI 3m — ..."
+    usage: Msg                            # one line for help: "/oilprice chart WTI 3m — ..."
     run: Callable[[CommandContext], None]  # on our pool, after the ack
 
 
 def find(subcommands: tuple[Subcommand, ...], word: str) -> Subcommand | None:
     key = word.lower()
     return next((s for s in subcommands if key in s.words), None)
+
+
+def user_lang(deps: Deps, body: dict[str, Any], question: str | None = None) -> Lang:
+    """The language of the user who typed the command. A subcommand's words are not a question ("chart WTI 3m",
+    "alert brent goes above 80"), so they choose only when they are Korean ("/oilprice 차트 두바이 1년"); otherwise
+    the user's `/oilprice lang` choice, Slack locale or the workspace's language decide. `question`: a real
+    question (`/oilprice <question>`), whose language wins like a message's."""
+    team, user = str(body.get("team_id", "")), str(body.get("user_id", ""))
+    text = str(body.get("text") or "")
+    if question is None:
+        question = text if question_lang(text) is Lang.KO else ""
+    try:
+        client = deps.clients(team) if team else None
+    except Exception:  # not installed (OAuth): no locale to read, the rest still decides
+        client = None
+    return deps.languages.for_user(client, team, user, question)

@@ -17,7 +17,7 @@ from oilfx.slack.turn_log import thread_log
 def refresh_home(deps: Deps, team: str, user: str, event_id: str) -> None:
     log = thread_log(team, "home", None, event_id)
     try:
-        publish_home(deps, team, user, help_text(), log)
+        publish_home(deps, team, user, help_text, log)
     except SlackCallFailed as e:
         log.error("home not published: %s", e)
 
