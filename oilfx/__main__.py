@@ -25,6 +25,17 @@ def _lang(value: str) -> Lang:
     return lang
 
 
+def _commands(sub: argparse._SubParsersAction) -> list[argparse.ArgumentParser]:
+    """Every subcommand's parser, the nested ones too (`store stats`)."""
+    found = []
+    for parser in sub.choices.values():
+        found.append(parser)
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                found += _commands(action)
+    return found
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m oilfx", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log to stderr at DEBUG level")
@@ -33,9 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     for name in COMMANDS:
         importlib.import_module(f"oilfx.cli.{name}").register(sub)
-    for command in sub.choices.values():
-        # Also after the subcommand (`quote --json -v`). SUPPRESS: an absent -v there keeps the top-level value
-        # instead of resetting it to False.
+    for command in _commands(sub):
+        # Also after the subcommand (`quote --json -v`, `store stats --lang en`). SUPPRESS: an absent -v there
+        # keeps the top-level value instead of resetting it to False.
         command.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
                              help="log to stderr at DEBUG level")
         command.add_argument("--lang", type=_lang, default=argparse.SUPPRESS, metavar="ko|en",

@@ -22,13 +22,14 @@ from tests.test_turns import Inline, RecordingReply, request, services  # noqa: 
 
 ROOT = Path(__file__).resolve().parent.parent
 OAUTH = {"SLACK_CLIENT_ID": "1111.2222", "SLACK_CLIENT_SECRET": "secret", "SLACK_SIGNING_SECRET": "sign",
-         "OPENAI_API_KEY": "sk-1"}
+         "OPENAI_API_KEY": "sk-1", "OILFX_LANG": "en"}
 
 
 def test_oauth_mode_needs_both_credentials_the_signing_secret_and_http_mode():
     assert problems(load_settings(OAUTH)) == []
     assert load_settings(OAUTH).oauth and not load_settings({**OAUTH, "SLACK_BOT_TOKEN": "xoxb-1"}).oauth
-    only_id = problems(load_settings({"SLACK_CLIENT_ID": "1111.2222", "OPENAI_API_KEY": "sk-1"}))
+    only_id = problems(load_settings({"SLACK_CLIENT_ID": "1111.2222", "OPENAI_API_KEY": "sk-1",
+                                      "OILFX_LANG": "en"}))
     assert [p.split(" ")[0] for p in only_id] == ["SLACK_CLIENT_SECRET", "SLACK_SIGNING_SECRET"]
     assert "App Credentials" in only_id[0] and "SLACK_BOT_TOKEN for one workspace" in only_id[0]
     socket = problems(load_settings({**OAUTH, "SLACK_APP_TOKEN": "xapp-1"}))
@@ -36,7 +37,7 @@ def test_oauth_mode_needs_both_credentials_the_signing_secret_and_http_mode():
 
 
 def test_without_any_slack_setting_both_ways_are_named():
-    [bot, app, openai] = problems(load_settings({}))
+    [bot, app, openai] = problems(load_settings({"OILFX_LANG": "en"}))
     assert bot.startswith("SLACK_BOT_TOKEN is missing") and "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET" in bot
     assert app.startswith("SLACK_APP_TOKEN is missing") and openai.startswith("OPENAI_API_KEY is missing")
 
