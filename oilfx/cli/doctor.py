@@ -90,7 +90,7 @@ def _figures_text(figures: tuple[Figure, ...], tx: Texts) -> str:
 def _source_line(s: SourceCheck, tx: Texts) -> str:
     # The label (often Korean, double-width) comes last but one so the padded columns stay aligned.
     if not s.ok:
-        detail = tx.render(s.reason) if s.reason else tx.t("failed")
+        detail = tx.render(s.reason) if s.reason else tx.t("failed, no reason given")
     elif s.reason:
         detail = tx.t("{label}: {figures}; lacks {missing}", label=s.label, figures=_figures_text(s.figures, tx),
                       missing=s.reason)

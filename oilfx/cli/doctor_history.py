@@ -26,7 +26,7 @@ def status_line(ok: bool, kind: str, name: str, ms: float, detail: str, tx: Text
 
 def _line(s: HistoryCheck, tx: Texts) -> str:
     if not s.ok:
-        detail = tx.render(s.reason) if s.reason else tx.t("failed")
+        detail = tx.render(s.reason) if s.reason else tx.t("failed, no reason given")
     else:
         found = {"label": s.label, "quantity": benchmark_name(s.quantity), "value": f"{s.last_value:,}",
                  "day": s.last_day}

@@ -105,7 +105,7 @@ def summary_line(series: Series, s: Summary, tx: Texts = EN) -> str:
                 "high {high} ({high_day}); {count} trading days", s.count,
                 benchmark=benchmark_name(series.benchmark), first_day=s.first.day, first=show(s.first.value),
                 last_day=s.last.day, last=show(s.last.value), change=signed(s.change, series.unit),
-                percent=format_percent(s.percent) if s.percent is not None else tx.t("n/a"),
+                percent=format_percent(s.percent) if s.percent is not None else tx.t("no percentage"),
                 low=show(s.low.value), low_day=s.low.day, high=show(s.high.value), high_day=s.high.day)
 
 
