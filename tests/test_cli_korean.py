@@ -173,3 +173,17 @@ def test_feedback_in_each_language(tmp_path: Path, tx) -> None:  # type: ignore[
     assert all(part in lines[3] for part in summary.split("|"))
     if tx is KO:
         assert "나쁨" in lines[0] and ("오전" in lines[0] or "오후" in lines[0]) and "질문: WTI" in lines[1]
+
+
+def test_every_column_header_entry_keeps_its_columns() -> None:
+    """A header row is one entry with `|` between its columns (the translator sees them together): a translation
+    with a `|` more or less would shift every column, so each keeps the msgid's count."""
+    from babel.messages.pofile import read_po
+
+    from oilfx.i18n.catalog import LOCALE_DIR
+
+    with (LOCALE_DIR / "ko" / "LC_MESSAGES" / "cli.po").open("rb") as f:   # the CLI's own part: its headers
+        headers = [m for m in read_po(f) if isinstance(m.id, str) and "|" in m.id]
+    assert len(headers) >= 5
+    for message in headers:
+        assert message.string.count("|") == message.id.count("|"), message.id
