@@ -187,3 +187,12 @@ def test_every_column_header_entry_keeps_its_columns() -> None:
     assert len(headers) >= 5
     for message in headers:
         assert message.string.count("|") == message.id.count("|"), message.id
+
+
+def test_a_configuration_error_in_each_language(pages_server: PagesServer) -> None:
+    korean = run_quote(pages_server, OILFX_LANG="", REDIS_URL="foo")
+    assert korean.returncode == 2 and korean.stderr.startswith(KO.t("oilfx: configuration error: {error}",
+                                                                    error="REDIS_URL: expected redis://"))
+    english = run_quote(pages_server, "--lang", "en", OILFX_LANG="", REDIS_URL="foo")
+    assert english.returncode == 2 and english.stderr.startswith("oilfx: configuration error: REDIS_URL: ")
+    assert pages_server.total() == 0
