@@ -9,6 +9,7 @@ Socket Mode). A missing or malformed setting prints what to set and where to get
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
@@ -22,8 +23,9 @@ from oilfx.config import ConfigError, Settings, load_settings
 from oilfx.engines import EngineError
 from oilfx.health import Health, MarketCheck, store_check
 from oilfx.health_http import OpsRoutes
+from oilfx.i18n import Texts
 from oilfx.logs import setup_logging
-from oilfx.slack.preflight import problems
+from oilfx.slack.preflight import BOT_TOKEN_HOWTO, problems, start_texts
 from oilfx.store import StoreError
 
 logger = logging.getLogger("oilfx.bot")
@@ -39,8 +41,8 @@ SOCKET_PING_INTERVAL = 1.0
 HTTP_PATH = "/slack/events"
 
 
-def fail(lines: list[str]) -> int:
-    print("oilfx cannot start:\n" + "\n".join(f"  - {line}" for line in lines), file=sys.stderr)
+def fail(lines: list[str], tx: Texts) -> int:
+    print(tx.t("oilfx cannot start:") + "\n" + "\n".join(f"  - {line}" for line in lines), file=sys.stderr)
     return 2
 
 
@@ -122,10 +124,11 @@ def main() -> int:
     load_dotenv(find_dotenv(usecwd=True))
     try:
         settings = load_settings()
-    except ConfigError as e:
-        return fail([str(e)])
+    except ConfigError as e:   # the settings could not be read: the message in OILFX_LANG's language if it names one
+        return fail([str(e)], start_texts(None, os.environ.get("OILFX_LANG")))
+    tx = start_texts(settings, None)
     if found := problems(settings):
-        return fail(found)
+        return fail(found, tx)
     setup_logging(settings.log_level)
 
     from slack_bolt.error import BoltError
@@ -137,15 +140,15 @@ def main() -> int:
     try:
         services = build_services(settings)
     except (StoreError, EngineError) as e:
-        return fail([str(e)])
+        return fail([str(e)], tx)
     pool = turn_pool()
     try:
         app = build_app(settings, services, executor=pool)
     except BoltError as e:  # auth.test failed: wrong or revoked token, or SLACK_API_URL unreachable
         pool.shutdown(wait=False)
         services.close()
-        return fail([f"Slack refused the bot token ({e}); check SLACK_BOT_TOKEN: "
-                     "api.slack.com/apps -> your app -> OAuth & Permissions -> Bot User OAuth Token"])
+        return fail([tx.t("Slack refused the bot token ({error}); check SLACK_BOT_TOKEN: {howto}", error=e,
+                          howto=BOT_TOKEN_HOWTO)], tx)
     from oilfx.slack.api_watch import slack_check
 
     socket = socket_handler(app, settings) if settings.socket_mode else None
@@ -158,7 +161,7 @@ def main() -> int:
                                                                  settings.health_port, "OILFX_HEALTH_PORT")
     except ConfigError as e:
         services.close()
-        return fail([str(e)])
+        return fail([str(e)], tx)
     threading.Thread(target=check_market, args=(settings, market), name="oilfx-market-check", daemon=True).start()
     announcer = start_announcer(services, team_clients(app))  # alerts and digests, each with its team's token
     mode = "socket mode" if settings.socket_mode else f"HTTP mode on port {settings.port}"

@@ -35,16 +35,34 @@ def env(pages_server: PagesServer, fake_openai: FakeOpenAI, tmp_path: Path) -> d
 
 @pytest.mark.parametrize("engine", ["responses", "assistants", "chat"])
 def test_ask_answers_with_the_exact_figure_and_steps(env: dict[str, str], engine: str) -> None:
+    # A Korean question: the steps and the footer are Korean too (the question's language wins, as in Slack).
     result = _ask(env, SEED_QUESTION, "--engine", engine, "--steps")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert EXPECTED in lines[0]
+    tools = [line for line in lines if line.startswith("도구 ")]
+    assert [line.split()[4].split("(")[0] for line in tools] == ["oil_price", "usd_krw", "oil_price_krw"]
+    assert all(" 성공 -> " in line for line in tools) and "1회차" in tools[0]
+    assert sum(line.startswith("모델 ") for line in lines) == 3 and "토큰 입력" in result.stdout
+    assert "도구 호출 2건" in result.stdout
+    if engine != "assistants":  # run steps carry no token details
+        assert "캐시" in result.stdout and "추론" in result.stdout
+    assert "Traceback" not in result.stderr and engine in result.stderr and "· 대화 " in result.stderr
+
+
+def test_an_english_question_gets_english_steps_whatever_the_default(env: dict[str, str]) -> None:
+    english = _ask({**env, "OILFX_LANG": "ko"}, "What does WTI cost in won right now?", "--steps")
+    assert english.returncode == 0, english.stderr
+    lines = english.stdout.splitlines()
     tools = [line for line in lines if line.startswith("tool ")]
     assert [line.split()[5].split("(")[0] for line in tools] == ["oil_price", "usd_krw", "oil_price_krw"]
-    assert sum(line.startswith("model ") for line in lines) == 3 and "tokens" in result.stdout
-    if engine != "assistants":  # run steps carry no token details
-        assert "cached" in result.stdout and "reasoning" in result.stdout
-    assert "Traceback" not in result.stderr and engine in result.stderr
+    assert sum(line.startswith("model  round ") for line in lines) == 3
+    assert "in /" in english.stdout and "cached" in english.stdout and "2 tool calls" in english.stdout
+    assert "· conversation " in english.stderr
+    # A question of tickers alone says nothing about its language: --lang decides.
+    tickers = _ask(env, "WTI KRW?", "--steps", "--lang", "en")
+    assert tickers.returncode == 0, tickers.stderr
+    assert any(line.startswith("tool   round 1 ") for line in tickers.stdout.splitlines())
 
 
 def test_ask_json_and_continuing_a_conversation(env: dict[str, str], fake_openai: FakeOpenAI) -> None:

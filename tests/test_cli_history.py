@@ -30,7 +30,7 @@ def pages(pages_server: PagesServer) -> PagesServer:
 
 def run_history(server: PagesServer, *args: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("OILFX_", "OPENAI_", "SLACK_"))}
-    env = {**clean, "PYTHONPATH": str(REPO), "OILFX_HTTP_READ_TIMEOUT": "0.5", **server.env()}
+    env = {**clean, "PYTHONPATH": str(REPO), "OILFX_HTTP_READ_TIMEOUT": "0.5", "OILFX_LANG": "en", **server.env()}
     return subprocess.run([sys.executable, "-m", "oilfx", "history", *args], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=60)
 
@@ -91,8 +91,9 @@ def test_bad_input_is_a_usage_line_and_exit_2(pages: PagesServer, args: list[str
 def test_a_range_without_data_says_so(pages: PagesServer) -> None:
     result = run_history(pages, "WTI", "--end", "2019-01-01")
     assert result.returncode == 1 and result.stdout == ""
-    assert result.stderr.strip() == ("oilfx: no WTI closes between 2018-12-02 and 2019-01-01: opinet: no rows in that "
-                                     "range; fred: no rows in that range; naver: no rows in that range.")
+    assert result.stderr.strip() == ("oilfx: price history unavailable: no WTI closes between 2018-12-02 and "
+                                     "2019-01-01: opinet: no rows in that range; fred: no rows in that range; "
+                                     "naver: no rows in that range.")
 
 
 def test_chart_flag_writes_the_series_as_a_png_and_keeps_csv_clean(pages: PagesServer, tmp_path: Path) -> None:

@@ -33,7 +33,8 @@ RATE = parse_decimal(REFERENCE_USDKRW)
 
 def run_quote(server, *args: str, command: str = "quote", **env: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("OILFX_", "OPENAI_", "SLACK_"))}
-    full_env = {**clean, "PYTHONPATH": str(REPO), "OILFX_HTTP_READ_TIMEOUT": "0.5",
+    # English unless a test asks for Korean (OILFX_LANG="ko", or --lang ko): the product's default is ko.
+    full_env = {**clean, "PYTHONPATH": str(REPO), "OILFX_HTTP_READ_TIMEOUT": "0.5", "OILFX_LANG": "en",
                 "OILFX_OIL_SOURCES": "opinet,naver,fred", "OILFX_FX_SOURCES": "naver,naver_mobile,frankfurter",
                 **server.env(**env)}
     return subprocess.run([sys.executable, "-m", "oilfx", command, *args], cwd=REPO, env=full_env,

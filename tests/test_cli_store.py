@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from oilfx.i18n import KO, Lang, texts
 from oilfx.market.history.series import Unit
 from oilfx.market.rule import Direction, Rule
 from oilfx.store.alerts import Digest
@@ -24,9 +25,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def oilfx(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """English unless `env` asks for Korean (OILFX_LANG=ko): the product's default is ko."""
     clean = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "OILFX_DB")}
     return subprocess.run([sys.executable, "-m", "oilfx", *args], cwd=env.pop("cwd"), capture_output=True,
-                          text=True, timeout=60, env={**clean, "PYTHONPATH": str(ROOT), **env})
+                          text=True, timeout=60, env={**clean, "PYTHONPATH": str(ROOT), "OILFX_LANG": "en", **env})
 
 
 @pytest.fixture
@@ -60,10 +62,15 @@ def test_migrate_copies_everything_and_is_idempotent(sqlite_store, redis_url, tm
     env = {"OILFX_DB": sqlite_store.path, "cwd": str(tmp_path)}
     first = oilfx("store", "migrate", "--to", redis_url, env=dict(env))
     assert first.returncode == 0, first.stderr
-    assert ("26 conversations, 2 meta, 1 histories, 1 feedback, 1 events finished, 1 messages claimed, 2 alerts, "
-            "1 digests, 1 firings done") in first.stdout
+    assert ("26 conversations, 2 meta records, 1 chat history, 1 feedback, 1 event finished, 1 message claimed, "
+            "2 alerts, 1 digest, 1 firing done") in first.stdout
     second = oilfx("store", "migrate", "--to", redis_url, env=dict(env))
     assert second.returncode == 0 and second.stdout == first.stdout
+    korean = oilfx("--lang", "ko", "store", "migrate", "--to", redis_url, env=dict(env))   # a third copy, same keys
+    assert korean.returncode == 0, korean.stderr
+    assert korean.stdout.startswith(f"{sqlite_store.path} -> ")
+    assert "복사 완료: 대화 26개, 메타 기록 2개" in korean.stdout
+    assert KO.n("{count} firing done", "{count} firings done", 1) in korean.stdout
 
     redis_store = RedisStore(redis_url)
     assert sorted(redis_store.export_conversations(), key=str) == sorted(sqlite_store.export_conversations(),
@@ -89,11 +96,16 @@ def test_migrate_copies_everything_and_is_idempotent(sqlite_store, redis_url, tm
     assert (counts["conversations"], counts["feedback"], counts["events_finished"]) == (26, 1, 1)
 
 
-def test_stats_on_sqlite(sqlite_store, tmp_path):
-    result = oilfx("store", "stats", env={"OILFX_DB": sqlite_store.path, "cwd": str(tmp_path)})
+@pytest.mark.parametrize("lang", list(Lang))
+def test_stats_on_sqlite(sqlite_store, tmp_path, lang: Lang):
+    result = oilfx("store", "stats", "--lang", lang.value, env={"OILFX_DB": sqlite_store.path, "cwd": str(tmp_path)})
     assert result.returncode == 0, result.stderr
-    assert f"store: sqlite {sqlite_store.path}" in result.stdout
-    assert "conversations: 26" in result.stdout
+    tx = texts(lang)
+    assert tx.t("store: {where}", where=f"sqlite {sqlite_store.path}") in result.stdout
+    assert tx.n("{count} conversation", "{count} conversations", 26) in result.stdout.splitlines()[1:][0]
+    assert tx.n("{count} feedback", "{count} feedback", 1) in result.stdout
+    if lang is Lang.KO:
+        assert "저장소: sqlite" in result.stdout and "대화 26개" in result.stdout
 
 
 def test_migrate_errors_are_one_line_without_secrets(sqlite_store, tmp_path):
@@ -106,3 +118,9 @@ def test_migrate_errors_are_one_line_without_secrets(sqlite_store, tmp_path):
     missing = oilfx("store", "migrate", "--to", "redis://127.0.0.1:1/0",
                     env={"OILFX_DB": str(tmp_path / "nope.db"), "cwd": str(tmp_path)})
     assert missing.returncode == 1 and "no SQLite store at" in missing.stderr
+    korean = oilfx("store", "migrate", "--to", "redis://127.0.0.1:1/0",
+                   env={"OILFX_DB": str(tmp_path / "nope.db"), "cwd": str(tmp_path), "OILFX_LANG": "ko"})
+    assert korean.returncode == 1
+    assert korean.stderr.strip() == KO.t("oilfx: no SQLite store at {path} (set OILFX_DB or pass --from)",
+                                         path=tmp_path / "nope.db")
+    assert "SQLite 저장소가 없어요" in korean.stderr

@@ -163,7 +163,7 @@ def test_bot_whose_db_directory_cannot_be_created_exits_2_naming_it(tmp_path: Pa
 def _cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("OILFX_", "REDIS_", "SLACK_", "OPENAI_"))}
     return subprocess.run([sys.executable, "-m", "oilfx", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=60, env={**base, "PYTHONPATH": str(REPO), **env})
+                          timeout=60, env={**base, "PYTHONPATH": str(REPO), "OILFX_LANG": "en", **env})
 
 
 @pytest.mark.parametrize(("env", "says"), [

@@ -21,7 +21,7 @@ from oilfx.engines.client import LOST_CONTEXT
 from oilfx.engines.history import HISTORY_BUDGET_TOKENS, estimate_tokens, message_tokens, trim_history
 from oilfx.engines.items import ConversationGone
 from oilfx.engines.memory import MemoryState
-from oilfx.i18n import EN
+from oilfx.i18n import EN, KO
 from oilfx.store.sqlite import SqliteStore
 from tests.fakes.openai_chat import check_tool_pairs
 from tests.fakes.openai_server import FakeOpenAI
@@ -212,6 +212,8 @@ def test_cli_ask_says_the_earlier_context_was_lost(pages_server: PagesServer, fa
     result = subprocess.run([sys.executable, "-m", "oilfx", "ask", SEED_QUESTION, "--conversation", gone],
                             env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
-    assert EXPECTED in result.stdout and str(LOST_CONTEXT) in result.stdout
-    continue_with = result.stderr.splitlines()[-1]        # "(responses · model · conversation conv_...)"
-    assert "conversation conv_" in continue_with and gone not in continue_with
+    assert EXPECTED in result.stdout and KO.render(LOST_CONTEXT) in result.stdout   # a Korean question
+    continue_with = result.stderr.splitlines()[-1]        # "(responses · model · 대화 conv_...)": a Korean question
+    conversation = KO.t("({engine} · {model} · conversation {conversation})", engine="responses", model="|",
+                        conversation="|").split("|")[1]     # " · 대화 "
+    assert conversation + "conv_" in continue_with and gone not in continue_with

@@ -21,7 +21,9 @@ from pathlib import Path
 import pytest
 import requests
 
+from oilfx.i18n import KO
 from oilfx.market import Quote, format_krw
+from oilfx.slack.oauth import FAILURES
 from tests.fakes.bot_process import BotProcess, free_port
 from tests.fakes.slack_server import FakeSlack, signed_request
 
@@ -233,3 +235,33 @@ def test_each_token_is_checked_with_auth_test_once_not_per_request(oauth_bot: OA
                        what=f"the answer in C0CHECKED{i}")
         counted.append(checks())
     assert counted[0] >= 1 and counted[1:] == [counted[0]] * 3   # checked once, then never per request
+
+
+def test_install_pages_follow_the_browser_language(oauth_bot: OAuthBot):
+    """The bot's default here is English (OILFX_LANG=en): a browser preferring Korean gets Korean pages, one
+    preferring English (Korean second) English ones."""
+    slack, team = oauth_bot.slack, "T0TEAMKO"
+    slack.add_team(team, "팀 코리아")
+    slack.installing = team
+    korean = {"Accept-Language": "ko-KR,ko;q=0.9,en-US;q=0.8,en;q=0.7"}
+    page = requests.get(oauth_bot.base + "/slack/install", headers=korean, timeout=10)
+    authorize = html.unescape(re.search(r'href="([^"]+/oauth/v2/authorize[^"]*)"', page.text).group(1))
+    cookie = page.headers["Set-Cookie"].split(";")[0]
+    location = requests.get(authorize, allow_redirects=False, timeout=10).headers["Location"]
+    done = requests.get(location, headers={"Cookie": cookie, **korean}, timeout=10)
+    assert done.status_code == 200, done.text
+    text = html.unescape(done.text)
+    assert '<html lang="ko">' in text and f"<h2>{KO.t('oilfx is installed')}</h2>" in text
+    assert KO.t("oilfx is installed in {workspace}. Mention @oilfx in a channel, or write to it in a direct "
+                "message.", workspace="팀 코리아") in text
+    assert f"slack://app?team={team}" in text and KO.t("Open Slack in the browser") in text
+    oauth_bot.wait_log(f"installed in team {team}")
+
+    replayed = requests.get(location, headers={"Cookie": cookie, **korean}, timeout=10)
+    assert replayed.status_code == 401
+    assert KO.render(FAILURES["invalid_state"]) in html.unescape(replayed.text)
+    assert KO.t("oilfx was not installed") in html.unescape(replayed.text)
+    english = requests.get(location, headers={"Cookie": cookie, "Accept-Language": "en-GB,en;q=0.9,ko;q=0.5"},
+                           timeout=10)
+    assert english.status_code == 401 and "This install link has expired or was already used" in english.text
+    assert '<html lang="en">' in english.text

@@ -8,12 +8,14 @@ from pathlib import Path
 
 import pytest
 import yaml
+from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 
 from oilfx.config import ConfigError, load_settings
+from oilfx.i18n import Lang
 from oilfx.slack.clients import InstalledWorkspaces, NotInstalled, SingleWorkspace
-from oilfx.slack.oauth import BOT_SCOPES, oauth_db_path
+from oilfx.slack.oauth import BOT_SCOPES, oauth_db_path, page_lang
 from oilfx.slack.preflight import problems
 from oilfx.slack.turns import TurnRunner
 from oilfx.slack.writes import SlackCallFailed
@@ -22,13 +24,14 @@ from tests.test_turns import Inline, RecordingReply, request, services  # noqa: 
 
 ROOT = Path(__file__).resolve().parent.parent
 OAUTH = {"SLACK_CLIENT_ID": "1111.2222", "SLACK_CLIENT_SECRET": "secret", "SLACK_SIGNING_SECRET": "sign",
-         "OPENAI_API_KEY": "sk-1"}
+         "OPENAI_API_KEY": "sk-1", "OILFX_LANG": "en"}
 
 
 def test_oauth_mode_needs_both_credentials_the_signing_secret_and_http_mode():
     assert problems(load_settings(OAUTH)) == []
     assert load_settings(OAUTH).oauth and not load_settings({**OAUTH, "SLACK_BOT_TOKEN": "xoxb-1"}).oauth
-    only_id = problems(load_settings({"SLACK_CLIENT_ID": "1111.2222", "OPENAI_API_KEY": "sk-1"}))
+    only_id = problems(load_settings({"SLACK_CLIENT_ID": "1111.2222", "OPENAI_API_KEY": "sk-1",
+                                      "OILFX_LANG": "en"}))
     assert [p.split(" ")[0] for p in only_id] == ["SLACK_CLIENT_SECRET", "SLACK_SIGNING_SECRET"]
     assert "App Credentials" in only_id[0] and "SLACK_BOT_TOKEN for one workspace" in only_id[0]
     socket = problems(load_settings({**OAUTH, "SLACK_APP_TOKEN": "xapp-1"}))
@@ -36,7 +39,7 @@ def test_oauth_mode_needs_both_credentials_the_signing_secret_and_http_mode():
 
 
 def test_without_any_slack_setting_both_ways_are_named():
-    [bot, app, openai] = problems(load_settings({}))
+    [bot, app, openai] = problems(load_settings({"OILFX_LANG": "en"}))
     assert bot.startswith("SLACK_BOT_TOKEN is missing") and "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET" in bot
     assert app.startswith("SLACK_APP_TOKEN is missing") and openai.startswith("OPENAI_API_KEY is missing")
 
@@ -101,3 +104,17 @@ def test_a_turn_for_an_uninstalled_team_asks_no_model_and_finishes_its_event(ser
     assert services.engine.asked == [] and reply.calls == []   # no model round, nothing posted
     assert not services.store.claim_event("Ev1", 60)           # finished: a redelivery is not answered either
     assert "turn abandoned: installation lookup failed: no installation for team T1" in caplog.text
+
+
+@pytest.mark.parametrize(("header", "default", "lang"), [
+    ("ko-KR,ko;q=0.9,en-US;q=0.8", Lang.EN, Lang.KO),
+    ("en-US,en;q=0.9,ko;q=0.8", Lang.KO, Lang.EN),
+    ("fr-FR,ko;q=0.4,en;q=0.3", Lang.EN, Lang.KO),     # the first of ours by preference, not by place
+    ("en;q=0.2, ko;q=0.7", Lang.EN, Lang.KO),
+    ("fr-FR,de;q=0.5", Lang.EN, Lang.EN),                # none of ours: the workspace default
+    ("ko;q=0", Lang.EN, Lang.EN),                        # q=0 means "not this one"
+    ("", Lang.KO, Lang.KO),
+])
+def test_install_pages_take_the_browser_language(header: str, default: Lang, lang: Lang) -> None:
+    request = BoltRequest(body="", headers={"accept-language": header} if header else {})
+    assert page_lang(request, default) is lang

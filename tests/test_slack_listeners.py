@@ -60,6 +60,6 @@ def test_preflight_accepts_socket_and_http_configurations():
     socket = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1", "OPENAI_API_KEY": "sk-1"}
     http = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "OPENAI_API_KEY": "sk-1"}
     assert problems(load_settings(socket)) == [] and problems(load_settings(http)) == []
-    found = problems(load_settings({"SLACK_BOT_TOKEN": "xoxp-user", "OPENAI_API_KEY": "sk-1"}))
+    found = problems(load_settings({"SLACK_BOT_TOKEN": "xoxp-user", "OPENAI_API_KEY": "sk-1", "OILFX_LANG": "en"}))
     assert any("SLACK_BOT_TOKEN looks wrong" in p and "xoxb-" in p for p in found)
     assert any("SLACK_SIGNING_SECRET" in p for p in found)

@@ -50,7 +50,8 @@ def ask(slack: FakeSlack, question: str, channel: str, contains: str, connection
 def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("OILFX_", "REDIS_", "SLACK_", "OPENAI_"))}
     return subprocess.run([sys.executable, "-m", "oilfx", *args], cwd=Path(env["OILFX_DB"]).parent,
-                          capture_output=True, text=True, timeout=60, env={**base, "PYTHONPATH": str(REPO), **env})
+                          capture_output=True, text=True, timeout=60,
+                          env={**base, "PYTHONPATH": str(REPO), "OILFX_LANG": "en", **env})   # English messages
 
 
 def test_a_second_bot_on_the_same_file_exits_2_naming_it_and_redis_url(bot, servers, env, db, quote):

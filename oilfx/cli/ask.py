@@ -12,6 +12,7 @@ from typing import Any
 from oilfx.config import ENGINES, Settings
 from oilfx.engines import Answer, EngineError, EngineState, ModelStep, ToolStep, make_engine
 from oilfx.engines.memory import MemoryState
+from oilfx.i18n import EN, Texts, question_lang, texts
 from oilfx.market import Market
 from oilfx.tools import default_registry
 
@@ -46,12 +47,15 @@ def _state(settings: Settings) -> tuple[EngineState, Any]:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.engine:
         settings = dataclasses.replace(settings, engine=args.engine)
+    # As in Slack, the question's language wins; a question of tickers and numbers alone takes --lang/OILFX_LANG.
+    tx = texts(question_lang(args.question) or settings.lang)
     state, store = _state(settings)
     try:
         engine = make_engine(settings, default_registry(Market(settings)), state)
         answer = engine.ask(args.question, args.conversation)
     except EngineError as e:
-        print(f"oilfx: could not answer ({settings.engine} engine): {e}", file=sys.stderr)
+        print(tx.t("oilfx: could not answer ({engine} engine): {error}", engine=settings.engine, error=e.text),
+              file=sys.stderr)
         return 1
     finally:
         if store is not None:
@@ -61,11 +65,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     print(answer.text)
     for notice in answer.notices:
-        print(f"\nNote: {notice}")
+        print("\n" + tx.t("Note: {notice}", notice=notice))
     if args.steps:
         print()
-        print("\n".join(step_lines(answer)))
-    print(f"\n({answer.engine} · {answer.model} · conversation {answer.conversation})", file=sys.stderr)
+        print("\n".join(step_lines(answer, tx)))
+    print("\n" + tx.t("({engine} · {model} · conversation {conversation})", engine=answer.engine,
+                      model=answer.model, conversation=answer.conversation), file=sys.stderr)
     return 0
 
 
@@ -74,20 +79,34 @@ def _short(text: str, limit: int = 100) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def step_lines(answer: Answer) -> list[str]:
+def _model_line(step: ModelStep, tx: Texts) -> str:
+    """One model round: its tokens in one of three shapes (none reported, in/out, in/out with the details)."""
+    shown = {"round": step.round, "ms": f"{step.duration_ms:7.0f}", "input": step.input_tokens,
+             "output": step.output_tokens, "cached": step.cached_tokens or 0,
+             "reasoning": step.reasoning_tokens or 0}
+    if step.input_tokens is None:
+        return tx.n("model  round {round}  {ms} ms  tokens n/a  {count} tool call",
+                    "model  round {round}  {ms} ms  tokens n/a  {count} tool calls", step.tool_calls, **shown)
+    if step.cached_tokens is None and step.reasoning_tokens is None:
+        return tx.n("model  round {round}  {ms} ms  {input} in / {output} out tokens  {count} tool call",
+                    "model  round {round}  {ms} ms  {input} in / {output} out tokens  {count} tool calls",
+                    step.tool_calls, **shown)
+    return tx.n("model  round {round}  {ms} ms  {input} in / {output} out tokens ({cached} cached, "
+                "{reasoning} reasoning)  {count} tool call",
+                "model  round {round}  {ms} ms  {input} in / {output} out tokens ({cached} cached, "
+                "{reasoning} reasoning)  {count} tool calls", step.tool_calls, **shown)
+
+
+def step_lines(answer: Answer, tx: Texts = EN) -> list[str]:
     lines = []
     for step in answer.steps:
         if isinstance(step, ModelStep):
-            tokens = (f"{step.input_tokens} in / {step.output_tokens} out tokens"
-                      if step.input_tokens is not None else "tokens n/a")
-            if step.cached_tokens is not None or step.reasoning_tokens is not None:
-                tokens += f" ({step.cached_tokens or 0} cached, {step.reasoning_tokens or 0} reasoning)"
-            lines.append(f"model  round {step.round}  {step.duration_ms:7.0f} ms  {tokens}  "
-                         f"{step.tool_calls} tool call(s)")
-        else:
-            status = "ok" if step.ok else "ERROR"
-            lines.append(f"tool   round {step.round}  {step.duration_ms:7.0f} ms  {step.name}({step.arguments}) "
-                         f"{status} -> {_short(step.output)}")
+            lines.append(_model_line(step, tx))
+            continue
+        shown = {"round": step.round, "ms": f"{step.duration_ms:7.0f}", "call": f"{step.name}({step.arguments})",
+                 "output": _short(step.output)}
+        lines.append(tx.t("tool   round {round}  {ms} ms  {call} ok -> {output}", **shown) if step.ok
+                     else tx.t("tool   round {round}  {ms} ms  {call} ERROR -> {output}", **shown))
     return lines
 
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from oilfx.cli.common import columns, display_width, ljust
+from oilfx.i18n import EN, Texts, benchmark_name
 from oilfx.market.history.doctor import HistoryCheck, HistoryReport
-from oilfx.market.quote import format_kst
-
-UNITS = {"oil": "USD/bbl", "fx": "KRW/USD"}
 
 
 def history_json(report: HistoryReport) -> dict:
@@ -14,26 +13,43 @@ def history_json(report: HistoryReport) -> dict:
                          "quantity": s.quantity, "closes": s.closes,
                          "last": None if s.last_day is None else {"day": s.last_day.isoformat(),
                                                                   "value": str(s.last_value)},
-                         "reason": s.reason} for s in report.sources]}
+                         "reason": None if s.reason is None else str(s.reason)} for s in report.sources]}
 
 
-def status_line(ok: bool, kind: str, name: str, ms: float, detail: str) -> str:
-    """One source's line in the doctor's columns, for the quote sources (cli/doctor.py) and the history ones."""
-    return f"{'ok    ' if ok else 'FAILED'}  {kind:<4}  {name:<12}  {ms:6.0f} ms  {detail}"
+def status_line(ok: bool, kind: str, name: str, ms: float, detail: str, tx: Texts = EN) -> str:
+    """One source's line in the doctor's columns, for the quote sources (cli/doctor.py) and the history ones. The
+    status word is padded by display width, so 정상/실패 keep the columns where ok/FAILED do."""
+    words = columns(tx.t("ok|FAILED"))   # the two status words, in one entry so a translator sees both
+    status = ljust(words[0] if ok else words[1], max(display_width(w) for w in words))
+    return f"{status}  {kind:<4}  {name:<12}  {ms:6.0f} ms  {detail}"
 
 
-def _line(s: HistoryCheck) -> str:
-    detail = (f"{s.label}: {s.closes} days, last {s.quantity} {s.last_value:,} {UNITS[s.kind]} ({s.last_day})"
-              if s.ok else s.reason or "failed")
-    return status_line(s.ok, s.kind, s.name, s.ms, detail)
+def _line(s: HistoryCheck, tx: Texts) -> str:
+    if not s.ok:
+        detail = tx.render(s.reason) if s.reason else tx.t("failed, no reason given")
+    else:
+        found = {"label": s.label, "quantity": benchmark_name(s.quantity), "value": f"{s.last_value:,}",
+                 "day": s.last_day}
+        detail = (tx.n("{label}: {count} day, last {quantity} {value} USD/bbl ({day})",
+                       "{label}: {count} days, last {quantity} {value} USD/bbl ({day})", s.closes, **found)
+                  if s.kind == "oil" else
+                  tx.n("{label}: {count} day, last {quantity} {value} KRW/USD ({day})",
+                       "{label}: {count} days, last {quantity} {value} KRW/USD ({day})", s.closes, **found))
+    return status_line(s.ok, s.kind, s.name, s.ms, detail, tx)
 
 
-def history_text(report: HistoryReport) -> str:
-    lines = [f"Price history sources, {report.start} to {report.end}, fetched live at "
-             f"{format_kst(report.checked_at)}:"]
-    lines += [_line(s) for s in report.sources]
-    missing = [{"oil": "oil closes", "fx": "USD/KRW rates"}[kind] for kind in report.unserved]
+def history_text(report: HistoryReport, tx: Texts = EN) -> str:
+    lines = [tx.t("Price history sources, {start} to {end}, fetched live at {moment}:", start=report.start,
+                  end=report.end, moment=report.checked_at)]
+    lines += [_line(s, tx) for s in report.sources]
     lines.append("")
-    lines.append("OK: oil closes and USD/KRW rates each have a working history source." if not missing else
-                 f"NOT OK: no working history source for {' and '.join(missing)} (exit 1).")
+    missing = set(report.unserved)
+    if not missing:
+        lines.append(tx.t("OK: oil closes and USD/KRW rates each have a working history source."))
+    elif missing == {"oil", "fx"}:
+        lines.append(tx.t("NOT OK: no working history source for oil closes and USD/KRW rates (exit 1)."))
+    elif "oil" in missing:
+        lines.append(tx.t("NOT OK: no working history source for oil closes (exit 1)."))
+    else:
+        lines.append(tx.t("NOT OK: no working history source for USD/KRW rates (exit 1)."))
     return "\n".join(lines)

@@ -9,9 +9,8 @@ import re
 import sys
 from datetime import UTC, datetime, timedelta
 
-from oilfx.cli.common import read_store
+from oilfx.cli.common import cli_texts, read_store
 from oilfx.config import Settings
-from oilfx.market.quote import format_kst
 
 _SINCE = re.compile(r"^(\d+)\s*([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -38,10 +37,12 @@ def _clip(text: str, limit: int = 300) -> str:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    tx = cli_texts(settings)
     try:
         since = datetime.now(UTC) - parse_since(args.since)
-    except ValueError as e:
-        print(f"oilfx: {e}", file=sys.stderr)
+    except ValueError:
+        print(tx.t("oilfx: --since: expected a number and m/h/d/w (e.g. 7d, 12h), got {value}",
+                   value=repr(args.since)), file=sys.stderr)
         return 1
     rows = read_store(settings, lambda store: list(store.list_feedback(since)))
     if rows is None:
@@ -52,11 +53,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                               "message_ts": f.message_ts, "engine": f.engine, "question": f.question,
                               "answer": f.answer}, ensure_ascii=False))
             continue
-        mark = "+" if f.value == "good" else "-"
-        print(f"{mark} {f.value:<4} {format_kst(f.at)}  {f.user}  {f.key}  {f.engine}")
-        print(f"    Q: {_clip(f.question)}")
-        print(f"    A: {_clip(f.answer)}")
+        shown = {"moment": f.at, "user": f.user, "thread": str(f.key), "engine": f.engine}
+        print(tx.t("+ good {moment}  {user}  {thread}  {engine}", **shown) if f.value == "good"
+              else tx.t("- bad  {moment}  {user}  {thread}  {engine}", **shown))
+        print(tx.t("    Q: {question}", question=_clip(f.question)))
+        print(tx.t("    A: {answer}", answer=_clip(f.answer)))
     if not args.json:
         good = sum(f.value == "good" for f in rows)
-        print(f"{len(rows)} feedback since {format_kst(since)}: {good} good, {len(rows) - good} bad")
+        print(tx.t("{count} feedback since {moment}: {good} good, {bad} bad", count=len(rows), moment=since,
+                   good=good, bad=len(rows) - good))
     return 0

@@ -16,11 +16,13 @@ from pathlib import Path
 from typing import TypeVar
 
 from oilfx.charts import render_png
+from oilfx.cli.common import cli_texts, columns, table
 from oilfx.config import Settings
+from oilfx.i18n import EN, Texts, benchmark_name
 from oilfx.market import BENCHMARKS, Market, MarketUnavailable, canonical_benchmark, format_rate
 from oilfx.market.history import Period, Series, Summary, Unit, summarise
 from oilfx.market.history.summary import format_percent
-from oilfx.tools.price_history import FORMAT, LABEL, signed
+from oilfx.tools.price_history import FORMAT, signed
 
 T = TypeVar("T")
 
@@ -55,25 +57,27 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if not getattr(args, "verbose", False):
         # Each source's failure is in the one-paragraph error below; per-source warnings would repeat it.
         logging.getLogger("oilfx.market").setLevel(logging.ERROR)
+    tx = cli_texts(settings)
     try:
         series = Market(settings).history(args.benchmark, args.period, args.unit, args.end)
     except MarketUnavailable as e:
-        print(f"oilfx: {e}.", file=sys.stderr)
+        print(tx.t("oilfx: price history unavailable: {error}.", error=e), file=sys.stderr)
         return 1
-    print(as_csv(series) if args.csv else as_table(series), end="" if args.csv else "\n")
+    print(as_csv(series) if args.csv else as_table(series, tx), end="" if args.csv else "\n")
     if getattr(args, "chart", None) is not None:
-        return write_chart(series, args.chart)
+        return write_chart(series, args.chart, tx)
     return 0
 
 
-def write_chart(series: Series, path: Path) -> int:
+def write_chart(series: Series, path: Path, tx: Texts = EN) -> int:
     """The chart into `path` (its own line on stderr, so --csv output stays CSV); 1 if it cannot be written."""
     try:
         path.write_bytes(render_png([series]))
     except OSError as e:
-        print(f"oilfx: cannot write the chart to {path}: {e.strerror or e}", file=sys.stderr)
+        print(tx.t("oilfx: cannot write the chart to {path}: {error}", path=path, error=e.strerror or e),
+              file=sys.stderr)
         return 1
-    print(f"chart written to {path}", file=sys.stderr)
+    print(tx.t("chart written to {path}", path=path), file=sys.stderr)
     return 0
 
 
@@ -93,35 +97,41 @@ def as_csv(series: Series) -> str:
     return out.getvalue()
 
 
-def summary_line(series: Series, s: Summary) -> str:
+def summary_line(series: Series, s: Summary, tx: Texts = EN) -> str:
     show = FORMAT[series.unit]
-    return (f"{series.benchmark} {s.first.day} {show(s.first.value)} → {s.last.day} {show(s.last.value)}: "
-            f"{signed(s.change, series.unit)} ({format_percent(s.percent)}); low {show(s.low.value)} ({s.low.day}), "
-            f"high {show(s.high.value)} ({s.high.day}); {s.count} trading days")
+    return tx.n("{benchmark} {first_day} {first} → {last_day} {last}: {change} ({percent}); low {low} ({low_day}), "
+                "high {high} ({high_day}); {count} trading day",
+                "{benchmark} {first_day} {first} → {last_day} {last}: {change} ({percent}); low {low} ({low_day}), "
+                "high {high} ({high_day}); {count} trading days", s.count,
+                benchmark=benchmark_name(series.benchmark), first_day=s.first.day, first=show(s.first.value),
+                last_day=s.last.day, last=show(s.last.value), change=signed(s.change, series.unit),
+                percent=format_percent(s.percent) if s.percent is not None else tx.t("no percentage"),
+                low=show(s.low.value), low_day=s.low.day, high=show(s.high.value), high_day=s.high.day)
 
 
-def as_table(series: Series) -> str:
+def as_table(series: Series, tx: Texts = EN) -> str:
     show, won = FORMAT[series.unit], series.unit is not Unit.USD
-    header = ("Date", LABEL[series.unit]) + (("USD/bbl", "USD/KRW", "Rate of") if won else ())
+    header = columns(tx.t("Date|USD per barrel") if series.unit is Unit.USD
+                     else tx.t("Date|won per barrel|USD/bbl|USD/KRW|Rate of") if series.unit is Unit.KRW_PER_BARREL
+                     else tx.t("Date|won per litre|USD/bbl|USD/KRW|Rate of"))
     pairs = {p.day: p for p in series.pairs}
     rows = [header]
     for point in reversed(series.points):   # newest first, as the sources print them
+        day = tx.render(point.day)
         if point.value is None:
-            rows.append((point.day.isoformat(), "no close (holiday)") + (("", "", "") if won else ()))
+            rows.append([day, tx.t("no close (holiday)")] + (["", "", ""] if won else []))
             continue
-        row = (point.day.isoformat(), show(point.value))
+        row = [day, show(point.value)]
         if won:
             pair = pairs[point.day]
-            row += (f"{pair.usd:,.2f}", format_rate(pair.rate),
-                    pair.rate_day.isoformat() + (" (earlier)" if pair.rate_day != point.day else ""))
+            row += [f"{pair.usd:,.2f}", format_rate(pair.rate),
+                    tx.t("{day} (earlier)", day=pair.rate_day) if pair.rate_day != point.day
+                    else tx.render(pair.rate_day)]
         rows.append(row)
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    left = {0, len(header) - 1} if won else {0}   # dates left, amounts right
-    lines = ["  ".join(cell.ljust(w) if i in left else cell.rjust(w)
-                       for i, (cell, w) in enumerate(zip(row, widths, strict=True))).rstrip() for row in rows]
-    lines += ["", summary_line(series, summarise(series)),
-              f"{series.start} to {series.end}, daily closes (previous trading days' settlements); "
-              f"sources: {', '.join(dict.fromkeys(series.sources))}"]
+    lines = table(rows, right=set(range(len(header))) - ({0, len(header) - 1} if won else {0}))  # dates left
+    lines += ["", summary_line(series, summarise(series), tx),
+              tx.t("{start} to {end}, daily closes (previous trading days' settlements); sources: {sources}",
+                   start=series.start, end=series.end, sources=", ".join(dict.fromkeys(series.sources)))]
     if series.pairing_note:
-        lines.append(series.pairing_note)
+        lines.append(tx.render(series.pairing_note))
     return "\n".join(lines)

@@ -8,7 +8,9 @@ import json
 import logging
 import sys
 
+from oilfx.cli.common import cli_texts, columns, table
 from oilfx.config import Settings
+from oilfx.i18n import EN, Texts, benchmark_name
 from oilfx.market import (
     BENCHMARKS,
     LITRES_PER_BARREL,
@@ -23,7 +25,6 @@ from oilfx.market import (
     format_rate,
     format_usd,
 )
-from oilfx.market.market import describe_pump
 from oilfx.market.quote import round_cents, round_won
 
 
@@ -45,11 +46,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if not getattr(args, "verbose", False):
         # Each source's failure is in the one-paragraph error below; per-source warnings would repeat it.
         logging.getLogger("oilfx.market").setLevel(logging.ERROR)
+    tx = cli_texts(settings)
     market = Market(settings)
     try:
         quote = market.quote()
     except MarketUnavailable as e:
-        print(f"oilfx: market data unavailable: {e}.", file=sys.stderr)
+        print(tx.t("oilfx: market data unavailable: {error}.", error=e), file=sys.stderr)
         return 1
     try:
         pump: list[PumpPrice] | MarketUnavailable = market.pump()
@@ -58,12 +60,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     benchmarks = [b for b in BENCHMARKS if b in quote.oil]
     if args.benchmark:
         if args.benchmark not in quote.oil:
-            reason = quote.missing.get(args.benchmark, "no source had it")
-            print(f"oilfx: no {args.benchmark} price: {reason}.", file=sys.stderr)
+            reason = quote.missing.get(args.benchmark) or tx.t("no source had it")
+            print(tx.t("oilfx: no {benchmark} price: {reason}.", benchmark=benchmark_name(args.benchmark),
+                       reason=reason), file=sys.stderr)
             return 1
         benchmarks = [args.benchmark]
     print(json.dumps(as_json(quote, benchmarks, pump), ensure_ascii=False, indent=2) if args.json
-          else as_table(quote, benchmarks, pump))
+          else as_table(quote, benchmarks, pump, tx))
     return 0
 
 
@@ -100,26 +103,39 @@ def as_json(quote: Quote, benchmarks: list[str], pump: list[PumpPrice] | MarketU
     }
 
 
-def as_table(quote: Quote, benchmarks: list[str], pump: list[PumpPrice] | MarketUnavailable | None = None) -> str:
-    header = ("Benchmark", "USD/bbl", "KRW/bbl", "KRW/L", "As of", "Source")
-    rows = [header]
+def pump_line(pump: list[PumpPrice] | MarketUnavailable, tx: Texts) -> str:
+    """KNOC's national averages on one line (products as KNOC names them: 휘발유, 자동차용경유), or why not."""
+    if isinstance(pump, MarketUnavailable):
+        return tx.t("Pump prices unavailable ({reason})", reason=pump)
+    days = {p.as_of for p in pump}
+    sources = ", ".join(dict.fromkeys(p.source for p in pump))
+    if len(days) == 1:
+        items = " · ".join(f"{p.product} {format_krw_litre(p.krw_per_litre)}/L" for p in pump)
+        return tx.t("Pump prices ({sources} national average, {day}): {items}", sources=sources, day=days.pop(),
+                    items=items)
+    items = " · ".join(f"{p.product} {format_krw_litre(p.krw_per_litre)}/L ({tx.render(p.as_of)})" for p in pump)
+    return tx.t("Pump prices ({sources} national average): {items}", sources=sources, items=items)
+
+
+def as_table(quote: Quote, benchmarks: list[str], pump: list[PumpPrice] | MarketUnavailable | None = None,
+             tx: Texts = EN) -> str:
+    rows = [columns(tx.t("Benchmark|USD/bbl|KRW/bbl|KRW/L|As of|Source"))]
     for b in benchmarks:
         price = quote.oil[b]
-        rows.append((b, format_usd(price.usd), format_krw(quote.krw_per_barrel(b)),
-                     format_krw_litre(quote.krw_per_litre(b)),
-                     price.as_of.isoformat() + (" (stale)" if price.stale else ""), price.source))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    right = {1, 2, 3}
-    lines = ["  ".join(cell.rjust(w) if i in right else cell.ljust(w) for i, (cell, w) in
-                       enumerate(zip(row, widths, strict=True))).rstrip() for row in rows]
+        as_of = (tx.t("{day} (stale)", day=price.as_of) if price.stale else tx.render(price.as_of))
+        rows.append([tx.render(benchmark_name(b)), format_usd(price.usd), format_krw(quote.krw_per_barrel(b)),
+                     format_krw_litre(quote.krw_per_litre(b)), as_of, price.source])
+    lines = table(rows, right={1, 2, 3})
     fx = quote.fx
     lines.append("")
-    lines.append(f"USD/KRW {format_rate(fx.rate)} as of {format_kst(fx.as_of)}"
-                 f"{' (stale)' if fx.stale else ''}, {fx.source}")
+    rate = {"rate": format_rate(fx.rate), "moment": fx.as_of, "source": fx.source}
+    lines.append(tx.t("USD/KRW {rate} as of {moment} (stale), {source}", **rate) if fx.stale
+                 else tx.t("USD/KRW {rate} as of {moment}, {source}", **rate))
     if len(benchmarks) > 1 or not quote.oil.keys() - set(benchmarks):
-        lines.extend(f"{b}: unavailable ({reason})" for b, reason in quote.missing.items())
+        lines.extend(tx.t("{benchmark}: unavailable ({reason})", benchmark=benchmark_name(b), reason=reason)
+                     for b, reason in quote.missing.items())
     if pump is not None:
-        lines.append(describe_pump(pump))
-    lines.append("Crude prices are previous-trading-day settlements (as-of = trading day); "
-                 f"1 bbl = {LITRES_PER_BARREL} L.")
+        lines.append(pump_line(pump, tx))
+    lines.append(tx.t("Crude prices are previous-trading-day settlements (as-of = trading day); "
+                      "1 bbl = {litres} L.", litres=LITRES_PER_BARREL))
     return "\n".join(lines)

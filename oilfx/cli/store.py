@@ -16,8 +16,9 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from oilfx.cli.common import read_store
+from oilfx.cli.common import cli_texts, read_store
 from oilfx.config import Settings
+from oilfx.i18n import Texts, lazy_n
 from oilfx.store import StoreError, safe_redis_url
 
 
@@ -33,6 +34,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     migrate.set_defaults(func=run_migrate)
 
 
+# What each count counts, as a phrase with its number (stats and migrate name the same things the same way).
+COUNTED = {
+    "conversations": lambda count: lazy_n("{count} conversation", "{count} conversations", count),
+    "meta": lambda count: lazy_n("{count} meta record", "{count} meta records", count),
+    "histories": lambda count: lazy_n("{count} chat history", "{count} chat histories", count),
+    "feedback": lambda count: lazy_n("{count} feedback", "{count} feedback", count),
+    "events_finished": lambda count: lazy_n("{count} event finished", "{count} events finished", count),
+    "events_in_progress": lambda count: lazy_n("{count} event in progress", "{count} events in progress", count),
+    "messages_claimed": lambda count: lazy_n("{count} message claimed", "{count} messages claimed", count),
+    "alerts": lambda count: lazy_n("{count} alert", "{count} alerts", count),
+    "digests": lambda count: lazy_n("{count} digest", "{count} digests", count),
+    "firings_done": lambda count: lazy_n("{count} firing done", "{count} firings done", count),
+}
+
+
+def counted(name: str, count: int, tx: Texts) -> str:
+    """`26 conversations` / `대화 26개`; a count the store adds later is shown by its key."""
+    phrase = COUNTED.get(name)
+    return tx.render(phrase(count)) if phrase else f"{count} {name.replace('_', ' ')}"
+
+
 def run_stats(args: argparse.Namespace, settings: Settings) -> int:
     counts = read_store(settings, lambda store: store.stats())
     if counts is None:
@@ -41,9 +63,10 @@ def run_stats(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps({"store": where, **counts}))
     else:
-        print(f"store: {where}")
+        tx = cli_texts(settings)
+        print(tx.t("store: {where}", where=where))
         for name, count in counts.items():
-            print(f"{name:>20}: {count}")
+            print("  " + counted(name, count, tx))
     return 0
 
 
@@ -87,32 +110,34 @@ def run_migrate(args: argparse.Namespace, settings: Settings) -> int:
     from oilfx.store.sqlite import SqliteStore
     from oilfx.store.sqlite_file import StoreBusy
 
+    tx = cli_texts(settings)
     path = args.source or settings.db_path
     if not Path(path).is_file():
-        print(f"oilfx: no SQLite store at {path} (set OILFX_DB or pass --from)", file=sys.stderr)
+        print(tx.t("oilfx: no SQLite store at {path} (set OILFX_DB or pass --from)", path=path), file=sys.stderr)
         return 1
     try:
         source = SqliteStore(path, exclusive=True)  # a bot writing meanwhile would lose what it writes
     except StoreBusy as e:
-        print(f"oilfx: stop the bot before migrating: {e}", file=sys.stderr)
+        print(tx.t("oilfx: stop the bot before migrating: {error}", error=e), file=sys.stderr)
         return 1
     except StoreError as e:
-        print(f"oilfx: {e}", file=sys.stderr)
+        print(tx.t("oilfx: store unavailable: {error}", error=e), file=sys.stderr)
         return 1
     try:
         target = RedisStore(args.to)
     except StoreError as e:
         source.close()
-        print(f"oilfx: {str(e).replace('REDIS_URL=', '--to ')}", file=sys.stderr)
+        print(tx.t("oilfx: store unavailable: {error}", error=str(e).replace("REDIS_URL=", "--to ")),
+              file=sys.stderr)
         return 1
     try:
         counts = migrate(source, target)
     except StoreError as e:
-        print(f"oilfx: migration stopped, run it again when fixed: {e}", file=sys.stderr)
+        print(tx.t("oilfx: migration stopped, run it again when fixed: {error}", error=e), file=sys.stderr)
         return 1
     finally:
         source.close()
         target.close()
-    summary = ", ".join(f"{count} {name.replace('_', ' ')}" for name, count in counts.items())
-    print(f"copied {path} -> {safe_redis_url(args.to)}: {summary}")
+    summary = ", ".join(counted(name, count, tx) for name, count in counts.items())
+    print(tx.t("copied {path} -> {target}: {summary}", path=path, target=safe_redis_url(args.to), summary=summary))
     return 0

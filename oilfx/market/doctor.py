@@ -14,6 +14,7 @@ from decimal import Decimal
 import requests
 
 from oilfx.config import Settings
+from oilfx.i18n import Text, lazy
 from oilfx.market.errors import SourceError
 from oilfx.market.http import SourceHttp, new_session
 from oilfx.market.quote import BENCHMARKS, now_utc
@@ -41,7 +42,7 @@ class SourceCheck:
     label: str             # what answers name it by ("Opinet", "Naver (하나은행)")
     ms: float
     figures: tuple[Figure, ...] = ()
-    reason: str | None = None   # why it failed, or which wanted figures it lacked
+    reason: Text | None = None  # why it failed, or which wanted figures it lacked (the CLI translates ours)
 
     @property
     def ok(self) -> bool:
@@ -82,6 +83,7 @@ class Report:
 
 
 def _timed(kind: str, name: str, run: Callable[[], tuple[str, list[Figure], str | None]]) -> SourceCheck:
+    reason: Text | None
     started = time.perf_counter()
     try:
         label, figures, reason = run()
@@ -89,7 +91,7 @@ def _timed(kind: str, name: str, run: Callable[[], tuple[str, list[Figure], str 
         label, figures, reason = name, [], e.reason
     except Exception as e:  # a parser bug is a failed source here, as in Market
         log.exception("doctor: %s source %s crashed", kind, name)
-        label, figures, reason = name, [], f"unexpected error ({type(e).__name__})"
+        label, figures, reason = name, [], lazy("unexpected error ({error})", error=type(e).__name__)
     return SourceCheck(kind, name, label, (time.perf_counter() - started) * 1000, tuple(figures), reason)
 
 

@@ -8,7 +8,9 @@ SLACK_AUTHORIZE_URL, so tests run the whole flow against the fake Slack.
 
 Every way an install can fail (the user cancelled, a forged or replayed state, a code Slack refuses) ends in a
 page that says what happened and one log line; Bolt saves an installation only after oauth.v2.access and
-auth.test both succeeded, so nothing is stored half-done.
+auth.test both succeeded, so nothing is stored half-done. The success and failure pages are in the browser's
+language (Accept-Language: Korean or English, whichever it prefers), else in OILFX_LANG's (page_lang). Bolt's own
+/slack/install page (the "Add to Slack" button) is not ours to word.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.context import BoltContext
 from slack_bolt.oauth.callback_options import CallbackOptions, FailureArgs, SuccessArgs
 from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.installation_store import InstallationStore
@@ -30,6 +33,7 @@ from slack_sdk.oauth.state_store import OAuthStateStore
 from slack_sdk.oauth.state_store.sqlite3 import SQLite3OAuthStateStore
 
 from oilfx.config import Settings
+from oilfx.i18n import Lang, Msg, Texts, lazy, texts
 from oilfx.slack.clients import TeamClients
 
 logger = logging.getLogger(__name__)
@@ -41,16 +45,40 @@ BOT_SCOPES = ("app_mentions:read", "assistant:write", "channels:history", "chat:
 STATE_SECONDS = 600  # how long an install link's state is valid (Bolt's default)
 
 # What the installer reads for each of Bolt's failure reasons (anything else: Slack's own error code).
-FAILURES = {
-    "access_denied": "The installation was cancelled in Slack, so oilfx was not installed. Nothing was saved.",
-    "invalid_browser": "This install link was not started in this browser (or its cookie is gone). "
-                       "Start again from the install page.",
-    "invalid_state": "This install link has expired or was already used. Start again from the install page.",
-    "missing_code": "Slack's answer had no authorization code. Start again from the install page.",
-    "invalid_code": "Slack refused the authorization code (expired, already used, or the app's client "
-                    "credentials or redirect URL do not match). Start again from the install page.",
-    "storage_error": "oilfx could not save the installation. Try again in a minute.",
+FAILURES: dict[str, Msg] = {
+    "access_denied": lazy("The installation was cancelled in Slack, so oilfx was not installed. Nothing was saved."),
+    "invalid_browser": lazy("This install link was not started in this browser (or its cookie is gone). "
+                            "Start again from the install page."),
+    "invalid_state": lazy("This install link has expired or was already used. Start again from the install page."),
+    "missing_code": lazy("Slack's answer had no authorization code. Start again from the install page."),
+    "invalid_code": lazy("Slack refused the authorization code (expired, already used, or the app's client "
+                         "credentials or redirect URL do not match). Start again from the install page."),
+    "storage_error": lazy("oilfx could not save the installation. Try again in a minute."),
 }
+
+
+def page_lang(request: BoltRequest, default: Lang) -> Lang:
+    """The install pages' language: the browser's most preferred of ko and en (its Accept-Language header, by
+    q-value), else the workspace default (OILFX_LANG). Nobody is signed in yet, so there is no Slack locale to
+    read; the browser is the installer's own choice."""
+    header = ",".join(request.headers.get("accept-language", []))
+    ranked: list[tuple[float, int, Lang]] = []
+    for i, item in enumerate(header.split(",")):
+        tag, _, params = item.strip().partition(";")
+        lang = Lang.parse(tag)
+        if lang is None:
+            continue
+        q = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if q > 0:
+            ranked.append((-q, i, lang))
+    return min(ranked)[2] if ranked else default
 
 
 def oauth_db_path(settings: Settings) -> str:
@@ -83,14 +111,19 @@ def oauth_settings(settings: Settings, installations: InstallationStore, states:
         clients.forget(found.team_id or "")  # a reinstall's new token is used from the next call on
         logger.info("installed in team %s (%s), bot user %s, scopes %s", found.team_id, found.team_name,
                     found.bot_user_id, found.bot_scopes)
-        return args.default.success(args)
+        response = args.default.success(args)  # Bolt's: the status, and the state cookie cleared
+        response.body = success_page(texts(page_lang(args.request, settings.lang)), found.team_id,
+                                     found.team_name, found.app_id)
+        response.headers["content-type"] = ["text/html; charset=utf-8"]
+        return response
 
     def failed(args: FailureArgs) -> BoltResponse:
-        text = FAILURES.get(args.reason, f"Slack reported {args.reason!r}; nothing was installed. "
-                                         "Start again from the install page.")
+        text = FAILURES.get(args.reason) or lazy("Slack reported {reason}; nothing was installed. Start again "
+                                                 "from the install page.", reason=repr(args.reason))
         logger.warning("OAuth install failed (%s): %s", args.reason, text)
         response = args.default.failure(args)  # Bolt's: the status, and the state cookie cleared
-        response.body = _page("oilfx was not installed", text)
+        tx = texts(page_lang(args.request, settings.lang))
+        response.body = _page(tx, tx.t("oilfx was not installed"), tx.render(text))
         response.headers["content-type"] = ["text/html; charset=utf-8"]
         return response
 
@@ -135,7 +168,23 @@ class TeamAuthorize(InstallationStoreAuthorize):
         return result
 
 
-def _page(title: str, text: str) -> str:
-    return (f"<!doctype html><html><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title></head>"
-            f"<body><h2>{html.escape(title)}</h2><p>{html.escape(text)}</p>"
-            "<p><a href=\"/slack/install\">Install page</a></p></body></html>")
+def success_page(tx: Texts, team_id: str | None, team_name: str | None, app_id: str | None) -> str:
+    """Bolt's success page in the installer's language: it opens the workspace in the Slack app at once, with
+    links to it and to the browser version."""
+    app_url = f"slack://app?team={team_id}&id={app_id}" if team_id and app_id else "slack://open"
+    browser_url = f"https://app.slack.com/client/{team_id}" if team_id else "https://app.slack.com/client"
+    text = (tx.t("oilfx is installed in {workspace}. Mention @oilfx in a channel, or write to it in a direct "
+                 "message.", workspace=team_name or team_id or "Slack"))
+    links = (f'<p><a href="{html.escape(app_url)}">{html.escape(tx.t("Open Slack"))}</a> · '
+             f'<a href="{html.escape(browser_url)}" target="_blank">'
+             f'{html.escape(tx.t("Open Slack in the browser"))}</a></p>')
+    return _page(tx, tx.t("oilfx is installed"), text, head=f'<meta http-equiv="refresh" content="0; '
+                                                            f'URL={html.escape(app_url)}">', links=links)
+
+
+def _page(tx: Texts, title: str, text: str, head: str = "", links: str | None = None) -> str:
+    if links is None:
+        links = f'<p><a href="/slack/install">{html.escape(tx.t("Install page"))}</a></p>'
+    return (f'<!doctype html><html lang="{tx.lang.value}"><head><meta charset="utf-8">{head}'
+            f"<title>{html.escape(title)}</title></head>"
+            f"<body><h2>{html.escape(title)}</h2><p>{html.escape(text)}</p>{links}</body></html>")

@@ -18,6 +18,7 @@ from decimal import Decimal
 import requests
 
 from oilfx.config import Settings
+from oilfx.i18n import Text, lazy
 from oilfx.market.errors import SourceError
 from oilfx.market.history.combine import FX_HISTORY, FX_LABEL, OIL_HISTORY
 from oilfx.market.history.series import Point
@@ -41,7 +42,7 @@ class HistoryCheck:
     closes: int = 0            # days with a value in the window
     last_day: date | None = None
     last_value: Decimal | None = None
-    reason: str | None = None  # why it failed
+    reason: Text | None = None  # why it failed (the CLI translates ours)
 
     @property
     def ok(self) -> bool:
@@ -94,7 +95,7 @@ def check_history(settings: Settings, *, end: date | None = None, session: reque
 def _timed(kind: str, name: str, label: str, quantity: str, fetch: Callable[[], list[Point]]) -> HistoryCheck:
     started = time.perf_counter()
 
-    def done(closes: int = 0, last: Point | None = None, reason: str | None = None) -> HistoryCheck:
+    def done(closes: int = 0, last: Point | None = None, reason: Text | None = None) -> HistoryCheck:
         return HistoryCheck(kind, name, label, (time.perf_counter() - started) * 1000, quantity, closes,
                             last.day if last else None, last.value if last else None, reason)
 
@@ -104,7 +105,7 @@ def _timed(kind: str, name: str, label: str, quantity: str, fetch: Callable[[], 
         return done(reason=e.reason)
     except Exception as e:  # a parser bug is a failed source here, as in History
         log.exception("doctor: %s history source %s crashed", kind, name)
-        return done(reason=f"unexpected error ({type(e).__name__})")
+        return done(reason=lazy("unexpected error ({error})", error=type(e).__name__))
     if not valued:
-        return done(reason="no values in that range")
+        return done(reason=lazy("no values in that range"))
     return done(closes=len(valued), last=max(valued, key=lambda p: p.day))
