@@ -108,7 +108,8 @@ def as_text(report: Report, tx: Texts = EN) -> str:
     for q in report.quantities:
         name = ljust(names[q.quantity], width)
         if q.source is None or q.figure is None:
-            lines.append(f"{name}  {tx.t('NO WORKING SOURCE')}")
+            none = tx.t("NO WORKING SOURCE")   # not inside the f-string: Babel does not look in f-strings
+            lines.append(f"{name}  {none}")
             continue
         shown = (_figures_text(q.source.figures, tx) if q.source.kind == "pump"
                  else _figures_text((q.figure,), tx))

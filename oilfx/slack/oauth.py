@@ -175,16 +175,18 @@ def success_page(tx: Texts, team_id: str | None, team_name: str | None, app_id: 
     browser_url = f"https://app.slack.com/client/{team_id}" if team_id else "https://app.slack.com/client"
     text = (tx.t("oilfx is installed in {workspace}. Mention @oilfx in a channel, or write to it in a direct "
                  "message.", workspace=team_name or team_id or "Slack"))
-    links = (f'<p><a href="{html.escape(app_url)}">{html.escape(tx.t("Open Slack"))}</a> · '
-             f'<a href="{html.escape(browser_url)}" target="_blank">'
-             f'{html.escape(tx.t("Open Slack in the browser"))}</a></p>')
+    # translated outside the f-strings: Babel does not look inside them
+    open_app, open_browser = html.escape(tx.t("Open Slack")), html.escape(tx.t("Open Slack in the browser"))
+    links = (f'<p><a href="{html.escape(app_url)}">{open_app}</a> · '
+             f'<a href="{html.escape(browser_url)}" target="_blank">{open_browser}</a></p>')
     return _page(tx, tx.t("oilfx is installed"), text, head=f'<meta http-equiv="refresh" content="0; '
                                                             f'URL={html.escape(app_url)}">', links=links)
 
 
 def _page(tx: Texts, title: str, text: str, head: str = "", links: str | None = None) -> str:
     if links is None:
-        links = f'<p><a href="/slack/install">{html.escape(tx.t("Install page"))}</a></p>'
+        install = html.escape(tx.t("Install page"))   # outside the f-string, where Babel finds it
+        links = f'<p><a href="/slack/install">{install}</a></p>'
     return (f'<!doctype html><html lang="{tx.lang.value}"><head><meta charset="utf-8">{head}'
             f"<title>{html.escape(title)}</title></head>"
             f"<body><h2>{html.escape(title)}</h2><p>{html.escape(text)}</p>{links}</body></html>")
