@@ -182,7 +182,7 @@ def test_every_column_header_entry_keeps_its_columns() -> None:
 
     from oilfx.i18n.catalog import LOCALE_DIR
 
-    with (LOCALE_DIR / "ko" / "LC_MESSAGES" / "cli.po").open("rb") as f:   # the CLI's own part: its headers
+    with (LOCALE_DIR / "ko" / "LC_MESSAGES" / "oilfx.po").open("rb") as f:   # "|"-separated entries: headers
         headers = [m for m in read_po(f) if isinstance(m.id, str) and "|" in m.id]
     assert len(headers) >= 5
     for message in headers:

@@ -156,8 +156,8 @@ def test_the_chart_is_posted_in_the_workspace_language_and_a_bad_word_told_in_th
     # no response_url answer: the chart goes to the channel
     slack.wait_ack(slack.deliver("slash_commands", slack.slash_command(text="chart WTI 1m", channel=where, user=uid)))
     request = chart.parse(["WTI", "1m"])
-    prefix = bot.tx.t("<@{user}> asked for a chart: *{chart}*\n{summary}", user=uid, chart=escape(describe(request)),
-                      summary="")
+    prefix = bot.tx.t("<@{user}> asked for a chart: *{chart}*\n{summary}", user=uid,
+                      chart=escape(describe(request, bot.tx)), summary="")
     posted = slack.wait_for_message(channel=where, contains=prefix, timeout=TIMEOUT)
     assert posted.text.startswith(prefix)
     with pytest.raises(chart.BadChart) as refused:

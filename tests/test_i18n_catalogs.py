@@ -98,5 +98,5 @@ def test_every_translated_call_is_extracted() -> None:
                 missed.append(f"{path}:{call.lineno} {first.value!r}")
         elif first is not None and not str(path).startswith("oilfx/i18n/"):
             dynamic.append(f"{path}:{call.lineno}")
-    assert missed == [], "Babel skipped these: move the call out of the f-string, or rename a t/n variable among its arguments"
+    assert missed == [], "Babel skipped these: move each call out of its f-string, or rename a t/n argument"
     assert dynamic == [], "a msgid must be a string literal (Babel cannot extract anything else)"

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from oilfx.config import load_settings
+from oilfx.i18n import KO
 from oilfx.market import KST, Market, MarketUnavailable, MemoryCache, last_trading_day
 from oilfx.market.http import BROWSER_USER_AGENT
 from oilfx.market.sources import frankfurter, naver_fx, naver_mobile, opinet
@@ -151,13 +152,15 @@ def test_pump_prices_from_knoc_cached_and_failing_clearly(pages_server):
     assert {p.product: str(p.krw_per_litre) for p in m.pump()} == REFERENCE_PUMP
     m.pump()
     assert pages_server.count(KNOC_PATH) == 1
-    assert m.pump_line().startswith("Pump prices (KNOC national average, ")
+    assert str(m.pump_line()).startswith("Pump prices (KNOC national average, ")
+    assert KO.render(m.pump_line()).startswith(KO.t("Pump prices ({sources} national average, {day}): {items}",
+                                                    sources="KNOC", day=m.pump()[0].as_of, items=""))
     pages_server.set(KNOC_PATH, status=503)
     fresh = market(pages_server)
     with pytest.raises(MarketUnavailable) as e:
         fresh.pump()
     assert e.value.failures == [("knoc", "HTTP 503")]
-    assert fresh.pump_line() == "Pump prices unavailable (no pump prices: knoc: HTTP 503)"
+    assert str(fresh.pump_line()) == "Pump prices unavailable (no pump prices: knoc: HTTP 503)"
     pages_server.set(KNOC_PATH, status=200, fixture="garbage.html")
     with pytest.raises(MarketUnavailable, match=r"no div#panel1-1 \(휘발유\)"):
         market(pages_server).pump()

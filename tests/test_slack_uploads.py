@@ -103,7 +103,7 @@ def test_upload_png_returns_the_file_id(slack_server, client):
 def test_a_failed_upload_is_noted_in_the_thread_once_and_never_repeated(slack_server, client, caplog, fault, reason):
     fault(slack_server)
     with caplog.at_level(logging.WARNING, logger="test.uploads"):
-        result = attach_or_note(client, CHANNEL, THREAD, attachment(), log)
+        result = attach_or_note(client, CHANNEL, THREAD, attachment(), log, EN)
     assert result.error == reason
     assert f"not uploaded: {reason}" in caplog.text
     notes = [m for m in slack_server.posted(CHANNEL, THREAD) if m.kind == "message"]

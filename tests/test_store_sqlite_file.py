@@ -78,7 +78,7 @@ def test_a_deleted_database_is_noticed_logged_once_and_refused(tmp_path: Path, c
                 with pytest.raises(StoreError):
                     store.get_conversation(KEY, "responses")
         assert "restart oilfx" in str(gone.value)
-        assert "deleted while oilfx was running" in getattr(gone.value, "for_users", "")
+        assert "deleted while oilfx was running" in str(getattr(gone.value, "for_users", ""))
         errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
         assert len(errors) == 1 and db in errors[0]
         assert ("with its directory" in errors[0]) == (remove == "directory")

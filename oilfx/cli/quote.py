@@ -25,6 +25,7 @@ from oilfx.market import (
     format_rate,
     format_usd,
 )
+from oilfx.market.market import describe_pump
 from oilfx.market.quote import round_cents, round_won
 
 
@@ -105,16 +106,7 @@ def as_json(quote: Quote, benchmarks: list[str], pump: list[PumpPrice] | MarketU
 
 def pump_line(pump: list[PumpPrice] | MarketUnavailable, tx: Texts) -> str:
     """KNOC's national averages on one line (products as KNOC names them: 휘발유, 자동차용경유), or why not."""
-    if isinstance(pump, MarketUnavailable):
-        return tx.t("Pump prices unavailable ({reason})", reason=pump)
-    days = {p.as_of for p in pump}
-    sources = ", ".join(dict.fromkeys(p.source for p in pump))
-    if len(days) == 1:
-        items = " · ".join(f"{p.product} {format_krw_litre(p.krw_per_litre)}/L" for p in pump)
-        return tx.t("Pump prices ({sources} national average, {day}): {items}", sources=sources, day=days.pop(),
-                    items=items)
-    items = " · ".join(f"{p.product} {format_krw_litre(p.krw_per_litre)}/L ({tx.render(p.as_of)})" for p in pump)
-    return tx.t("Pump prices ({sources} national average): {items}", sources=sources, items=items)
+    return tx.render(describe_pump(pump))
 
 
 def as_table(quote: Quote, benchmarks: list[str], pump: list[PumpPrice] | MarketUnavailable | None = None,

@@ -12,6 +12,7 @@ from datetime import date, datetime
 import requests
 
 from oilfx.config import Settings
+from oilfx.i18n import Msg, lazy
 from oilfx.market.cache import MemoryCache, QuoteCache
 from oilfx.market.errors import MarketUnavailable, SourceError
 from oilfx.market.history.combine import History
@@ -28,8 +29,11 @@ FX_KEY = "fx"
 PUMP_KEY = "pump"
 
 
-def describe_pump(pump: list[PumpPrice] | MarketUnavailable) -> str:
-    return f"Pump prices unavailable ({pump})" if isinstance(pump, MarketUnavailable) else format_pump(pump)
+def describe_pump(pump: list[PumpPrice] | MarketUnavailable) -> Msg:
+    """The pump prices as one line, or why they are unavailable, to render in the reader's language."""
+    if isinstance(pump, MarketUnavailable):
+        return lazy("Pump prices unavailable ({reason})", reason=str(pump))
+    return format_pump(pump)
 
 
 class Market:
@@ -60,7 +64,7 @@ class Market:
         cached = self.cache.get_or_load(PUMP_KEY, self.settings.cache_ttl, self._load_pump)
         return [PumpPrice.from_dict(d) for d in cached["prices"]]
 
-    def pump_line(self) -> str:
+    def pump_line(self) -> Msg:
         """The pump prices as one display line, or why they are unavailable: never raises MarketUnavailable."""
         try:
             return describe_pump(self.pump())

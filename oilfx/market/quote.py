@@ -8,6 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
+from oilfx.i18n import Msg, lazy
+
 KST = ZoneInfo("Asia/Seoul")
 BENCHMARKS = ("Dubai", "WTI", "Brent")
 LITRES_PER_BARREL = Decimal("158.987294928")
@@ -160,14 +162,21 @@ def format_rate(rate: Decimal) -> str:
     return f"{round_cents(rate):,}"
 
 
-def format_pump(prices: Sequence[PumpPrice]) -> str:
-    """One line: `Pump prices (KNOC national average, 2026-04-15): 휘발유 ₩1,997.94/L · 자동차용경유 ₩1,893.27/L`."""
+def format_pump(prices: Sequence[PumpPrice]) -> Msg:
+    """One line: `Pump prices (KNOC national average, 2026-04-15): 휘발유 ₩1,997.94/L · 자동차용경유 ₩1,893.27/L`,
+    to render in the reader's language (products as KNOC names them)."""
     days = {p.as_of for p in prices}
     sources = ", ".join(dict.fromkeys(p.source for p in prices))
-    shared = f", {days.pop().isoformat()}" if len(days) == 1 else ""
-    items = " · ".join(f"{p.product} {format_krw_litre(p.krw_per_litre)}/L"
-                       + ("" if shared else f" ({p.as_of.isoformat()})") for p in prices)
-    return f"Pump prices ({sources} national average{shared}): {items}"
+    if len(days) == 1:
+        items = " · ".join(f"{p.product} {format_krw_litre(p.krw_per_litre)}/L" for p in prices)
+        return lazy("Pump prices ({sources} national average, {day}): {items}", sources=sources, day=days.pop(),
+                    items=items)
+    dated: Msg | str = ""
+    for p in reversed(prices):   # each with its own day: "a (day) · b (day)", the days in the reader's form
+        shown = f"{p.product} {format_krw_litre(p.krw_per_litre)}/L"
+        item = lazy("{item} ({day})", item=shown, day=p.as_of)
+        dated = item if dated == "" else lazy("{first} · {rest}", first=item, rest=dated)
+    return lazy("Pump prices ({sources} national average): {items}", sources=sources, items=dated)
 
 
 def format_kst(moment: datetime) -> str:

@@ -31,16 +31,13 @@ def fetch_series(market: Market, request: ChartRequest) -> list[Series]:
     return [market.history(benchmark, request.period, request.unit) for benchmark in request.benchmarks]
 
 
-# `texts` defaults to English below only for logs and callers not yet passing their reader's language (the
-# /oilprice chart command); a user-facing caller passes the reader's Texts.
-
-def describe(request: ChartRequest, texts: Texts = EN) -> str:
+def describe(request: ChartRequest, texts: Texts) -> str:
     """`WTI · Brent, 3m, USD/bbl` (`WTI · 브렌트유, …` in Korean)."""
     names = " · ".join(texts.render(benchmark_name(b)) for b in request.benchmarks)
     return f"{names}, {request.period.value}, {texts.render(UNIT_LABELS[request.unit])}"
 
 
-def attachment(request: ChartRequest, series: Sequence[Series], comment: str = "", texts: Texts = EN) -> Attachment:
+def attachment(request: ChartRequest, series: Sequence[Series], texts: Texts, comment: str = "") -> Attachment:
     """The PNG with its file name, title and alt text (the summary lines: what the chart shows, in words)."""
     slug = "-".join(b.lower() for b in request.benchmarks)
     lines = " ".join(texts.render(summary_line(s)) for s in series)
@@ -49,7 +46,7 @@ def attachment(request: ChartRequest, series: Sequence[Series], comment: str = "
                       alt_text=texts.t("Line chart. {summary}", summary=lines), comment=comment)
 
 
-def summary_text(series: Iterable[Series], texts: Texts = EN) -> str:
+def summary_text(series: Iterable[Series], texts: Texts) -> str:
     """The summary lines as mrkdwn (escaped: source names come from pages we fetched)."""
     return "\n".join(escape(texts.render(summary_line(s))) for s in series)
 
@@ -65,7 +62,7 @@ def attach_charts(client: WebClient, market: Market, channel: str, thread_ts: st
             series = fetch_series(market, request)
             chart = attachment(request, series, comment=summary_text(series, texts), texts=texts)
         except (MarketUnavailable, ValueError) as e:
-            log.warning("chart %s not drawn: %s", describe(request), e)
+            log.warning("chart %s not drawn: %s", describe(request, EN), e)
             note = texts.t("chart could not be attached: no data for {chart}", chart=escape(describe(request, texts)))
             post_note(client, channel, thread_ts, f"_{note}_", log)
             results.append(UploadResult(error=str(e)))

@@ -20,7 +20,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from oilfx.i18n import Texts
+from oilfx.i18n import Text, Texts
 from oilfx.market.quote import Quote
 from oilfx.market.rule_parse import describe_rule
 from oilfx.slack.alert_text import alert_line, clock, digest_line
@@ -39,7 +39,7 @@ class HomeData:
 
     quote: Quote | None          # None: the market is unavailable (`market_error` says why)
     market_error: str
-    pump_line: str | None
+    pump_line: Text | None
     alerts: list[Alert]          # the user's own, every channel of the team
     digests: list[Digest]        # the digests the user set
     help: str                    # how to use the bot (mrkdwn, ours, in `tx`)

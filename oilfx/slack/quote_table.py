@@ -10,7 +10,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 
-from oilfx.i18n import Texts, benchmark_name
+from oilfx.i18n import Text, Texts, benchmark_name
 from oilfx.market.quote import (
     BENCHMARKS,
     Quote,
@@ -51,7 +51,7 @@ def columns(rows: Sequence[Sequence[str]], right: Sequence[bool]) -> list[str]:
     return lines
 
 
-def render_quote_table(quote: Quote, tx: Texts, pump_line: str | None = None) -> SlackMessage:
+def render_quote_table(quote: Quote, tx: Texts, pump_line: Text | None = None) -> SlackMessage:
     """The deterministic price table for bare `/oilprice`: no model involved. `pump_line`: KNOC's pump prices."""
     rows: list[list[str]] = [[tx.t("Benchmark"), tx.t("USD/bbl"), tx.t("KRW/bbl"), tx.t("KRW/L"), tx.t("as of")]]
     sources: list[str] = []
@@ -79,8 +79,9 @@ def render_quote_table(quote: Quote, tx: Texts, pump_line: str | None = None) ->
     text = f"{title}\n```{table}```\n{context}"
     blocks = [_section(f"{title}\n```{table}```"), _context(context)]
     if pump_line:
-        text += "\n" + escape(pump_line)
-        blocks.append(_context(escape(pump_line)))
+        pump = escape(tx.render(pump_line))   # a Msg from the market: products, prices and days in `tx`'s form
+        text += "\n" + pump
+        blocks.append(_context(pump))
     return SlackMessage(text, blocks)
 
 

@@ -15,7 +15,7 @@ from urllib.error import HTTPError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
-from oilfx.i18n import EN, Texts
+from oilfx.i18n import Texts
 from oilfx.slack.render import escape
 from oilfx.slack.writes import SlackCallFailed, call
 
@@ -73,10 +73,10 @@ def failure_note(error: str, texts: Texts) -> str:
 
 
 def attach_or_note(client: WebClient, channel: str, thread_ts: str | None, attachment: Attachment,
-                   log: Log, texts: Texts = EN) -> UploadResult:
+                   log: Log, texts: Texts) -> UploadResult:
     """upload_png, and when it fails a short note in its place in the thread (the answer above it still stands),
-    in `texts` (English only for a caller not yet passing its reader's language: /oilprice chart). A note Slack
-    refuses too is only logged: there is nowhere left to say it."""
+    in `texts` (the thread's reader's language). A note Slack refuses too is only logged: there is nowhere left to
+    say it."""
     result = upload_png(client, channel, thread_ts, attachment, log)
     if not result.ok:
         assert result.error is not None

@@ -17,6 +17,7 @@ import logging
 import os
 import sqlite3
 
+from oilfx.i18n import lazy
 from oilfx.store import StoreError
 
 log = logging.getLogger(__name__)
@@ -27,9 +28,9 @@ _GONE = (errno.ENOENT, errno.ENOTDIR)
 class StoreGone(StoreError):
     """The database file is not at its path any more; what is written now would be lost. Restart to recover."""
 
-    # For users, where the answer would have gone (the operator's log names the file).
-    for_users = ("its database file was deleted while oilfx was running, so nothing can be saved; "
-                 "an operator needs to restart oilfx")
+    # For users, where the answer would have gone, in their language (the operator's log names the file).
+    for_users = lazy("its database file was deleted while oilfx was running, so nothing can be saved; "
+                     "an operator needs to restart oilfx")
 
 
 class StoreBusy(StoreError):

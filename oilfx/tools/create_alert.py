@@ -44,24 +44,18 @@ def normalise(args: dict[str, Any]) -> dict[str, Any]:
     return args
 
 
-def describe_msg(args: dict[str, Any]) -> Msg:
+def describe(args: dict[str, Any]) -> Msg:
     benchmark = next((b for b in BENCHMARKS if str(args.get("benchmark", "")).lower() == b.lower()), None)
     if benchmark is None:
         return lazy("Setting an alert")
     return lazy("Setting an alert on {benchmark}", benchmark=benchmark_name(benchmark))
 
 
-def describe(args: dict[str, Any]) -> str:
-    # English until the registry's describe/ToolResult.headline carry Text (issue 20, tools part): then the Slack
-    # layer renders describe_msg and the headline Msg in the reader's language and these str() go.
-    return str(describe_msg(args))
-
-
 def _figure(rule: Rule, value: Decimal) -> Figure:
     return Figure(_KINDS[rule.unit], value, format_value(rule.unit, value))
 
 
-@function_tool(title="an alert", describe=describe, normalise=normalise, deps=AlertDesk)
+@function_tool(title=lazy("an alert"), describe=describe, normalise=normalise, deps=AlertDesk)
 def create_alert(desk: AlertDesk, context: ToolContext, benchmark: Benchmark, unit: Unit, direction: Side,
                  threshold: str) -> ToolResult:
     """Set a price alert for the user in this Slack channel: oilfx posts there, mentioning them, when the
@@ -79,14 +73,16 @@ def create_alert(desk: AlertDesk, context: ToolContext, benchmark: Benchmark, un
     except InvalidOperation:
         level = Decimal("NaN")
     if not level.is_finite() or level <= 0:
-        return ToolResult.failed(FailureKind.CALL, f"threshold {threshold!r} is not a positive number. Usage: {USAGE}")
+        return ToolResult.failed(FailureKind.CALL, lazy(
+            "threshold {threshold} is not a positive number. Usage: {usage}", threshold=repr(threshold), usage=USAGE))
     rule = Rule(benchmark, unit, Direction.ABOVE if direction == "above" else Direction.BELOW, level)
     outcome = desk.add(context, rule)
     if isinstance(outcome, AlertRefused):
         kind = FailureKind.DATA if outcome.market_down else FailureKind.CALL
         # the model reads the refusal in English (str of the Msg) and tells the user in the user's language
-        return ToolResult.failed(kind, f"No alert was set: {outcome.reason}" + ("" if outcome.market_down
-                                                                                 else f" Usage: {USAGE}"))
+        refusal = (lazy("No alert was set: {reason}", reason=outcome.reason) if outcome.market_down
+                   else lazy("No alert was set: {reason} Usage: {usage}", reason=outcome.reason, usage=USAGE))
+        return ToolResult.failed(kind, refusal)
     stated = str(describe_rule(rule))   # the model's JSON is English; the headline below is translated
     payload = {"alert_id": outcome.id, "rule": stated, "benchmark": rule.benchmark, "unit": rule.unit.value,
                "direction": direction, "threshold": str(rule.threshold), "threshold_display": format_threshold(rule),
@@ -98,4 +94,4 @@ def create_alert(desk: AlertDesk, context: ToolContext, benchmark: Benchmark, un
     # the threshold first: the guard lets the model repeat it; the current value as the rule's unit shows it
     figures = (Figure(_KINDS[rule.unit], rule.threshold, format_threshold(rule)), _figure(rule, outcome.current))
     return ToolResult(payload, figures=figures, sources=outcome.sources,
-                      headline=str(lazy("Alert #{id} set: {rule}", id=outcome.id, rule=describe_rule(rule))))
+                      headline=lazy("Alert #{id} set: {rule}", id=outcome.id, rule=describe_rule(rule)))

@@ -8,7 +8,7 @@ the response_url, with how to fix it. Words the command does not know get a usag
 
 from __future__ import annotations
 
-from oilfx.i18n import Msg, lazy
+from oilfx.i18n import EN, Msg, lazy
 from oilfx.market import MarketUnavailable, canonical_benchmark
 from oilfx.market.history.series import ChartRequest, Period, Unit
 from oilfx.slack.chart_post import attachment, describe, fetch_series, summary_text
@@ -62,7 +62,7 @@ def parse(args: list[str]) -> ChartRequest:
 
 def run(ctx: CommandContext) -> None:
     """Errors go to the user alone in their language; the chart's message is the channel's, in the workspace's."""
-    tx = ctx.tx
+    tx, channel_tx = ctx.tx, ctx.channel_tx
     try:
         request = parse(ctx.args)
     except BadChart as e:
@@ -70,17 +70,17 @@ def run(ctx: CommandContext) -> None:
         return
     try:
         series = fetch_series(ctx.deps.services.market, request)
-        chart = attachment(request, series)
+        chart = attachment(request, series, texts=channel_tx)
     except MarketUnavailable as e:
-        ctx.log.warning("chart %s: no data: %s", describe(request), e)
-        ctx.reply.send(render_error(tx.t("No price history for {chart} right now. {reason}", chart=describe(request),
-                                         reason=str(e))), "ephemeral")
+        ctx.log.warning("chart %s: no data: %s", describe(request, EN), e)
+        ctx.reply.send(render_error(tx.t("No price history for {chart} right now. {reason}",
+                                         chart=describe(request, tx), reason=str(e))), "ephemeral")
         return
     except ValueError as e:  # a range the sources listed without a single value
-        ctx.reply.send(render_error(tx.t("No data to chart for {chart}: {reason}", chart=describe(request),
+        ctx.reply.send(render_error(tx.t("No data to chart for {chart}: {reason}", chart=describe(request, tx),
                                          reason=str(e))), "ephemeral")
         return
-    chart_name, summary = escape(describe(request)), summary_text(series)
+    chart_name, summary = escape(describe(request, channel_tx)), summary_text(series, channel_tx)
     if ctx.user:
         text = ctx.channel_tx.t("<@{user}> asked for a chart: *{chart}*\n{summary}", user=ctx.user,
                                 chart=chart_name, summary=summary)
@@ -99,8 +99,8 @@ def run(ctx: CommandContext) -> None:
             ctx.reply.send(render_error(tx.t("Slack refused the chart's message ({error}); try again.",
                                              error=e.error)), "ephemeral")
         return
-    result = attach_or_note(client, ctx.channel, posted["ts"], chart, ctx.log)
-    ctx.log.info("chart %s posted (%s)", describe(request), "attached" if result.ok else result.error)
+    result = attach_or_note(client, ctx.channel, posted["ts"], chart, ctx.log, channel_tx)
+    ctx.log.info("chart %s posted (%s)", describe(request, EN), "attached" if result.ok else result.error)
 
 
 SUBCOMMAND = Subcommand(words=frozenset({"chart", "차트", "그래프"}), usage=USAGE, run=run)
