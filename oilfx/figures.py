@@ -19,9 +19,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from oilfx.i18n import lazy
 from oilfx.tools.result import Figure, FigureKind
 
-REMOVED = "[unverified figure removed]"
+# What stands where an unsourced amount was, in the reader's language (guard and stream pass it rendered);
+# REMOVED is the English one.
+REMOVED_MARK = lazy("[unverified figure removed]")
+REMOVED = REMOVED_MARK.msgid
 WON = "won"                       # the kind of a won amount in prose (per barrel or per litre: either may match)
 USD, RATE = str(FigureKind.USD), str(FigureKind.RATE)   # a USD price and the rate: as the tools type them
 
@@ -94,11 +98,11 @@ class Amount:
     text: str           # as written
     number: int         # where its number starts
 
-    def replacement(self) -> str:
-        """REMOVED, keeping the emphasis markers written inside the span on their side of the number, so the
+    def replacement(self, marker: str = REMOVED) -> str:
+        """`marker`, keeping the emphasis markers written inside the span on their side of the number, so the
         text around stays balanced: `₩**97,310**` -> `**[…]**` (the span is `₩**97,310`)."""
         cut = self.number - self.start
-        return ("".join(_EMPHASIS.findall(self.text[:cut])) + REMOVED
+        return ("".join(_EMPHASIS.findall(self.text[:cut])) + marker
                 + "".join(_EMPHASIS.findall(self.text[cut:])))
 
 
@@ -225,9 +229,10 @@ def find(text: str, before: str = "", after: str = "") -> list[Amount]:
     return found
 
 
-def scrub(text: str, sourced: Allowed, before: str = "", after: str = "") -> tuple[str, list[str]]:
-    """(`text` with every amount no tool produced replaced by REMOVED, the amounts removed as written); `before`
-    and `after`: see find."""
+def scrub(text: str, sourced: Allowed, before: str = "", after: str = "",
+          marker: str = REMOVED) -> tuple[str, list[str]]:
+    """(`text` with every amount no tool produced replaced by `marker`, the amounts removed as written); `before`
+    and `after`: see find. A streamed answer and its final text are scrubbed with the same marker."""
     out: list[str] = []
     removed: list[str] = []
     last = 0
@@ -235,7 +240,7 @@ def scrub(text: str, sourced: Allowed, before: str = "", after: str = "") -> tup
         if amount in sourced:
             continue
         out.append(text[last:amount.start])
-        out.append(amount.replacement())
+        out.append(amount.replacement(marker))
         removed.append(amount.text)
         last = amount.end
     out.append(text[last:])

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from oilfx.engines.base import Answer
-from oilfx.figures import REMOVED, Allowed, allowed, scrub
+from oilfx.figures import REMOVED, REMOVED_MARK, Allowed, allowed, scrub
 from oilfx.i18n import Msg, Text, Texts, lazy, lazy_n
 from oilfx.tools.result import FailureKind
 
@@ -58,7 +58,7 @@ def guard_answer(answer: Answer, texts: Texts) -> tuple[Answer, list[str]]:
     could be fetched at all, the sources' errors are appended too unless the model already quoted them (it reads
     them in English), so the user always learns that the data is unavailable and which sources were tried. The
     appended lines are in the reader's language (`texts`)."""
-    text, removed = scrub(answer.text, sourced_figures(answer))
+    text, removed = scrub(answer.text, sourced_figures(answer), marker=texts.render(REMOVED_MARK))
     notes = [texts.render(unavailable(error)) for error in data_failures(answer)
              if str(error) not in answer.text and texts.render(error) not in answer.text]
     if removed:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from oilfx.figures import REMOVED
+from oilfx.figures import REMOVED, REMOVED_MARK
 from oilfx.guard import removed_warning
 from oilfx.i18n import EN, KO
 from oilfx.market import Quote, format_krw, format_usd
@@ -89,7 +89,9 @@ def test_without_a_tool_call_a_korean_unit_amount_is_removed(bot, slack, openai_
     openai_fake.answers.append(((), f"WTI는 약 {figure} 정도입니다."))
     msg, seen = ask(slack, "WTI 원화로?", f"C0NOTOOL{path[:4].upper()}")
     # a Korean question: the guard's warning is written in Korean (the reader's language), as a count
-    assert f"WTI는 약 {REMOVED} 정도입니다." in msg.all_text and KO.render(removed_warning(1)) in msg.all_text
+    marker = KO.render(REMOVED_MARK)   # the Korean marker, streamed and final alike
+    assert marker != REMOVED and f"WTI는 약 {marker} 정도입니다." in msg.all_text
+    assert KO.render(removed_warning(1)) in msg.all_text
     assert "did not come from" not in msg.all_text
     assert not any(figure.split()[0] in text for text in seen)
 

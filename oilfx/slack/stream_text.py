@@ -7,7 +7,12 @@ from __future__ import annotations
 import re
 
 from oilfx.engines.base import ToolStep
-from oilfx.figures import Allowed, hold_from, scrub  # streamed text is scrubbed as the answer is, by one function
+from oilfx.figures import (  # streamed text is scrubbed as the answer is, by one function
+    REMOVED,
+    Allowed,
+    hold_from,
+    scrub,
+)
 from oilfx.i18n import Texts
 from oilfx.slack.render import safe_name, unlink
 from oilfx.tools import describe
@@ -44,7 +49,8 @@ def make_safe(text: str) -> str:
 class SafeText:
     """Model text deltas -> safe markdown pieces. `shown` is the scrubbed text released so far (before escaping)."""
 
-    def __init__(self) -> None:
+    def __init__(self, marker: str = REMOVED) -> None:
+        self.marker = marker              # what replaces an unsourced amount: the final answer's (guard_answer)
         self._pending = ""
         self.shown = ""
         self.released = ""                # the tail of the raw text released so far (context for the next piece)
@@ -71,7 +77,8 @@ class SafeText:
     def _release(self, ready: str) -> str:
         if not ready:
             return ""
-        scrubbed, _ = scrub(ready, self.allowed, before=self.released[-CONTEXT:], after=self._pending)
+        scrubbed, _ = scrub(ready, self.allowed, before=self.released[-CONTEXT:], after=self._pending,
+                            marker=self.marker)
         self.released = (self.released + ready)[-CONTEXT:]
         self.shown += scrubbed
         return make_safe(scrubbed)

@@ -19,6 +19,7 @@ from slack_sdk import WebClient
 from slack_sdk.models.messages.chunk import TaskUpdateChunk
 
 from oilfx.engines.base import Answer, ToolStep
+from oilfx.figures import REMOVED_MARK
 from oilfx.guard import sourced_figures
 from oilfx.i18n import Texts
 from oilfx.slack.caps import clean_text, cut_note
@@ -43,7 +44,7 @@ class StreamingReply:
         self.ts: str | None = None
         self.fallback: PlaceholderReply | None = None
         self.writer = StreamWriter(client, channel, thread_ts, team, user, log)
-        self._text = SafeText()
+        self._text = SafeText(texts.render(REMOVED_MARK))   # the marker guard_answer puts in the final text
         self.writer.text_source = self._text.take
         self._steps: list[ToolStep] = []
         self._tasks: dict[str, str] = {}     # call id -> title, while running
