@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from oilfx.i18n import KO
 from oilfx.market.quote import format_krw, krw_per_barrel
 from tests.fakes.openai_server import FakeOpenAI, Script
 from tests.fakes.pages import PagesServer
@@ -90,7 +91,7 @@ def test_ask_keeps_the_assistant_across_runs(env: dict[str, str], fake_openai: F
     ({"OPENAI_API_KEY": ""}, Script(), "OPENAI_API_KEY"),
     ({"OILFX_ENGINE": "assistants"}, Script.misbehave("expired"), "'expired'"),
     # llama-server ended every final round `length`: the cut-off text was printed with exit 0
-    ({"OILFX_ENGINE": "chat"}, Script.misbehave("length"), "The answer was cut off (finish_reason 'length')"),
+    ({"OILFX_ENGINE": "chat"}, Script.misbehave("length"), "(finish_reason 'length')"),
 ])
 def test_ask_errors_are_one_paragraph_and_exit_1(env: dict[str, str], fake_openai: FakeOpenAI,
                                                  extra: dict[str, str], script: Script, expected: str) -> None:
@@ -99,3 +100,6 @@ def test_ask_errors_are_one_paragraph_and_exit_1(env: dict[str, str], fake_opena
     assert result.returncode == 1
     assert expected in result.stderr and "Traceback" not in result.stderr and result.stdout == ""
     assert len(result.stderr.strip().splitlines()) == 1
+    # the seed's question is Korean, so is the sentence around the error (the engine's own words too)
+    assert result.stderr.startswith(KO.t("oilfx: could not answer ({engine} engine): {error}",
+                                         engine=extra.get("OILFX_ENGINE", "responses"), error="|").split("|")[0])
