@@ -38,7 +38,8 @@ class Clock:
 
 @pytest.mark.parametrize(("text", "lang"), [
     ("WTI 원화로 얼마야?", Lang.KO), ("두바이유", Lang.KO), ("what is WTI in won per litre", Lang.EN),
-    ("WTI?", None), ("<@U0BOT> WTI USD KRW 80", None), ("steps", None), ("", None)])
+    ("WTI?", None), ("<@U0BOT> WTI USD KRW 80", None), ("steps", None), ("", None),
+    (":thumbsup: :pray:", None), (":white_check_mark: thank you", Lang.EN)])
 def test_question_language(text: str, lang: Lang | None) -> None:
     assert question_lang(text) is lang
 
@@ -85,15 +86,40 @@ def test_locale_is_cached_per_user_for_the_ttl(fake_slack, store) -> None:
     assert len(fake_slack.calls_to("users.info")) == 2
 
 
-def test_a_failed_lookup_falls_back_and_is_retried_sooner(fake_slack, store) -> None:
+@pytest.mark.parametrize("fault", [
+    lambda fake: fake.fail("users.info", "internal_error"),
+    lambda fake: fake.server_error("users.info", status=502),
+    lambda fake: fake.answer_late("users.info", 4.0),     # past the quick client's 3 s: a timeout
+])
+def test_a_failed_lookup_falls_back_and_is_retried_sooner(fake_slack, store, fault) -> None:
     client = WebClient(token=fake_slack.bot_token, base_url=fake_slack.api_url)
     clock = Clock()
     languages = Languages(store, Lang.EN, ttl=3600.0, clock=clock)
-    fake_slack.fail("users.info", "missing_scope")
+    fault(fake_slack)
     assert languages.for_user(client, "T1", "U1") is Lang.EN
     fake_slack.user_locales["U1"] = "ko-KR"
+    assert languages.for_user(client, "T1", "U1") is Lang.EN     # not asked again at once
     clock.now += FAILED_LOOKUP_TTL + 1
     assert languages.for_user(client, "T1", "U1") is Lang.KO
+
+
+def test_a_workspace_without_users_read_is_not_asked_again_for_the_ttl(fake_slack, store, caplog) -> None:
+    """An install from before oilfx asked for users:read: every user of that workspace would cost a refused call
+    (and a warning) per turn; it is asked once per TTL and logged once, and other workspaces are still asked."""
+    client = WebClient(token=fake_slack.bot_token, base_url=fake_slack.api_url)
+    clock = Clock()
+    languages = Languages(store, Lang.KO, ttl=600.0, clock=clock)
+    fake_slack.fail("users.info", "missing_scope", times=None, when=lambda p: p.get("user", "").startswith("UOLD"))
+    fake_slack.user_locales.update({"UOLD1": "en-US", "UOLD2": "en-US", "UNEW1": "en-US"})
+    with caplog.at_level("WARNING", logger="oilfx.slack.language"):
+        assert languages.for_user(client, "TOLD", "UOLD1") is Lang.KO
+        assert languages.for_user(client, "TOLD", "UOLD2") is Lang.KO
+    assert len(fake_slack.calls_to("users.info")) == 1
+    assert sum("users:read" in r.getMessage() for r in caplog.records) == 1
+    assert languages.for_user(client, "TNEW", "UNEW1") is Lang.EN
+    clock.now += 601
+    fake_slack.clear_faults()
+    assert languages.for_user(client, "TOLD", "UOLD2") is Lang.EN    # reinstalled: asked again after the TTL
 
 
 def test_choice_survives_a_restart_and_is_per_team(tmp_path) -> None:

@@ -22,6 +22,7 @@ _WORD = re.compile(r"[A-Za-z][a-z]+")   # an English word: not a ticker such as 
 # Words a Korean question borrows or a Slack message carries whatever its language: they prove nothing.
 _NEUTRAL = {"oilfx", "steps", "step", "dubai", "brent", "wti", "usd", "krw", "bbl", "oilprice", "help"}
 _ENGLISH_WORDS = 2
+_EMOJI = re.compile(r":[\w+'-]+:")
 
 
 def question_lang(text: str) -> Lang | None:
@@ -29,5 +30,7 @@ def question_lang(text: str) -> Lang | None:
     make it English; a question of tickers, numbers and mentions alone says nothing (None)."""
     if _HANGUL.search(text):
         return Lang.KO
-    words = [w for w in _WORD.findall(re.sub(r"<[^>]*>", " ", text)) if w.lower() not in _NEUTRAL]
+    # mentions (<@U1>, <#C1|x>, <!here>) and emoji shortcodes (:pray:, :+1:) are in no language
+    plain = _EMOJI.sub(" ", re.sub(r"<[^>]*>", " ", text))
+    words = [w for w in _WORD.findall(plain) if w.lower() not in _NEUTRAL]
     return Lang.EN if len(words) >= _ENGLISH_WORDS else None

@@ -26,7 +26,7 @@ from oilfx.slack.arrivals import ARRIVALS
 from oilfx.slack.caps import clean_text, question_too_long
 from oilfx.slack.chart_post import attach_charts, requested_charts
 from oilfx.slack.clients import NotInstalled, TeamClients
-from oilfx.slack.language import Languages
+from oilfx.slack.language import Languages, localise
 from oilfx.slack.render import steps_breakdown, wants_steps
 from oilfx.slack.replies import SlackCallFailed
 from oilfx.slack.reply import FinalAnswer, Reply
@@ -151,11 +151,8 @@ class TurnRunner:
             store.leave_turn(ticket)  # only if the turn never started (e.g. the wait failed): a no-op otherwise
 
     def in_reader_language(self, request: TurnRequest, client: WebClient | None) -> TurnRequest:
-        """`request` with the language its answer's frame is written in (kept if an earlier owner chose it)."""
-        if request.lang:
-            return request
-        lang = self.languages.for_user(client, request.team, request.user, request.text)
-        return dataclasses.replace(request, lang=lang.value)
+        """`request` with the language its answer's frame is written in (language.localise; never raises)."""
+        return localise(request, self.languages, self.services.store, client)
 
     def _tell(self, request: TurnRequest, reason: turn_notes.Note, log: logging.LoggerAdapter) -> None:
         """`reason` (written in the reader's language, once that is known) where the answer would have gone, in a
@@ -198,11 +195,18 @@ class TurnRunner:
         except NotInstalled as e:
             log.error("turn abandoned: %s", e)
             return
-        request = self.in_reader_language(request, client)
-        start = start_beside(lambda: start_reply(self.services, client, request, log, self.choose))
+        # The reader's language (maybe a users.info call) is found beside the model's first round, which does not
+        # need it, and before the reply's first post, which does: the frame waits for it, the model never.
+        localised: Future[TurnRequest] = Future()
+
+        def begin() -> Reply:
+            localised.set_result(self.in_reader_language(request, client))
+            return start_reply(self.services, client, localised.result(), log, self.choose)
+
+        start = start_beside(begin)
         outcome = TurnOutcome.ERROR
         try:
-            outcome = self._answer(request, start, log, started)
+            outcome = self._answer(request, localised, start, log, started)
         except Exception as e:  # anything unexpected still ends the placeholder with a message
             try:
                 reply = start.result()  # failing to start: no post (Slack) or run()'s report (e.g. the store)
@@ -211,16 +215,17 @@ class TurnRunner:
                 outcome = TurnOutcome.UNDELIVERED
                 return
             log.exception("turn failed")
-            self._report(reply, turn_notes.failed(e, request.texts), log)
+            self._report(reply, turn_notes.failed(e, localised.result().texts), log)
         finally:
             METRICS.turn(request.kind, outcome, time.perf_counter() - started)
 
-    def _answer(self, request: TurnRequest, start: Future[Reply], log: logging.LoggerAdapter,
-                started: float) -> TurnOutcome:
+    def _answer(self, request: TurnRequest, localised: Future[TurnRequest], start: Future[Reply],
+                log: logging.LoggerAdapter, started: float) -> TurnOutcome:
         services, engine = self.services, self.services.engine
-        if note := question_too_long(request.text, services.settings.max_question_chars, request.texts):
+        if len(request.text) > services.settings.max_question_chars:
             log.warning("question of %d characters not sent to the model (OILFX_MAX_QUESTION_CHARS)", len(request.text))
-            self._report(start.result(), note, log)
+            note = question_too_long(request.text, services.settings.max_question_chars, localised.result().texts)
+            self._report(start.result(), note or "", log)
             return TurnOutcome.REJECTED
         # A turn without a thread starts one with its first post: a new thread has no conversation yet.
         early = ThreadKey(request.team, request.channel, request.thread_ts) if request.thread_ts else None
@@ -230,10 +235,11 @@ class TurnRunner:
                                 ToolContext(request.team, request.channel, request.user))
         except EngineError as e:
             log.warning("engine failed: %s", e)
-            self._report(start.result(), request.texts.render(e.text), log)
+            self._report(start.result(), localised.result().texts.render(e.text), log)
             return TurnOutcome.ENGINE_FAILED
         answer = dataclasses.replace(answer, text=clean_text(answer.text))  # no lone surrogate reaches the store
         reply = start.result()
+        request = localised.result()   # set before the reply started: from here on the frame's language is known
         thread_ts = request.thread_ts or reply.ts
         key = ThreadKey(request.team, request.channel, thread_ts) if thread_ts else None
         if key is not None:

@@ -41,8 +41,11 @@ class CommandContext:
 
     @property
     def channel_tx(self) -> Texts:
-        """The workspace's language, for what the channel sees (confirmations posted in_channel, the chart)."""
-        return texts(self.deps.languages.workspace)
+        """For what the channel sees (confirmations posted in_channel, the chart): the workspace's language, unless
+        the command itself was written in Korean (`/oilprice 차트 두바이 1년`): then Korean, as a question in Korean
+        is answered in Korean."""
+        written = question_lang(str(self.body.get("text") or ""))
+        return texts(Lang.KO if written is Lang.KO else self.deps.languages.workspace)
 
     @property
     def reply(self) -> ResponseUrlReply:
