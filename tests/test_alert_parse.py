@@ -102,9 +102,9 @@ def test_bad_digest_times(text: str, says: str) -> None:
 
 
 def test_a_rule_and_a_refusal_read_in_korean_with_the_korean_names() -> None:
-    """One wording per rule on every surface, in the reader's language: 브렌트유, 초과/미만, 원/리터."""
+    """One wording per rule on every surface, in the reader's language: 브렌트유, 초과/미만, 원/L."""
     assert KO.render(describe_rule(parse_rule("Brent > 80"))) == "브렌트유 $80 초과 (달러/배럴)"
-    assert KO.render(describe_rule(parse_rule("두바이 원/l < 600.25"))) == "두바이유 ₩600.25 미만 (원/리터)"
+    assert KO.render(describe_rule(parse_rule("두바이 원/l < 600.25"))) == "두바이유 ₩600.25 미만 (원/L)"
     with pytest.raises(RuleError) as refused:
         parse_rule("Brent WTI > 80")
     assert KO.render(refused.value.text) == KO.t("one benchmark per alert, got {first} and {second}",

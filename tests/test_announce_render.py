@@ -56,7 +56,7 @@ def test_an_alert_post_in_korean_uses_korean_names_dates_and_the_same_rule_wordi
     q = quote()
     message = render_alert(AlertFiring(alert, rule.value(q), q, alert.firing_key()), KO)
     assert parsed(message.blocks) == message.blocks
-    assert message.text.startswith("<@U061F7AUR> 두바이유 ₩650 미만 (원/리터): 현재 *")
+    assert message.text.startswith("<@U061F7AUR> 두바이유 ₩650 미만 (원/L): 현재 *")
     assert "2026년 12월 4일 정산가" in message.text and "2026년 12월 7일 오전 9:15 KST" in message.text
     assert "원/달러 환율 1,289.00" in message.text and "settlement" not in message.text
 

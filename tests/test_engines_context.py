@@ -35,6 +35,6 @@ def test_the_turns_context_reaches_create_alert(pages_server, fake_openai, tmp_p
         [alert] = store.list_alerts(who.team, who.channel)
         assert alert.creator == who.user
         [step] = [s for s in answer.tool_steps if s.name == "create_alert"]
-        assert step.ok and step.result.summary == f"Alert #{alert.id} set: {describe_rule(alert.rule)}"
+        assert step.ok and str(step.result.summary) == f"Alert #{alert.id} set: {describe_rule(alert.rule)}"
     finally:
         store.close()

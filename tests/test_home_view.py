@@ -63,7 +63,7 @@ def test_every_alert_shows_its_rule_state_and_channel(quote: Quote) -> None:
 
 def test_the_home_reads_in_korean(quote: Quote) -> None:
     view = str(render_home(data(quote, 2, 1, KO)).to_dict())
-    assert "*#2* 브렌트유 ₩123,458.789 초과 (원/리터) · 대기 중" in view
+    assert "*#2* 브렌트유 ₩123,458.789 초과 (원/L) · 대기 중" in view
     assert KO.t("Your alerts") in view and KO.t("Delete") in view and KO.t("Benchmark") in view
     assert "Your alerts" not in view
     confirm = next(b["accessory"]["confirm"] for b in render_home(data(quote, 1, 0, KO)).to_dict()["blocks"]

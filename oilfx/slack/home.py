@@ -21,7 +21,7 @@ def home_data(deps: Deps, team: str, user: str, help_text: HelpText) -> HomeData
     try:
         quote, error = market.quote(), ""
     except MarketUnavailable as e:
-        quote, error = None, str(e)
+        quote, error = None, e.text
     pump = market.pump_line() if quote is not None else None
     alerts = [a for a in store.list_alerts(team) if a.creator == user]
     digests = [d for d in store.list_digests(team) if d.creator == user]

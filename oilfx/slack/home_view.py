@@ -38,7 +38,7 @@ class HomeData:
     """What the home tab shows for one user."""
 
     quote: Quote | None          # None: the market is unavailable (`market_error` says why)
-    market_error: str
+    market_error: Text           # MarketUnavailable.text: rendered in the reader's language
     pump_line: Text | None
     alerts: list[Alert]          # the user's own, every channel of the team
     digests: list[Digest]        # the digests the user set
@@ -102,7 +102,7 @@ def _note(text: str) -> ContextBlock:
 def _prices(data: HomeData) -> list[Block]:
     if data.quote is None:
         text = data.tx.t(":warning: Crude prices are unavailable right now. {reason}",
-                         reason=escape(data.market_error))
+                         reason=escape(data.tx.render(data.market_error)))
         return [SectionBlock(text=MarkdownTextObject(text=text[:SECTION_LIMIT]))]
     table = render_quote_table(data.quote, data.tx, data.pump_line)
     return [b for b in (Block.parse(block) for block in table.blocks) if b is not None]

@@ -59,7 +59,8 @@ def render_quote_table(quote: Quote, tx: Texts, pump_line: Text | None = None) -
         label = tx.render(benchmark_name(name))
         price = quote.oil.get(name)
         if price is None:
-            rows.append([label, tx.t("unavailable ({reason})", reason=quote.missing.get(name, "no source had it"))])
+            reason = quote.missing.get(name) or tx.t("no source had it")
+            rows.append([label, tx.t("unavailable ({reason})", reason=reason)])
             continue
         as_of = tx.t("{day} (stale)", day=price.as_of) if price.stale else tx.render(price.as_of)
         rows.append([label, format_usd(price.usd), format_krw(quote.krw_per_barrel(name)),

@@ -54,7 +54,7 @@ def test_the_alert_is_stored_for_the_asker_and_the_result_repeats_the_rule(store
     rule = Rule("Brent", Unit.USD, Direction.ABOVE, Decimal(80))
     [alert] = store.list_alerts(WHO.team, WHO.channel)
     assert (alert.team, alert.channel, alert.creator, alert.rule) == (WHO.team, WHO.channel, WHO.user, rule)
-    assert step.ok and step.result.summary == f"Alert #{alert.id} set: {describe_rule(rule)}"
+    assert step.ok and str(step.result.summary) == f"Alert #{alert.id} set: {describe_rule(rule)}"
     payload = json.loads(step.output)
     assert payload["alert_id"] == alert.id and payload["threshold_display"] == "$80"
     assert payload["sources"][0]["source"] == quote.oil["Brent"].source
@@ -89,7 +89,8 @@ def test_a_full_channel_is_refused_with_the_limit(store: Store, quote: Quote) ->
     for level in ("80", "81"):
         assert call(tools, benchmark="Brent", unit="usd", direction="above", threshold=level).ok
     step = call(tools, benchmark="Brent", unit="usd", direction="above", threshold="82")
-    assert not step.ok and "already has 2 alerts" in step.result.summary and "Usage:" in step.result.summary
+    summary = str(step.result.summary)
+    assert not step.ok and "already has 2 alerts" in summary and "Usage:" in summary
     assert len(store.list_alerts(WHO.team, WHO.channel)) == 2
 
 
@@ -97,7 +98,8 @@ def test_a_market_outage_stores_nothing_and_is_a_data_failure(store: Store, quot
     step = call(registry(store, DownMarket(quote)), benchmark="Brent", unit="usd", direction="above",
                 threshold="80")
     assert step.result.failure is not None and step.result.failure.kind is FailureKind.DATA
-    assert "could not be checked" in step.result.failure.message and "opinet: HTTP 503" in step.result.failure.message
+    message = str(step.result.failure.message)
+    assert "could not be checked" in message and "opinet: HTTP 503" in message
     assert store.list_alerts(WHO.team) == []
 
 

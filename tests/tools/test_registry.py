@@ -113,7 +113,7 @@ def test_duplicate_names_are_rejected() -> None:
 
 @pytest.mark.parametrize(("name", "arguments", "english", "korean"), [
     ("oil_price", "{}", "Fetching Dubai, WTI and Brent prices", "두바이유·WTI·브렌트유 가격 조회 중"),
-    ("usd_krw", "{}", "Fetching the USD/KRW rate", "USD/KRW 환율 조회 중"),
+    ("usd_krw", "{}", "Fetching the USD/KRW rate", "원/달러 환율 조회 중"),
     ("domestic_fuel_price", "{}", "Fetching Korea's pump prices", "국내 주유소 판매가격 조회 중"),
     ("oil_price_krw", '{"benchmark":"Brent","unit":"barrel"}', "Converting Brent to won per barrel",
      "브렌트유 가격을 배럴당 원화로 환산 중"),
@@ -149,7 +149,7 @@ def test_progress_titles_are_the_tools_own_nouns() -> None:
         "Dubai, WTI and Brent prices", "the USD/KRW rate", "the won conversion", "Korea's pump prices",
         "price history"]
     assert [KO.render(title(n)) for n in names] == [
-        "두바이유·WTI·브렌트유 가격", "USD/KRW 환율", "원화 환산", "국내 주유소 판매가격", "가격 추이"]
+        "두바이유·WTI·브렌트유 가격", "원/달러 환율", "원화 환산", "국내 주유소 판매가격", "가격 추이"]
     assert title("made_up") == "made_up"   # data, a str: shown escaped by Slack (test_links_names.py)
 
 

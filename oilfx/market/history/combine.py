@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 import requests
 
 from oilfx.config import Settings
+from oilfx.i18n import Text, benchmark_name, lazy
 from oilfx.market.cache import QuoteCache
 from oilfx.market.errors import MarketUnavailable, SourceError
 from oilfx.market.history import frankfurter, fred, naver, opinet
@@ -64,7 +65,8 @@ class History:
     def oil(self, benchmark: str, start: date, end: date) -> Series:
         """`benchmark`'s closes (USD/bbl) from `start` to `end` inclusive."""
         def load() -> dict:
-            return self._load(OIL_HISTORY_KEY, f"no {benchmark} closes between {start} and {end}",
+            return self._load(OIL_HISTORY_KEY, lazy("no {benchmark} closes between {start} and {end}",
+                                                    benchmark=benchmark_name(benchmark), start=start, end=end),
                               self.settings.history_oil_sources,
                               {n: (d, lambda ctx, f=f: f(ctx, benchmark, start, end)) for n, (d, f) in
                                OIL_HISTORY.items()})
@@ -75,7 +77,7 @@ class History:
     def fx(self, start: date, end: date) -> Series:
         """USD/KRW (won per dollar; unit USD) from `start` to `end` inclusive."""
         def load() -> dict:
-            return self._load(FX_HISTORY_KEY, f"no USD/KRW rates between {start} and {end}",
+            return self._load(FX_HISTORY_KEY, lazy("no USD/KRW rates between {start} and {end}", start=start, end=end),
                               self.settings.history_fx_sources,
                               {n: (d, lambda ctx, f=f: f(ctx, start, end)) for n, (d, f) in FX_HISTORY.items()})
 
@@ -87,7 +89,7 @@ class History:
         return Series(label, Unit.USD, from_rows(cached["points"]), (cached["source"],), start, end,
                       datetime.fromisoformat(cached["fetched_at"]))
 
-    def _load(self, quantity: str, what: str, order: tuple[str, ...],
+    def _load(self, quantity: str, what: Text, order: tuple[str, ...],
               sources: dict[str, tuple[str, Callable[[Context], list[Point]]]]) -> dict:
         now = self.clock()
         failures: list[tuple[str, str]] = []

@@ -74,7 +74,7 @@ def run(ctx: CommandContext) -> None:
     except MarketUnavailable as e:
         ctx.log.warning("chart %s: no data: %s", describe(request, EN), e)
         ctx.reply.send(render_error(tx.t("No price history for {chart} right now. {reason}",
-                                         chart=describe(request, tx), reason=str(e))), "ephemeral")
+                                         chart=describe(request, tx), reason=e.text)), "ephemeral")
         return
     except ValueError as e:  # a range the sources listed without a single value
         ctx.reply.send(render_error(tx.t("No data to chart for {chart}: {reason}", chart=describe(request, tx),

@@ -58,7 +58,7 @@ def post_table(deps: Deps, body: dict[str, Any]) -> None:
     except MarketUnavailable as e:
         log.warning("market unavailable: %s", e)
         tx = texts(user_lang(deps, body))
-        reply.send(render_error(tx.t("Crude prices are unavailable right now. {reason}", reason=str(e))),
+        reply.send(render_error(tx.t("Crude prices are unavailable right now. {reason}", reason=e.text)),
                    "ephemeral")
     except SlackCallFailed as e:
         log.error("price table not delivered: %s", e)
