@@ -17,7 +17,7 @@ from matplotlib import font_manager
 from matplotlib.dates import date2num
 from PIL import Image
 
-from oilfx.charts import render_png, summary_line
+from oilfx.charts import NothingToDraw, render_png, summary_line
 from oilfx.charts.fonts import FONT_PACKAGE, families, font_file, korean_family
 from oilfx.charts.render import MAX_SPAN, draw, line_points
 from oilfx.charts.summary import UNIT_LABELS, format_value
@@ -167,8 +167,11 @@ def test_nothing_to_draw_or_mixed_units_is_refused_clearly():
         render_png([], EN)
     empty = Series("WTI", Unit.USD, (Point(date(2026, 12, 1), None),), ("FRED",), date(2026, 12, 1),
                    date(2026, 12, 6), FETCHED)
-    with pytest.raises(ValueError, match="no values"):
+    with pytest.raises(NothingToDraw, match="WTI: no values from 2026-12-01 to 2026-12-06") as nothing:
         render_png([empty], EN)
+    assert KO.render(nothing.value.text) == KO.t("{name}: no values from {start} to {end}", name="WTI",
+                                                 start=date(2026, 12, 1), end=date(2026, 12, 6))
+    assert "2026년 12월 1일" in KO.render(nothing.value.text)
     with pytest.raises(ValueError, match="different units"):
         render_png([series(), series("Brent", Unit.KRW_PER_BARREL)], EN)
 

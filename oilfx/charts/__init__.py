@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from oilfx.charts.summary import format_value, summary_line
+from oilfx.charts.summary import NothingToDraw, format_value, summary_line
 from oilfx.i18n import Texts
 from oilfx.market.history.series import Series
 
@@ -19,4 +19,4 @@ def render_png(series: Sequence[Series], texts: Texts, title: str | None = None)
     return draw(series, texts, title)
 
 
-__all__ = ["format_value", "render_png", "summary_line"]
+__all__ = ["NothingToDraw", "format_value", "render_png", "summary_line"]

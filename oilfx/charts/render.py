@@ -22,8 +22,8 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 
 from oilfx.charts.fonts import families, korean_family
-from oilfx.charts.summary import FX, format_percent, format_value, series_name, unit_label
-from oilfx.i18n import Lang, Texts
+from oilfx.charts.summary import FX, NothingToDraw, format_percent, format_value, series_name, unit_label
+from oilfx.i18n import Lang, Texts, lazy
 from oilfx.market.history.series import Series, Unit
 from oilfx.market.history.summary import summarise
 
@@ -70,8 +70,12 @@ def _check(series: Sequence[Series]) -> None:
         raise ValueError("series in different units cannot share one chart: " +
                          ", ".join(f"{s.benchmark} ({unit_label(s)!s})" for s in series))
     if not any(s.values() for s in series):
-        raise ValueError("no values in the range: " + ", ".join(
-            f"{s.benchmark} {s.start.isoformat()}–{s.end.isoformat()}" for s in series))
+        items = [lazy("{name}: no values from {start} to {end}", name=series_name(s), start=s.start, end=s.end)
+                 for s in series]
+        text = items[-1]
+        for item in reversed(items[:-1]):   # a list of whole entries, the join an entry of its own
+            text = lazy("{item}, {rest}", item=item, rest=text)
+        raise NothingToDraw(text)
 
 
 class MoneyTicks(ticker.Formatter):

@@ -16,6 +16,15 @@ UNIT_LABELS: dict[Unit, Msg] = {Unit.USD: lazy("USD/bbl"), Unit.KRW_PER_BARREL: 
                                 Unit.KRW_PER_LITRE: lazy("KRW/L")}
 
 
+class NothingToDraw(ValueError):
+    """The range has no value to draw (every day listed empty): `text` says so in the reader's language, str() in
+    English for logs."""
+
+    def __init__(self, text: Msg) -> None:
+        super().__init__(str(text))
+        self.text = text
+
+
 def unit_label(series: Series) -> Msg:
     return lazy("KRW per USD") if series.benchmark == FX else UNIT_LABELS[series.unit]
 
