@@ -17,12 +17,17 @@ from decimal import Decimal
 import pytest
 from PIL import Image
 
-from oilfx.market import KST, format_usd
-from oilfx.market.history.series import Period
+from oilfx.charts import render_png, summary_line
+from oilfx.config import load_settings
+from oilfx.i18n import EN, KO
+from oilfx.market import KST, Market, format_usd
+from oilfx.market.history.series import ChartRequest, Period, Unit
+from oilfx.slack.chart_post import describe
 from tests.fakes.bot_process import BotProcess, start_connected
 from tests.fakes.history_pages import FRED_REAL, HISTORY_END
 from tests.fakes.pages import FRED_WTI, PagesServer
 from tests.fakes.slack_server import FakeSlack
+from tests.test_cli_history import top
 
 TIMEOUT = 20.0
 CHART_ARGS = json.dumps({"benchmark": "WTI", "period": "1m", "unit": "usd", "chart": True})
@@ -134,6 +139,27 @@ def test_a_chart_the_model_asks_for_follows_the_answer_in_its_thread_once(bot, s
     assert format_usd(last) in shared.text  # the summary line is the file's comment
     slack.wait_for(lambda: len(slack.calls_to("files.completeUploadExternal")) >= 1, TIMEOUT)
     assert len(slack.uploaded(channel)) == 1
+
+
+def test_a_korean_question_gets_its_chart_drawn_and_described_in_korean(bot, slack, openai_fake, pages, month):
+    """The asker's language reaches the picture: the uploaded PNG's title band is the one render_png draws in
+    Korean for the same series (WTI  (달러/배럴), 2026년 …일~…일, 일별 종가), and its title and comment are the
+    catalog's Korean with Korean dates."""
+    slack.user_locales["U0CHARTKO"] = "ko-KR"
+    openai_fake.answers.append(([("price_history", CHART_ARGS)], "지난 한 달 WTI 흐름이에요."))
+    payload = slack.app_mention("이번 달 WTI 흐름을 차트로 보여줘", channel="C0CHART301", user="U0CHARTKO")
+    slack.wait_ack(slack.deliver("events_api", payload))
+    thread = payload["event"]["ts"]
+    [chart] = slack.wait_for(lambda: slack.uploaded("C0CHART301", thread), TIMEOUT, what="the chart in the thread")
+    [shared] = [m for m in slack.posted("C0CHART301", thread) if m.kind == "file"]
+    series = Market(load_settings({**pages.env(), "OILFX_HISTORY_OIL_SOURCES": "fred"})).history(
+        "WTI", Period.M1, Unit.USD)
+    assert [(p.day, p.value) for p in series.values()] == month   # the bot's series, fetched again here
+    request = ChartRequest(("WTI",), Period.M1, Unit.USD)
+    assert chart.title == KO.t("oilfx chart: {chart}", chart=describe(request, KO))
+    assert KO.render(summary_line(series)) in shared.text and KO.render(month[-1][0]) in shared.text
+    decoded(chart.data)
+    assert top(chart.data) == top(render_png([series], KO)) != top(render_png([series], EN))
 
 
 def test_a_refused_upload_leaves_the_answer_and_a_note(bot, slack, openai_fake):

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from oilfx.charts import render_png
 from oilfx.config import load_settings
+from oilfx.i18n import EN, KO, Texts
 from oilfx.market import KST, LITRES_PER_BARREL, Market, format_krw_litre, format_usd
 from oilfx.market.history import Period, Unit
 from tests.fakes.history_pages import serve_history
@@ -110,3 +112,31 @@ def test_chart_flag_writes_the_series_as_a_png_and_keeps_csv_clean(pages: PagesS
     missing = run_history(pages, "WTI", "--period", "1m", "--end", "2026-01-10", "--chart",
                           str(tmp_path / "no-such-dir" / "wti.png"))
     assert missing.returncode == 1 and "cannot write the chart" in missing.stderr and "WTI " in missing.stdout
+
+
+def top(png: bytes) -> bytes:
+    """The title and subtitle band of a chart (above the plot, which starts at 84% of the height): the same series
+    draws the same pixels there whenever it was fetched (the fetch time is in the footer only)."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as image:
+        return image.convert("RGB").crop((0, 0, image.width, image.height * 15 // 100)).tobytes()
+
+
+@pytest.mark.parametrize("tx", [KO, EN], ids=["ko", "en"])
+def test_history_in_won_prints_the_pairing_note_and_draws_the_chart_in_its_language(
+        pages: PagesServer, tmp_path: Path, tx: Texts) -> None:
+    out = tmp_path / "dubai.png"
+    result = run_history(pages, "Dubai", "--period", "1m", "--unit", "krw_per_barrel", "--end", "2026-01-10",
+                         "--lang", tx.lang.value, "--chart", str(out))
+    assert result.returncode == 0, result.stderr
+    series = Market(load_settings(pages.env()), clock=lambda: datetime(2026, 1, 10, tzinfo=KST)).history(
+        "Dubai", Period.M1, Unit.KRW_PER_BARREL)
+    assert series.pairing_note is not None and result.stdout.splitlines()[-1] == tx.render(series.pairing_note)
+    assert tx.t("chart written to {path}", path=out) in result.stderr
+    # The title band is the one render_png draws in this language (두바이유 (원/배럴), Korean dates), not the other's
+    assert top(out.read_bytes()) == top(render_png([series], tx))
+    assert top(out.read_bytes()) != top(render_png([series], EN if tx is KO else KO))
+    if tx is KO:
+        note = result.stdout.splitlines()[-1]   # Korean dates: 12-26, a TARGET holiday, used the 24th's rate
+        assert "2025-" not in note and KO.render(date(2025, 12, 26)) in note and "원/달러 환율" in note

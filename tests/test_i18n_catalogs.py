@@ -26,10 +26,13 @@ def test_every_extracted_string_is_translated_in_each_language(lang: Lang) -> No
 
 
 def test_korean_is_korean() -> None:
-    """A Korean entry that still reads as its English msgid was not translated (names such as WTI excepted)."""
+    """A Korean entry that still reads as its English msgid was not translated (names such as WTI excepted, and
+    the joins of a list, `{item}, {rest}`, whose only words are placeholder names)."""
+    import re
+
     catalog = read_catalog(Lang.KO)
     same = [m.id for m in catalog if m.id and isinstance(m.string, str) and m.string == m.id
-            and any(c.islower() for c in m.id) and " " in m.id]
+            and any(c.islower() for c in re.sub(r"\{[^{}]*\}", "", m.id)) and " " in m.id]
     assert same == []
 
 

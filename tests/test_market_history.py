@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 
 from oilfx.config import load_settings
+from oilfx.i18n import KO
 from oilfx.market import KST, LITRES_PER_BARREL, Market, MarketUnavailable, MemoryCache
 from oilfx.market.history import Period, Point, Series, Unit, frankfurter, naver, opinet
 from oilfx.market.history.combine import RATE_LOOKBACK_DAYS
@@ -82,9 +83,12 @@ def test_won_series_equals_the_decimal_products_of_the_paired_inputs(pages, unit
     assert won.sources == ("FRED", "Frankfurter (ECB)") and won.unit is unit
     # WTI traded on 2025-12-26, a TARGET holiday without an ECB rate: the 24th's rate, and the note says so
     assert inputs[date(2025, 12, 26)][2] == date(2025, 12, 24)
-    assert "2025-12-26 used 2025-12-24's" in won.pairing_note
+    note = str(won.pairing_note)   # the English; the reader's language renders the same Msg
+    assert "2025-12-26 used 2025-12-24's rate" in note
     earlier = [d for d, (_, _, rate_day) in inputs.items() if rate_day != d]
-    assert f"{len(earlier)} date(s) had no rate that day" in won.pairing_note
+    assert len(earlier) == 1 and "1 date had no rate that day and used the latest before it: " in note
+    assert KO.t("{day} used {rate_day}'s rate", day=date(2025, 12, 26), rate_day=date(2025, 12, 24)) \
+        in KO.render(won.pairing_note)
     # holidays stay gaps in won as in USD: FRED lists 12-25 and 01-01 without a value
     gaps = [p.day for p in won.points if p.value is None]
     assert gaps == [p.day for p in oil.points if p.value is None] and date(2025, 12, 25) in gaps
@@ -99,7 +103,8 @@ def test_naver_fx_fallback_pairs_seollal_with_the_rate_before(pages) -> None:
     for day in (date(2026, 2, 16), date(2026, 2, 17), date(2026, 2, 18)):   # Seollal: no Korean bank rate
         assert by_day[day].rate_day == date(2026, 2, 13)
         assert valued(won)[day] == by_day[day].usd * by_day[day].rate
-    assert "3 date(s) had no rate that day" in won.pairing_note and "(Naver)" in won.pairing_note
+    note = str(won.pairing_note)
+    assert "3 dates had no rate that day" in note and "(Naver)" in note
     assert pages.count(frankfurter) == 2   # one retry of the 503, then the next source
 
 
@@ -237,3 +242,29 @@ def test_frankfurter_is_asked_in_daily_windows(pages) -> None:
     # every close on an ECB day used that day's rate
     ecb_days = set(frankfurter_rates())
     assert all(p.rate_day == p.day for p in won.pairs if p.day in ecb_days)
+
+
+def test_the_pairing_note_is_whole_sentences_in_either_language() -> None:
+    """note(): one sentence per fact, each a catalog entry; the earlier-rate dates a list of whole items (five
+    named, the rest counted), the days in the reader's form; str() is the English the model reads."""
+    from oilfx.market.history.pairing import NOTE_DATES, note
+
+    earlier = [(date(2026, 2, 16 + i), date(2026, 2, 13)) for i in range(NOTE_DATES + 2)]
+    msg = note(("Naver",), earlier, [date(2026, 1, 2)])
+    assert str(msg) == (
+        "Each close × the USD/KRW rate (Naver) of the same day. 7 dates had no rate that day and used the latest "
+        "before it: 2026-02-16 used 2026-02-13's rate, 2026-02-17 used 2026-02-13's rate, 2026-02-18 used "
+        "2026-02-13's rate, 2026-02-19 used 2026-02-13's rate, 2026-02-20 used 2026-02-13's rate, and 2 more dates. "
+        "No rate on or before 2026-01-02, so 1 date is left without a value.")
+    korean = KO.render(msg)
+    items = [KO.t("{day} used {rate_day}'s rate", day=d, rate_day=r) for d, r in earlier[:NOTE_DATES]]
+    items.append(KO.n("and {count} more date", "and {count} more dates", 2))
+    assert korean == " ".join([
+        KO.t("Each close × the USD/KRW rate ({sources}) of the same day.", sources="Naver"),
+        KO.n("{count} date had no rate that day and used the latest before it: {dates}.",
+             "{count} dates had no rate that day and used the latest before it: {dates}.", 7,
+             dates=", ".join(items)),
+        KO.n("No rate on or before {day}, so {count} date is left without a value.",
+             "No rate on or before {day}, so {count} dates are left without a value.", 1, day=date(2026, 1, 2))])
+    assert "2026년 2월 16일" in korean and "2026-" not in korean and "used" not in korean
+    assert str(note(("FRED",), [], [])) == "Each close × the USD/KRW rate (FRED) of the same day."

@@ -6,16 +6,32 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from oilfx.i18n import Msg, benchmark_name, lazy
 from oilfx.market import format_krw, format_krw_litre, format_rate, format_usd
 from oilfx.market.history.series import Point, Series, Unit
 from oilfx.market.history.summary import format_percent, summarise
 
 FX = "USD/KRW"  # Series.benchmark of the exchange rate (its unit USD means won per dollar)
-UNIT_LABELS = {Unit.USD: "USD/bbl", Unit.KRW_PER_BARREL: "KRW/bbl", Unit.KRW_PER_LITRE: "KRW/L"}
+UNIT_LABELS: dict[Unit, Msg] = {Unit.USD: lazy("USD/bbl"), Unit.KRW_PER_BARREL: lazy("KRW/bbl"),
+                                Unit.KRW_PER_LITRE: lazy("KRW/L")}
 
 
-def unit_label(series: Series) -> str:
-    return "KRW per USD" if series.benchmark == FX else UNIT_LABELS[series.unit]
+class NothingToDraw(ValueError):
+    """The range has no value to draw (every day listed empty): `text` says so in the reader's language, str() in
+    English for logs."""
+
+    def __init__(self, text: Msg) -> None:
+        super().__init__(str(text))
+        self.text = text
+
+
+def unit_label(series: Series) -> Msg:
+    return lazy("KRW per USD") if series.benchmark == FX else UNIT_LABELS[series.unit]
+
+
+def series_name(series: Series) -> Msg | str:
+    """The line's name as the reader calls it: 두바이유, WTI, 브렌트유, or the exchange rate."""
+    return lazy("USD/KRW") if series.benchmark == FX else benchmark_name(series.benchmark)
 
 
 def format_value(series: Series, value: Decimal) -> str:
@@ -32,18 +48,23 @@ def format_change(series: Series, change: Decimal) -> str:
     return ("-" if change < 0 else "+") + format_value(series, abs(change))
 
 
-def summary_line(series: Series) -> str:
+def summary_line(series: Series) -> Msg:
     """One line: `WTI (USD/bbl) $70.10 (2026-09-08) → $72.30 (2026-12-04): +$2.20 (+3.14%); range $65.00
-    (2026-10-02) – $74.10 (2026-11-20); Opinet, FRED`, or that the range has no data."""
-    head = f"{series.benchmark} ({unit_label(series)})"
+    (2026-10-02) – $74.10 (2026-11-20); Opinet, FRED`, or that the range has no data (a Msg: the days and the
+    name in the reader's language, str() English)."""
+    name, unit = series_name(series), unit_label(series)
     if not series.values():
-        return f"{head}: no data from {series.start.isoformat()} to {series.end.isoformat()}"
+        return lazy("{name} ({unit}): no data from {start} to {end}", name=name, unit=unit, start=series.start,
+                    end=series.end)
     s = summarise(series)
 
-    def at(p: Point) -> str:
+    def shown(p: Point) -> str:
         assert p.value is not None
-        return f"{format_value(series, p.value)} ({p.day.isoformat()})"
+        return format_value(series, p.value)
 
-    return (f"{head} {at(s.first)} → {at(s.last)}: {format_change(series, s.change)} ({format_percent(s.percent)}); "
-            f"range {at(s.low)} – {at(s.high)}; {', '.join(dict.fromkeys(series.sources))}")
-
+    return lazy("{name} ({unit}) {first} ({first_day}) → {last} ({last_day}): {change} ({percent}); "
+                "range {low} ({low_day}) – {high} ({high_day}); {sources}", name=name, unit=unit,
+                first=shown(s.first), first_day=s.first.day, last=shown(s.last), last_day=s.last.day,
+                change=format_change(series, s.change), percent=format_percent(s.percent), low=shown(s.low),
+                low_day=s.low.day, high=shown(s.high), high_day=s.high.day,
+                sources=", ".join(dict.fromkeys(series.sources)))

@@ -72,7 +72,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 def write_chart(series: Series, path: Path, tx: Texts = EN) -> int:
     """The chart into `path` (its own line on stderr, so --csv output stays CSV); 1 if it cannot be written."""
     try:
-        path.write_bytes(render_png([series]))
+        path.write_bytes(render_png([series], tx))
     except OSError as e:
         print(tx.t("oilfx: cannot write the chart to {path}: {error}", path=path, error=e.strerror or e),
               file=sys.stderr)

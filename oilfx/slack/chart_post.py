@@ -41,7 +41,8 @@ def attachment(request: ChartRequest, series: Sequence[Series], texts: Texts, co
     """The PNG with its file name, title and alt text (the summary lines: what the chart shows, in words)."""
     slug = "-".join(b.lower() for b in request.benchmarks)
     lines = " ".join(texts.render(summary_line(s)) for s in series)
-    return Attachment(png=render_png(series), filename=f"oilfx-{slug}-{request.period.value}-{request.unit.value}.png",
+    return Attachment(png=render_png(series, texts),
+                      filename=f"oilfx-{slug}-{request.period.value}-{request.unit.value}.png",
                       title=texts.t("oilfx chart: {chart}", chart=describe(request, texts)),
                       alt_text=texts.t("Line chart. {summary}", summary=lines), comment=comment)
 

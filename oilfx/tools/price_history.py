@@ -101,7 +101,7 @@ def price_history(market: MarketData, benchmark: Benchmark, period: Period, unit
     }
     if series.pairs:
         first, last = series.pairs[0], series.pairs[-1]
-        payload["pairing_note"] = series.pairing_note
+        payload["pairing_note"] = str(series.pairing_note)  # the model reads English
         payload["inputs"] = [{"date": p.day.isoformat(), "usd_per_barrel": str(p.usd), "usd_krw": str(p.rate),
                               "rate_date": p.rate_day.isoformat()} for p in (first, last)]
         figures += [Figure(FigureKind.USD, p.usd, format_usd(p.usd)) for p in (first, last)]

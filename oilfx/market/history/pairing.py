@@ -13,6 +13,7 @@ import dataclasses
 from datetime import date
 from decimal import Decimal
 
+from oilfx.i18n import Msg, lazy, lazy_n
 from oilfx.market.history.series import Pairing, Point, Series, Unit
 from oilfx.market.quote import krw_per_barrel, krw_per_litre
 
@@ -55,13 +56,32 @@ def _convert(usd: Decimal, rate: Decimal | None, unit: Unit) -> Decimal:
     return krw_per_litre(usd, rate) if unit is Unit.KRW_PER_LITRE else krw_per_barrel(usd, rate)
 
 
-def note(sources: tuple[str, ...], earlier: list[tuple[date, date]], unpaired: list[date]) -> str:
-    """"Each close × the USD/KRW rate (Frankfurter (ECB)) of the same day, or the latest before it: ..." """
-    text = f"Each close × the USD/KRW rate ({', '.join(sources)}) of the same day"
+def note(sources: tuple[str, ...], earlier: list[tuple[date, date]], unpaired: list[date]) -> Msg:
+    """"Each close × the USD/KRW rate (Frankfurter (ECB)) of the same day. 2 dates had no rate that day and used
+    the latest before it: ..." as a Msg: whole sentences, each its own entry, the dates in the reader's form."""
+    sentences: list[Msg] = [lazy("Each close × the USD/KRW rate ({sources}) of the same day.",
+                                 sources=", ".join(sources))]
     if earlier:
-        shown = ", ".join(f"{day.isoformat()} used {rate_day.isoformat()}'s" for day, rate_day in earlier[:NOTE_DATES])
-        more = f" and {len(earlier) - NOTE_DATES} more" if len(earlier) > NOTE_DATES else ""
-        text += f"; {len(earlier)} date(s) had no rate that day and used the latest before it ({shown}{more})"
+        items: list[Msg] = [lazy("{day} used {rate_day}'s rate", day=day, rate_day=rate_day)
+                            for day, rate_day in earlier[:NOTE_DATES]]
+        if len(earlier) > NOTE_DATES:
+            more = len(earlier) - NOTE_DATES
+            items.append(lazy_n("and {count} more date", "and {count} more dates", more))
+        sentences.append(lazy_n("{count} date had no rate that day and used the latest before it: {dates}.",
+                                "{count} dates had no rate that day and used the latest before it: {dates}.",
+                                len(earlier), dates=_chain(items, "list")))
     if unpaired:
-        text += f"; no rate on or before {unpaired[0].isoformat()}, so {len(unpaired)} date(s) are left without a value"
-    return text + "."
+        sentences.append(lazy_n("No rate on or before {day}, so {count} date is left without a value.",
+                                "No rate on or before {day}, so {count} dates are left without a value.",
+                                len(unpaired), day=unpaired[0]))
+    return _chain(sentences, "sentences")
+
+
+def _chain(parts: list[Msg], kind: str) -> Msg:
+    """Several entries as one Msg: list items joined by a comma, sentences by a space (a list of whole entries,
+    not a sentence glued from fragments; the joins are catalog entries so a language could change them)."""
+    text = parts[-1]
+    for part in reversed(parts[:-1]):
+        text = (lazy("{item}, {rest}", item=part, rest=text) if kind == "list"
+                else lazy("{sentence} {rest}", sentence=part, rest=text))
+    return text

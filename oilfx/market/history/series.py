@@ -11,6 +11,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
 
+from oilfx.i18n import Msg
+
 
 class Period(Enum):
     W1 = "1w"
@@ -87,7 +89,8 @@ class Series:
     start: date                    # the range asked for (inclusive)
     end: date
     fetched_at: datetime           # timezone-aware
-    pairing_note: str | None = None  # for won series: how oil dates were paired with rates ("or the latest before")
+    # for won series: how oil dates were paired with rates ("or the latest before"); str() of it is the English
+    pairing_note: Msg | None = None
     pairs: tuple[Pairing, ...] = ()  # for won series: the close and rate behind each valued point, oldest first
 
     def values(self) -> list[Point]:

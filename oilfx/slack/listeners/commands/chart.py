@@ -8,6 +8,7 @@ the response_url, with how to fix it. Words the command does not know get a usag
 
 from __future__ import annotations
 
+from oilfx.charts import NothingToDraw
 from oilfx.i18n import EN, Msg, lazy
 from oilfx.market import MarketUnavailable, canonical_benchmark
 from oilfx.market.history.series import ChartRequest, Period, Unit
@@ -77,8 +78,9 @@ def run(ctx: CommandContext) -> None:
                                          chart=describe(request, tx), reason=e.text)), "ephemeral")
         return
     except ValueError as e:  # a range the sources listed without a single value
+        reason = tx.render(e.text) if isinstance(e, NothingToDraw) else str(e)
         ctx.reply.send(render_error(tx.t("No data to chart for {chart}: {reason}", chart=describe(request, tx),
-                                         reason=str(e))), "ephemeral")
+                                         reason=reason)), "ephemeral")
         return
     chart_name, summary = escape(describe(request, channel_tx)), summary_text(series, channel_tx)
     if ctx.user:
