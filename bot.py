@@ -140,7 +140,7 @@ def main() -> int:
     try:
         services = build_services(settings)
     except (StoreError, EngineError) as e:
-        return fail([str(e)], tx)
+        return fail([tx.render(getattr(e, "text", None) or str(e))], tx)   # an engine's reason is ours to translate
     pool = turn_pool()
     try:
         app = build_app(settings, services, executor=pool)

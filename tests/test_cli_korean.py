@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from oilfx.cli.common import display_width, table
+from oilfx.cli.common import table
 from oilfx.config import load_settings
 from oilfx.i18n import EN, KO, benchmark_name
+from oilfx.i18n.formats import display_width
 from oilfx.market import KST, LITRES_PER_BARREL, Market, format_krw, format_krw_litre, format_rate
 from oilfx.market.history import Period, Unit
 from oilfx.market.quote import krw_per_barrel, krw_per_litre

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from oilfx.i18n import Lang, Texts, benchmark_name, texts
+from oilfx.i18n.formats import display_width
 from oilfx.market import KST, Quote, format_krw, format_usd
 from oilfx.market.history.series import Unit
 from oilfx.market.rule import Direction, Rule
@@ -29,7 +30,6 @@ from oilfx.slack.listeners.commands import chart
 from oilfx.slack.listeners.commands.lang import LANGUAGE_NAMES
 from oilfx.slack.listeners.commands.oilprice import help_text
 from oilfx.slack.mrkdwn import escape
-from oilfx.slack.quote_table import display_width
 from oilfx.store.alerts import Digest
 from oilfx.store.sqlite import SqliteStore
 from tests.fakes.bot_process import BotProcess, start_connected

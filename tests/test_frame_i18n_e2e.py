@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from oilfx.i18n import EN, KO, Texts, question_lang
+from oilfx.i18n import EN, KO, Texts, benchmark_name, question_lang
 from oilfx.market import Quote, format_krw
 from oilfx.slack.listeners.assistant.thread_started import greeting, prompts, prompts_title
 from oilfx.slack.listeners.assistant.user_message import status
@@ -118,6 +118,10 @@ def test_the_answer_is_framed_in_the_readers_language(bot, slack, quote, path, c
         args = json.dumps({"benchmark": "WTI", "unit": "barrel"})
         assert titles == {task_title("oil_price", "{}", texts), task_title("usd_krw", "{}", texts),
                           task_title("oil_price_krw", args, texts)}
+        # from the catalog, not from the function under test: the conversion's title in the reader's words
+        converting = texts.t("Converting {benchmark} to won per barrel", benchmark=texts.render(benchmark_name("WTI")))
+        assert converting in titles and (texts is EN or converting != EN.t("Converting {benchmark} to won per barrel",
+                                                                             benchmark="WTI"))
     footer = context_text(msg)
     assert footer.startswith(sources_prefix(texts)) and quote.oil["WTI"].source in footer
     feedback = feedback_buttons(msg)

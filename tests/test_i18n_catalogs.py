@@ -36,28 +36,72 @@ def test_korean_is_korean() -> None:
     assert same == []
 
 
-def test_the_check_finds_a_missing_an_unused_and_a_broken_entry(tmp_path, monkeypatch) -> None:
-    """check() itself: a catalog directory with one entry missing, one unused and one with a lost placeholder."""
+KO_PO = """\
+msgid "Kept {price}"
+msgstr "유지"
+
+msgid "Gone"
+msgstr "없음"
+
+msgid "{count} alert"
+msgstr "알림 {count}개"
+
+msgid "Price {price}"
+msgstr "가격 {price}원}"
+
+msgid "{count} more"
+msgid_plural "{count} more"
+msgstr[0] "더 있음"
+"""
+EN_PO = """\
+msgid "Kept {price}"
+msgstr "Kept {price}"
+
+msgid "Gone"
+msgstr "Gone"
+
+msgid "{count} alert"
+msgstr "{count} alert"
+
+msgid "Price {price}"
+msgstr "The price {price}"
+
+msgid "{count} more"
+msgid_plural "{count} more"
+msgstr[0] "one more"
+msgstr[1] "{count} more"
+"""
+
+
+def test_the_check_finds_each_kind_of_broken_entry(tmp_path, monkeypatch) -> None:
+    """check() itself, on a catalog directory with one entry of each fault: missing, unused, a lost placeholder, a
+    singular in the catalog for n() in the code, a stray brace, a count left out where Korean needs it, and an
+    English msgstr that is not its msgid (str(msg) would no longer be what the model reads)."""
     from oilfx.i18n import catalog as catalog_module
     from oilfx.i18n import catalogs
 
     source = tmp_path / "oilfx" / "mod.py"
     source.parent.mkdir()
-    source.write_text('x = t("Kept {price}")\ny = lazy("New one")\n', encoding="utf-8")
-    for lang, body in ((Lang.KO, 'msgid "Kept {price}"\nmsgstr "유지"\n\nmsgid "Gone"\nmsgstr "없음"\n'),
-                       (Lang.EN, 'msgid "Kept {price}"\nmsgstr "Kept {price}"\n\nmsgid "Gone"\nmsgstr "Gone"\n')):
+    source.write_text('x = t("Kept {price}")\ny = lazy("New one")\nz = n("{count} alert", "{count} alerts", 2)\n'
+                      'w = t("Price {price}", price=1)\nv = lazy_n("{count} more", "{count} more", 3)\n',
+                      encoding="utf-8")
+    for lang, body in ((Lang.KO, KO_PO), (Lang.EN, EN_PO)):
         folder = tmp_path / "locale" / lang.value / "LC_MESSAGES"
         folder.mkdir(parents=True)
         (folder / "oilfx.po").write_text(body, encoding="utf-8")
     monkeypatch.setattr(catalogs, "source_files", lambda: [source])
     monkeypatch.setattr(catalogs, "ROOT", tmp_path)
     monkeypatch.setattr(catalog_module, "LOCALE_DIR", tmp_path / "locale")
-    problems = "\n".join(check())
-    assert "ko/oilfx.po: 'Kept {price}' translation '유지' has placeholders [], the msgid ['price']" in problems
-    assert "ko/oilfx.po: 'Gone' is not used by any code" in problems
-    assert "en/oilfx.po: 'Gone' is not used by any code" in problems
-    assert "ko: 'New one' (oilfx/mod.py:2) has no entry" in problems
-    assert "en: 'New one' (oilfx/mod.py:2) has no entry" in problems
+    problems = check()
+    text = "\n".join(problems)
+    assert "ko/oilfx.po: 'Kept {price}' translation '유지' has placeholders [], the msgid ['price']" in text
+    assert "ko/oilfx.po: 'Gone' is not used by any code" in text and "en/oilfx.po: 'Gone' is not used" in text
+    assert "ko: 'New one' (oilfx/mod.py:2) has no entry" in text and "en: 'New one' (oilfx/mod.py:2)" in text
+    assert "ko/oilfx.po: '{count} alert' is a plural in the code (oilfx/mod.py:3) but not in the catalog" in text
+    assert "ko/oilfx.po: 'Price {price}' translation '가격 {price}원}' cannot be formatted" in text
+    assert "ko/oilfx.po: '{count} more' translation '더 있음' has placeholders [], the msgid ['count']" in text
+    assert not any("'one more'" in p for p in problems)      # English's singular may leave the count out
+    assert "en/oilfx.po: 'Price {price}': the English msgstr must equal the msgid" in text
 
 
 def test_placeholders_are_named_and_kept() -> None:

@@ -9,8 +9,9 @@ from decimal import Decimal
 import pytest
 
 from oilfx.i18n import EN, KO, Texts, benchmark_name
+from oilfx.i18n.formats import display_width
 from oilfx.market import FxRate, OilPrice, Quote, format_usd
-from oilfx.slack.quote_table import columns, display_width, help_text, render_quote_table
+from oilfx.slack.quote_table import columns, help_text, render_quote_table
 from oilfx.slack.render import SECTION_LIMIT
 
 FETCHED = datetime(2026, 12, 7, 0, 15, tzinfo=UTC)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import sys
-import unicodedata
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from oilfx.config import Settings
 from oilfx.i18n import Texts, texts
+from oilfx.i18n.formats import display_width, ljust, rjust
 from oilfx.store import StoreError, open_store
 from oilfx.store.base import Store
 
@@ -35,20 +35,6 @@ def read_store(settings: Settings, read: Callable[[Store], T]) -> T | None:
         return None
     finally:
         store.close()
-
-
-def display_width(text: str) -> int:
-    """Terminal columns: East Asian wide and full-width characters (Hangul, 원) take two, combining marks none."""
-    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
-               for c in text)
-
-
-def ljust(text: str, width: int) -> str:
-    return text + " " * max(0, width - display_width(text))
-
-
-def rjust(text: str, width: int) -> str:
-    return " " * max(0, width - display_width(text)) + text
 
 
 def table(rows: Sequence[Sequence[str]], right: set[int]) -> list[str]:

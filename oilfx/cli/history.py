@@ -61,7 +61,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         series = Market(settings).history(args.benchmark, args.period, args.unit, args.end)
     except MarketUnavailable as e:
-        print(tx.t("oilfx: price history unavailable: {error}.", error=e), file=sys.stderr)
+        print(tx.t("oilfx: price history unavailable: {error}.", error=e.text), file=sys.stderr)
         return 1
     print(as_csv(series) if args.csv else as_table(series, tx), end="" if args.csv else "\n")
     if getattr(args, "chart", None) is not None:

@@ -52,7 +52,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         quote = market.quote()
     except MarketUnavailable as e:
-        print(tx.t("oilfx: market data unavailable: {error}.", error=e), file=sys.stderr)
+        print(tx.t("oilfx: market data unavailable: {error}.", error=e.text), file=sys.stderr)
         return 1
     try:
         pump: list[PumpPrice] | MarketUnavailable = market.pump()

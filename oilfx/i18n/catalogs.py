@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import string
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -127,29 +128,55 @@ def check() -> list[str]:
         seen: dict[str, Path] = {}
         for path in po_files(lang):
             for message in _read(path, lang):
-                if not message.id:
-                    continue
-                ids = message.id if isinstance(message.id, tuple) else (message.id,)
-                key, where = ids[0], f"{lang.value}/{path.name}"
-                if key in seen:
-                    problems.append(f"{where}: {key!r} is also in {seen[key].name}")
-                seen[key] = path
-                if key not in used:
-                    problems.append(f"{where}: {key!r} is not used by any code")
-                    continue
-                strings = message.string if isinstance(message.string, tuple) else (message.string,)
-                if message.fuzzy or not all(strings):
-                    problems.append(f"{where}: {key!r} has no {lang.value} translation")
-                    continue
-                wanted = placeholders(" ".join(ids))
-                for text in strings:
-                    if placeholders(text) - wanted or (wanted - {"count"}) - placeholders(text):
-                        problems.append(f"{where}: {key!r} translation {text!r} has placeholders "
-                                        f"{sorted(placeholders(text))}, the msgid {sorted(wanted)}")
+                if message.id:
+                    problems += _entry_problems(message, lang, path, used, seen)
         for found in used.values():
             if found.msgid not in seen:
                 problems.append(f"{lang.value}: {found.msgid!r} ({found.where}) has no entry")
     return problems
+
+
+def _entry_problems(message: Message, lang: Lang, path: Path, used: dict[str, Found],
+                    seen: dict[str, Path]) -> list[str]:
+    ids = message.id if isinstance(message.id, tuple) else (message.id,)
+    key, where = ids[0], f"{lang.value}/{path.name}"
+    problems = [f"{where}: {key!r} is also in {seen[key].name}"] if key in seen else []
+    seen[key] = path
+    found = used.get(key)
+    if found is None:
+        return [*problems, f"{where}: {key!r} is not used by any code"]
+    if (found.plural or None) != (ids[1] if len(ids) > 1 else None):
+        # n() in the code and a singular entry (or the reverse): gettext finds nothing and shows the msgid
+        return [*problems, f"{where}: {key!r} is {'a plural' if found.plural else 'a singular'} in the code "
+                           f"({found.where}) but not in the catalog: run update after deleting the entry"]
+    strings = message.string if isinstance(message.string, tuple) else (message.string,)
+    if message.fuzzy or not all(strings):
+        return [*problems, f"{where}: {key!r} has no {lang.value} translation"]
+    if lang is Lang.EN and strings != ids:
+        # str(msg) is the English the model, logs and --json read: it must be the msgid itself
+        problems.append(f"{where}: {key!r}: the English msgstr must equal the msgid (fix the code's wording)")
+    wanted = placeholders(" ".join(ids))
+    for form, text in enumerate(strings):
+        # only a singular form of a language with plural forms may leave the count out ("one alert")
+        optional = {"count"} if len(strings) > 1 and form == 0 else set()
+        if placeholders(text) - wanted or (wanted - optional) - placeholders(text):
+            problems.append(f"{where}: {key!r} translation {text!r} has placeholders "
+                            f"{sorted(placeholders(text))}, the msgid {sorted(wanted)}")
+        elif error := _format_error(text, wanted):
+            problems.append(f"{where}: {key!r} translation {text!r} cannot be formatted: {error}")
+    return problems
+
+
+def _format_error(text: str, names: set[str]) -> str | None:
+    """Why str.format would fail on `text` (a stray brace, a spec or a conversion), None if it would not."""
+    try:
+        for _literal, field, _spec, conversion in string.Formatter().parse(text):
+            if field is not None and (conversion or not field.isidentifier()):
+                return f"field {field!r} is not a plain name"
+        text.format(**{name: "x" for name in names})
+    except (ValueError, KeyError, IndexError) as e:
+        return str(e)
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:

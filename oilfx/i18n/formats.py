@@ -7,6 +7,7 @@ Korean forms (년/월/일, 오전/오후), so nothing here spells a month or a d
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -41,3 +42,18 @@ def format_clock(moment: datetime, lang: Lang) -> str:
 def format_moment(moment: datetime, lang: Lang) -> str:
     """`2026년 11월 24일 오후 4:33 KST` / `2026-11-24 16:33 KST`."""
     return f"{format_day(moment, lang)} {format_clock(moment, lang)}"
+
+
+def display_width(text: str) -> int:
+    """Columns `text` takes in a monospace font (a terminal, a Slack code block): East Asian wide and full-width
+    characters (Hangul, 원) take two, combining marks none. Korean tables line up by this, not by len()."""
+    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
+               for c in text)
+
+
+def ljust(text: str, width: int) -> str:
+    return text + " " * max(0, width - display_width(text))
+
+
+def rjust(text: str, width: int) -> str:
+    return " " * max(0, width - display_width(text)) + text

@@ -82,5 +82,5 @@ KO = Texts(Lang.KO)
 EN = Texts(Lang.EN)
 
 
-def texts(lang: Lang) -> Texts:
-    return KO if lang is Lang.KO else EN
+def texts(lang: Lang | str) -> Texts:
+    return KO if Lang(lang) is Lang.KO else EN

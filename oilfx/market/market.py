@@ -32,7 +32,7 @@ PUMP_KEY = "pump"
 def describe_pump(pump: list[PumpPrice] | MarketUnavailable) -> Msg:
     """The pump prices as one line, or why they are unavailable, to render in the reader's language."""
     if isinstance(pump, MarketUnavailable):
-        return lazy("Pump prices unavailable ({reason})", reason=str(pump))
+        return lazy("Pump prices unavailable ({reason})", reason=pump.text)
     return format_pump(pump)
 
 

@@ -7,10 +7,10 @@ len() would push every Korean row out of line."""
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Sequence
 
 from oilfx.i18n import Text, Texts, benchmark_name
+from oilfx.i18n.formats import display_width, ljust, rjust
 from oilfx.market.quote import (
     BENCHMARKS,
     Quote,
@@ -25,14 +25,8 @@ from oilfx.slack.render import SlackMessage, _context, _section
 GAP = "  "
 
 
-def display_width(text: str) -> int:
-    """Columns `text` takes in a monospace font: wide (W) and fullwidth (F) characters take two."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
-def pad(text: str, width: int, right: bool = False) -> str:
-    fill = " " * max(0, width - display_width(text))
-    return fill + text if right else text + fill
+def _pad(text: str, width: int, right: bool = False) -> str:
+    return rjust(text, width) if right else ljust(text, width)
 
 
 def columns(rows: Sequence[Sequence[str]], right: Sequence[bool]) -> list[str]:
@@ -44,9 +38,9 @@ def columns(rows: Sequence[Sequence[str]], right: Sequence[bool]) -> list[str]:
     lines = []
     for row in rows:
         if len(row) < size:
-            lines.append(GAP.join([pad(row[0], widths[0]), *row[1:]]).rstrip())
+            lines.append(GAP.join([_pad(row[0], widths[0]), *row[1:]]).rstrip())
             continue
-        cells = [pad(cell, widths[i], right[i]) if right[i] or i < size - 1 else cell for i, cell in enumerate(row)]
+        cells = [_pad(cell, widths[i], right[i]) if right[i] or i < size - 1 else cell for i, cell in enumerate(row)]
         lines.append(GAP.join(cells).rstrip())
     return lines
 

@@ -200,7 +200,11 @@ class TurnRunner:
         localised: Future[TurnRequest] = Future()
 
         def begin() -> Reply:
-            localised.set_result(self.in_reader_language(request, client))
+            try:   # it never raises; if it ever did, the turn must not wait for it forever
+                localised.set_result(self.in_reader_language(request, client))
+            except Exception:
+                log.exception("no reader's language found; using the workspace's")
+                localised.set_result(dataclasses.replace(request, lang=self.languages.workspace.value))
             return start_reply(self.services, client, localised.result(), log, self.choose)
 
         start = start_beside(begin)

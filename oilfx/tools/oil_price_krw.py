@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any, Literal
 
-from oilfx.i18n import Text, benchmark_name, lazy
+from oilfx.i18n import Msg, Text, benchmark_name, lazy
 from oilfx.market.quote import (
     BENCHMARKS,
     LITRES_PER_BARREL,
@@ -29,6 +29,14 @@ Unit = Literal["barrel", "litre"]
 _UNIT_ALIASES = {"barrel": "barrel", "bbl": "barrel", "배럴": "barrel", "litre": "litre", "liter": "litre",
                  "l": "litre", "리터": "litre"}
 _LITRE_WORDS = {"litre", "liter", "l", "리터"}
+
+
+class NoPrice(LookupError):
+    """The benchmark has no price now: a data failure the registry reports, in the reader's words (`text`)."""
+
+    def __init__(self, text: Msg) -> None:
+        super().__init__(str(text))
+        self.text = text
 
 
 def normalise(args: dict[str, Any]) -> dict[str, Any]:
@@ -58,8 +66,9 @@ def oil_price_krw(market: MarketData, benchmark: Benchmark, unit: Unit = "barrel
     from the latest USD price and USD/KRW rate. Quote its `display` figure as given."""
     quote = market.quote()  # oil and fx fetched concurrently when the cache is cold
     if benchmark not in quote.oil:
-        reason = quote.missing.get(benchmark, "no source had it")
-        raise LookupError(f"no {benchmark} price available right now ({reason})")
+        reason = quote.missing.get(benchmark) or lazy("no source had it")
+        raise NoPrice(lazy("no {benchmark} price available right now ({reason})",
+                           benchmark=benchmark_name(benchmark), reason=reason))
     price, fx = quote.oil[benchmark], quote.fx
     barrel, litre = krw_per_barrel(price.usd, fx.rate), krw_per_litre(price.usd, fx.rate)
     per_barrel = Figure(FigureKind.KRW, barrel, format_krw(barrel))

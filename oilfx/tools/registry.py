@@ -99,8 +99,10 @@ class ToolRegistry:
         except _ToolError as e:
             result = ToolResult.failed(FailureKind.CALL, e.text, title)
         except Exception as e:  # a data failure (MarketUnavailable, timeouts...) is the model's to report
-            # the market's reason (sources tried, HTTP status) is data, quoted as it is in either language
-            message = lazy("{name} failed: {error}", name=name, error=str(e) or type(e).__name__)
+            # the sources' reasons (HTTP status, ...) are data, quoted as they are; our words around them come as a
+            # Msg where the error has one (MarketUnavailable.text), whose English is str(e) for the model
+            message = lazy("{name} failed: {error}", name=name,
+                           error=getattr(e, "text", None) or str(e) or type(e).__name__)
             log.warning("tool %s failed: %s", name, message)
             result = ToolResult.failed(FailureKind.DATA, message, title)
         duration_ms = (time.perf_counter() - started) * 1000
