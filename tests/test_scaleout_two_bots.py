@@ -70,6 +70,12 @@ def bots(slack: FakeSlack, openai_fake: FakeOpenAI, pages: PagesServer, redis: R
            "OILFX_STREAM": "false"}
     with ThreadPoolExecutor(2) as pool:
         (a, conn_a), (b, conn_b) = pool.map(lambda _: start_bot(slack, env), range(2))
+    # Each bot checks every market source once at start (bot.check_market, beside the connection): wait for both
+    # checks, or a slow one fetches a fallback page while a test counts the pages its turns fetched.
+    deadline = time.monotonic() + 30
+    while not all("market sources: " in bot.log() for bot in (a, b)):
+        assert time.monotonic() < deadline, "a bot never logged its start-up market check"
+        time.sleep(0.05)
     bots = Bots(a, b, conn_a, conn_b, env)
     yield bots
     for process in (bots.a, bots.b):
