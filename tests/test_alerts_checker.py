@@ -146,16 +146,17 @@ def test_a_channel_slack_refuses_gets_its_alerts_and_digest_disabled(store, fake
     assert len([c for c in slack.calls_to("chat.postMessage") if c.params.get("channel") == CHANNEL]) == refused
 
 
-def test_a_refused_token_disables_the_teams_alerts_and_digests(store, fakes, caplog):
+@pytest.mark.parametrize("error", ["invalid_auth", "token_expired"])
+def test_a_refused_token_disables_the_teams_alerts_and_digests(store, fakes, caplog, error):
     slack, pages = fakes
     for channel in (CHANNEL, "C0SECOND"):
         store.add_alert(TEAM, channel, USER, brent_above("80"), 10, datetime.now(UTC))
     store.set_digest(Digest(TEAM, "C0THIRD", USER, time(9, 0), datetime(2026, 12, 1, tzinfo=UTC)))
     other = store.add_alert("T0OTHER00", CHANNEL, USER, brent_above("80"), 10, datetime.now(UTC))
-    slack.fail("chat.postMessage", "invalid_auth", times=1)
+    slack.fail("chat.postMessage", error, times=1)
     with caplog.at_level(logging.WARNING, logger="oilfx.alerts.checker"):
         make_checker(store, slack, pages).check_alerts()
-    assert f"team {TEAM}: Slack refused the bot (invalid_auth)" in caplog.text
+    assert f"team {TEAM}: Slack refused the bot ({error})" in caplog.text
     assert [a.id for a in store.active_alerts()] == [other.id] and store.list_digests(TEAM)[0].disabled
     assert len(slack.calls_to("chat.postMessage")) == 2  # the refused one, then the other team's, posted
 

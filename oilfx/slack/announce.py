@@ -22,13 +22,16 @@ from oilfx.i18n import Texts, texts
 from oilfx.market import Market, MemoryCache
 from oilfx.services import Services
 from oilfx.slack.announce_render import render_alert, render_digest
+from oilfx.slack.api_watch import AUTH_ERRORS
 from oilfx.slack.render import SlackMessage
 from oilfx.slack.writes import SlackCallFailed, post_once, unsure
 
 log = logging.getLogger(__name__)
 
 CHANNEL_GONE = frozenset({"channel_not_found", "not_in_channel", "is_archived"})
-TEAM_GONE = frozenset({"account_inactive", "invalid_auth", "token_revoked", "not_authed", "team_access_not_granted"})
+# The token is refused (api_watch's list, token_expired included: that one was retried every check before) or
+# the workspace shut the app out: the team's alerts and digests are disabled.
+TEAM_GONE = AUTH_ERRORS | {"team_access_not_granted"}
 REFUSED_BLOCKS = frozenset({"invalid_blocks", "invalid_blocks_format"})  # the plain text is posted instead
 
 ClientFor = Callable[[str], WebClient]  # team id -> a client with that workspace's bot token
