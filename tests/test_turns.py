@@ -198,3 +198,22 @@ def test_a_question_over_the_cap_never_reaches_the_model(services):
     runner_with(services, reply).submit(request(text="WTI? " * 2000))
     assert reply.names() == ["start", "fail"] and "OILFX_MAX_QUESTION_CHARS" in reply.calls[-1][1]
     assert services.engine.asked == []
+
+
+def test_a_store_failure_in_the_threads_queue_is_told_and_counted(services, monkeypatch):
+    """The queue step runs before _turn (which counts its own outcomes): a store failing there is told to the user
+    where the answer would have gone and counted as an error in /metrics, once."""
+    from oilfx.metrics import METRICS
+    from oilfx.store import StoreError
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise StoreError("database is locked")
+
+    def errors() -> float:
+        return METRICS.registry.get_sample_value("oilfx_turns_total", {"kind": "mention", "outcome": "error"}) or 0
+
+    monkeypatch.setattr(services.store, "thread_turn", broken)
+    reply, before = RecordingReply(), errors()
+    runner_with(services, reply).submit(request(event_id="EvQueue"))
+    assert reply.names() == ["fail"] and "StoreError" in reply.calls[0][1]
+    assert errors() == before + 1 and services.engine.asked == []

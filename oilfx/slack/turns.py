@@ -124,8 +124,9 @@ class TurnRunner:
             log.warning("thread busy: the turn could not start in time")
             METRICS.turn(request.kind, TurnOutcome.BUSY)
             self._tell(request, turn_notes.busy, log)
-        except Exception as e:
+        except Exception as e:  # outside _turn (which counts its own): e.g. the store failed in the queue step
             log.exception("turn failed")
+            METRICS.turn(request.kind, TurnOutcome.ERROR)
             self._tell(request, functools.partial(turn_notes.failed, e), log)
         finally:
             self._leases.release(request.event_id)  # first: a renewal racing finish_event would report a lost lease
