@@ -170,18 +170,21 @@ def test_show_steps_button_and_its_click_speak_the_readers_language(bot, slack, 
                                       channel=channel, user=user), "interactive")
     steps = answer_in(slack, channel, ts, texts.t("Run steps"))  # saved at answer time, in the asker's language
     assert "oil_price_krw" in steps.all_text
-    # a button whose steps are gone: told so in the clicker's language
+    # a button whose steps are gone, clicked by someone who reads the other language: told so in theirs
+    other, other_texts = (EN_USER, EN) if user == KO_USER else (KO_USER, KO)
     deliver(slack, slack.block_action(SHOW_STEPS_ACTION, value="gone-key", message=msg.as_event(),
-                                      channel=channel, user=user), "interactive")
+                                      channel=channel, user=other), "interactive")
     note = slack.wait_for(lambda: [e for e in slack.ephemerals if e["channel"] == channel], TIMEOUT,
                           what="the note that the steps are gone")[0]
-    assert texts.t("The steps of this answer are no longer stored.") in note["text"]
+    assert note["user"] == other
+    assert other_texts.t("The steps of this answer are no longer stored.") in note["text"]
 
 
 @pytest.mark.parametrize("texts, user", [(KO, KO_USER), (EN, EN_USER)])
 def test_feedback_is_acknowledged_in_the_clickers_language(bot, slack, quote, path, texts, user):
     channel = f"C0FRFB{path[:2].upper()}{texts.lang.value.upper()}"
-    ts = ask(slack, "WTI?", user, channel)
+    asker = EN_USER if user == KO_USER else KO_USER   # the answer is the other reader's: the click is `user`'s
+    ts = ask(slack, "WTI?", asker, channel)
     msg = answer_in(slack, channel, ts, wti(quote))
     value = feedback_buttons(msg)["positive_button"]["value"]
     deliver(slack, slack.block_action(FEEDBACK_ACTION, value=value, message=msg.as_event(), channel=channel,
