@@ -23,7 +23,7 @@ from oilfx.config import ConfigError, Settings, load_settings
 from oilfx.engines import EngineError
 from oilfx.health import Health, MarketCheck, store_check
 from oilfx.health_http import OpsRoutes
-from oilfx.i18n import Texts
+from oilfx.i18n import Lang, Texts
 from oilfx.logs import setup_logging
 from oilfx.slack.preflight import BOT_TOKEN_HOWTO, problems, start_texts
 from oilfx.store import StoreError
@@ -130,6 +130,13 @@ def main() -> int:
     if found := problems(settings):
         return fail(found, tx)
     setup_logging(settings.log_level)
+    # Compile both catalogs now, not inside the first turn: its reply's first post waits for them (~0.1 s, more
+    # on a busy machine), and a reply registered late leaves a process killed mid-turn holding more (the quote
+    # cache's fill lock) for the next one to wait out.
+    from oilfx.i18n.catalog import translations
+
+    for lang in Lang:
+        translations(lang)
 
     from slack_bolt.error import BoltError
 

@@ -103,9 +103,10 @@ def user_turns(openai_fake: Any, question: str) -> int:
 def kill_mid_turn(slack: Any, openai_fake: Any, env: dict[str, str], question: str, channel: str,
                   registered: Callable[[], Any], timeout: float = 20.0) -> dict[str, Any]:
     """Start a bot, ask `question` in `channel`, and kill it -9 once `registered()` (its reply is in the store)
-    and its first model round was asked (each round takes 1 s). Returns the mention's payload."""
+    and its first model round was asked (each round takes 2 s: the kill lands inside that round, before any tool
+    runs, even when a busy machine delays the reply's registration). Returns the mention's payload."""
     bot = start_connected(env, slack)
-    openai_fake.latency = 1.0
+    openai_fake.latency = 2.0
     try:
         payload = slack.app_mention(question, channel=channel)
         slack.wait_ack(slack.deliver("events_api", payload))
