@@ -24,6 +24,7 @@ from matplotlib.font_manager import FontProperties
 from oilfx.charts.fonts import families, korean_family
 from oilfx.charts.summary import FX, NothingToDraw, format_percent, format_value, series_name, unit_label
 from oilfx.i18n import Lang, Texts, lazy
+from oilfx.i18n.joins import Join, joined
 from oilfx.market.history.series import Series, Unit
 from oilfx.market.history.summary import summarise
 
@@ -72,10 +73,7 @@ def _check(series: Sequence[Series]) -> None:
     if not any(s.values() for s in series):
         items = [lazy("{name}: no values from {start} to {end}", name=series_name(s), start=s.start, end=s.end)
                  for s in series]
-        text = items[-1]
-        for item in reversed(items[:-1]):   # a list of whole entries, the join an entry of its own
-            text = lazy("{item}, {rest}", item=item, rest=text)
-        raise NothingToDraw(text)
+        raise NothingToDraw(joined(items, Join.COMMA))
 
 
 class MoneyTicks(ticker.Formatter):

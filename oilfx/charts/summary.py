@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from oilfx.i18n import Msg, benchmark_name, lazy
+from oilfx.i18n import Msg, Text, benchmark_name, lazy
 from oilfx.market import format_krw, format_krw_litre, format_rate, format_usd
 from oilfx.market.history.series import Point, Series, Unit
 from oilfx.market.history.summary import format_percent, summarise
@@ -20,7 +20,7 @@ class NothingToDraw(ValueError):
     """The range has no value to draw (every day listed empty): `text` says so in the reader's language, str() in
     English for logs."""
 
-    def __init__(self, text: Msg) -> None:
+    def __init__(self, text: Text) -> None:
         super().__init__(str(text))
         self.text = text
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from oilfx.i18n import Msg, Text, lazy
+from oilfx.i18n.joins import joined
 
 # What could not be had, in words to translate (the sources' own reasons stay as they said them: HTTP 503, ...).
 WHAT: dict[str, Msg] = {
@@ -44,10 +45,7 @@ class MarketUnavailable(Exception):
             what = part._what
             texts.append(lazy("{what}: {detail}", what=what, detail=detail) if detail
                          else lazy("{what}: no source configured", what=what))
-        text = texts[-1]
-        for earlier in reversed(texts[:-1]):
-            text = lazy("{first}; {rest}", first=earlier, rest=text)
-        return text
+        return joined(texts)
 
     @classmethod
     def combine(cls, first: MarketUnavailable, second: MarketUnavailable) -> MarketUnavailable:

@@ -9,6 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from oilfx.i18n import Msg, lazy
+from oilfx.i18n.joins import Join, joined
 
 KST = ZoneInfo("Asia/Seoul")
 BENCHMARKS = ("Dubai", "WTI", "Brent")
@@ -167,15 +168,13 @@ def format_pump(prices: Sequence[PumpPrice]) -> Msg:
     to render in the reader's language (products as KNOC names them)."""
     days = {p.as_of for p in prices}
     sources = ", ".join(dict.fromkeys(p.source for p in prices))
+    shown = [f"{p.product} {format_krw_litre(p.krw_per_litre)}/L" for p in prices]
     if len(days) == 1:
-        items = " · ".join(f"{p.product} {format_krw_litre(p.krw_per_litre)}/L" for p in prices)
         return lazy("Pump prices ({sources} national average, {day}): {items}", sources=sources, day=days.pop(),
-                    items=items)
-    dated: Msg | str = ""
-    for p in reversed(prices):   # each with its own day: "a (day) · b (day)", the days in the reader's form
-        shown = f"{p.product} {format_krw_litre(p.krw_per_litre)}/L"
-        item = lazy("{item} ({day})", item=shown, day=p.as_of)
-        dated = item if dated == "" else lazy("{first} · {rest}", first=item, rest=dated)
+                    items=" · ".join(shown))
+    # each with its own day: "a (day) · b (day)", the days in the reader's form
+    dated = joined([lazy("{item} ({day})", item=item, day=p.as_of) for item, p in zip(shown, prices, strict=True)],
+                   Join.DOT)
     return lazy("Pump prices ({sources} national average): {items}", sources=sources, items=dated)
 
 

@@ -10,6 +10,7 @@ from enum import Enum, StrEnum
 from typing import Any
 
 from oilfx.i18n import Text, lazy
+from oilfx.i18n.joins import joined
 from oilfx.market.history.series import ChartRequest
 
 
@@ -95,17 +96,6 @@ class ToolResult:
         if self.failure is not None:
             out["error"] = str(self.failure.message)
         return out
-
-
-def joined(items: list[Text]) -> Text:
-    """Several items as one Text: "a; b; c" in either language (a list, not a sentence glued from fragments:
-    each item is a whole entry). "" for none."""
-    if not items:
-        return ""
-    text = items[-1]
-    for item in reversed(items[:-1]):
-        text = lazy("{first}; {rest}", first=item, rest=text)
-    return text
 
 
 __all__ = ["FailureKind", "Figure", "FigureKind", "Source", "ToolFailure", "ToolResult", "joined"]

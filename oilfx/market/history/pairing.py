@@ -13,7 +13,8 @@ import dataclasses
 from datetime import date
 from decimal import Decimal
 
-from oilfx.i18n import Msg, lazy, lazy_n
+from oilfx.i18n import Msg, Text, lazy, lazy_n
+from oilfx.i18n.joins import Join, joined
 from oilfx.market.history.series import Pairing, Point, Series, Unit
 from oilfx.market.quote import krw_per_barrel, krw_per_litre
 
@@ -56,7 +57,7 @@ def _convert(usd: Decimal, rate: Decimal | None, unit: Unit) -> Decimal:
     return krw_per_litre(usd, rate) if unit is Unit.KRW_PER_LITRE else krw_per_barrel(usd, rate)
 
 
-def note(sources: tuple[str, ...], earlier: list[tuple[date, date]], unpaired: list[date]) -> Msg:
+def note(sources: tuple[str, ...], earlier: list[tuple[date, date]], unpaired: list[date]) -> Text:
     """"Each close × the USD/KRW rate (Frankfurter (ECB)) of the same day. 2 dates had no rate that day and used
     the latest before it: ..." as a Msg: whole sentences, each its own entry, the dates in the reader's form."""
     sentences: list[Msg] = [lazy("Each close × the USD/KRW rate ({sources}) of the same day.",
@@ -69,19 +70,9 @@ def note(sources: tuple[str, ...], earlier: list[tuple[date, date]], unpaired: l
             items.append(lazy_n("and {count} more date", "and {count} more dates", more))
         sentences.append(lazy_n("{count} date had no rate that day and used the latest before it: {dates}.",
                                 "{count} dates had no rate that day and used the latest before it: {dates}.",
-                                len(earlier), dates=_chain(items, "list")))
+                                len(earlier), dates=joined(items, Join.COMMA)))
     if unpaired:
         sentences.append(lazy_n("No rate on or before {day}, so {count} date is left without a value.",
                                 "No rate on or before {day}, so {count} dates are left without a value.",
                                 len(unpaired), day=unpaired[0]))
-    return _chain(sentences, "sentences")
-
-
-def _chain(parts: list[Msg], kind: str) -> Msg:
-    """Several entries as one Msg: list items joined by a comma, sentences by a space (a list of whole entries,
-    not a sentence glued from fragments; the joins are catalog entries so a language could change them)."""
-    text = parts[-1]
-    for part in reversed(parts[:-1]):
-        text = (lazy("{item}, {rest}", item=part, rest=text) if kind == "list"
-                else lazy("{sentence} {rest}", sentence=part, rest=text))
-    return text
+    return joined(sentences, Join.SENTENCES)

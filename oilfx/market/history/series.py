@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
 
-from oilfx.i18n import Msg
+from oilfx.i18n import Text
 
 
 class Period(Enum):
@@ -90,7 +90,7 @@ class Series:
     end: date
     fetched_at: datetime           # timezone-aware
     # for won series: how oil dates were paired with rates ("or the latest before"); str() of it is the English
-    pairing_note: Msg | None = None
+    pairing_note: Text | None = None
     pairs: tuple[Pairing, ...] = ()  # for won series: the close and rate behind each valued point, oldest first
 
     def values(self) -> list[Point]:
