@@ -5,7 +5,6 @@ Channel posts nobody asked for (the /oilprice table, alerts, digests) use the wo
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import threading
 import time
@@ -16,9 +15,9 @@ from slack_sdk.errors import SlackApiError
 
 from oilfx.i18n import Lang, question_lang
 from oilfx.slack.progress import quick_client
-from oilfx.slack.turn_request import TurnRequest
+from oilfx.slack.turn_request import TurnRequest, parse_request
 from oilfx.store import records
-from oilfx.store.events import EventClaims
+from oilfx.store.events import EventClaims, OpenReply
 from oilfx.store.records import LanguageChoice, Meta, language_key
 
 logger = logging.getLogger(__name__)
@@ -100,23 +99,24 @@ class Languages:
                            "then its users get OILFX_LANG unless they choose with /oilprice lang", team, reason)
 
 
-def localise(request: TurnRequest, languages: Languages, store: EventClaims, client: WebClient | None
+def localise(request: TurnRequest, languages: Languages, client: WebClient | None, left: OpenReply | None
              ) -> TurnRequest:
     """`request` with the language its answer's frame is written in: the one it carries (an orphan's saved
-    request), the one the event's earlier owner started its reply in (a redelivery finishes that reply in the same
-    words), else the reader's (`languages.for_user`). Never raises."""
+    request), the one the event's earlier owner started its reply `left` in (a redelivery finishes that reply in the
+    same words), else the reader's (`languages.for_user`). Never raises."""
     if request.lang:
         return request
-    if saved := _saved_lang(store, request.event_id):
-        return dataclasses.replace(request, lang=saved)
+    saved = parse_request(left.request) if left is not None else None
+    if saved is not None and Lang.parse(saved.lang):
+        return dataclasses.replace(request, lang=saved.lang)
     lang = languages.for_user(client, request.team, request.user, request.text)
     return dataclasses.replace(request, lang=lang.value)
 
 
-def _saved_lang(store: EventClaims, event_id: str) -> str | None:
+def left_reply(store: EventClaims, event_id: str) -> OpenReply | None:
+    """The reply an earlier owner of the event left open; None when there is none or the store cannot say (it may
+    be what failed: the reader's own language is used then)."""
     try:
-        left = store.get_open_reply(event_id)
-        saved = json.loads(left.request).get("lang") if left is not None else None
-    except Exception:  # unreadable, or the store is down: start_reply meets the same store and says so
+        return store.get_open_reply(event_id)
+    except Exception:
         return None
-    return saved if isinstance(saved, str) and Lang.parse(saved) else None

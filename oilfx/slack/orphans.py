@@ -10,7 +10,6 @@ A live process's open replies are never taken: it keeps renewing their leases.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -22,7 +21,7 @@ from oilfx.slack.clients import TeamClients
 from oilfx.slack.replies import SlackCallFailed
 from oilfx.slack.reply_start import reopen_reply
 from oilfx.slack.turn_log import thread_log
-from oilfx.slack.turn_request import TurnRequest
+from oilfx.slack.turn_request import parse_request
 from oilfx.slack.turns import TurnRunner
 from oilfx.store.base import OpenReply
 
@@ -34,14 +33,6 @@ ANSWER_MAX_AGE = 1800.0       # an older question is not answered late: the user
 
 def interrupted(texts: Texts) -> str:
     return texts.t("Your question was interrupted (oilfx restarted); please ask it again.")
-
-
-def parse_request(raw: str) -> TurnRequest | None:
-    try:
-        fields = json.loads(raw)
-        return TurnRequest(**fields) if isinstance(fields, dict) else None
-    except (TypeError, ValueError):  # written by another version of oilfx
-        return None
 
 
 class OrphanFinisher:

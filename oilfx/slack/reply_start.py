@@ -51,10 +51,9 @@ def reopen_reply(client: WebClient, left: OpenReply, team: str, user: str,
 
 
 def start_reply(services: Services, client: WebClient, request: TurnRequest, log: logging.LoggerAdapter,
-                choose: ChooseReply) -> Reply:
-    """The turn's reply (`choose`: which one for this request), started, or the one an interrupted turn left;
-    SlackCallFailed: nowhere to answer."""
-    interrupted = services.store.get_open_reply(request.event_id)
+                choose: ChooseReply, interrupted: OpenReply | None) -> Reply:
+    """The turn's reply (`choose`: which one for this request), started, or `interrupted`, the one an earlier owner
+    of the event left (the caller read it from the store); SlackCallFailed: nowhere to answer."""
     if interrupted:
         # An earlier owner of this event died after posting its reply: answer there, not a second time.
         log.warning("taking over an interrupted turn; its %s %s gets the answer",

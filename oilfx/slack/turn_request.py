@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from oilfx.i18n import Lang, Texts, texts
@@ -26,3 +27,12 @@ class TurnRequest:
     def texts(self) -> Texts:
         """What the turn writes around the answer, in the reader's language (Korean until one is chosen)."""
         return texts(Lang.parse(self.lang) or Lang.KO)
+
+
+def parse_request(raw: str) -> TurnRequest | None:
+    """A TurnRequest as start_reply saved it with its open reply; None if another version of oilfx wrote it."""
+    try:
+        fields = json.loads(raw)
+        return TurnRequest(**fields) if isinstance(fields, dict) else None
+    except (TypeError, ValueError):  # written by another version of oilfx
+        return None

@@ -15,8 +15,6 @@ import time
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 
-from slack_sdk import WebClient
-
 from oilfx.engines.base import Answer, EngineError, with_notices
 from oilfx.guard import guard_answer
 from oilfx.metrics import METRICS, TurnOutcome
@@ -26,7 +24,7 @@ from oilfx.slack.arrivals import ARRIVALS
 from oilfx.slack.caps import clean_text, question_too_long
 from oilfx.slack.chart_post import attach_charts, requested_charts
 from oilfx.slack.clients import NotInstalled, TeamClients
-from oilfx.slack.language import Languages, localise
+from oilfx.slack.language import Languages, left_reply, localise
 from oilfx.slack.render import steps_breakdown, wants_steps
 from oilfx.slack.replies import SlackCallFailed
 from oilfx.slack.reply import FinalAnswer, Reply
@@ -151,15 +149,12 @@ class TurnRunner:
         finally:
             store.leave_turn(ticket)  # only if the turn never started (e.g. the wait failed): a no-op otherwise
 
-    def in_reader_language(self, request: TurnRequest, client: WebClient | None) -> TurnRequest:
-        """`request` with the language its answer's frame is written in (language.localise; never raises)."""
-        return localise(request, self.languages, self.services.store, client)
-
     def _tell(self, request: TurnRequest, reason: turn_notes.Note, log: logging.LoggerAdapter) -> None:
         """`reason` (written in the reader's language, once that is known) where the answer would have gone, in a
         reply of its own."""
         try:
-            request = self.in_reader_language(request, self.clients(request.team))
+            left = left_reply(self.services.store, request.event_id)
+            request = localise(request, self.languages, self.clients(request.team), left)
             reply = self.choose(request, log)
         except NotInstalled as e:  # the team uninstalled: nowhere to say it
             log.error("could not tell the user (%s): %s", e, turn_notes.for_log(reason))
@@ -201,12 +196,18 @@ class TurnRunner:
         localised: Future[TurnRequest] = Future()
 
         def begin() -> Reply:
+            fallback = dataclasses.replace(request, lang=self.languages.workspace.value)
+            try:   # read once: its language (localise) and the reply to finish (start_reply)
+                left = self.services.store.get_open_reply(request.event_id)
+            except Exception:
+                localised.set_result(fallback)   # the turn fails on the store below; it must not wait for this
+                raise
             try:   # it never raises; if it ever did, the turn must not wait for it forever
-                localised.set_result(self.in_reader_language(request, client))
+                localised.set_result(localise(request, self.languages, client, left))
             except Exception:
                 log.exception("no reader's language found; using the workspace's")
-                localised.set_result(dataclasses.replace(request, lang=self.languages.workspace.value))
-            return start_reply(self.services, client, localised.result(), log, self.choose)
+                localised.set_result(fallback)
+            return start_reply(self.services, client, localised.result(), log, self.choose, left)
 
         start = start_beside(begin)
         outcome = TurnOutcome.ERROR
