@@ -96,14 +96,16 @@ def oilprice_callback(deps: Deps) -> Callable[..., None]:
             deps.background(subcommand.run, CommandContext(deps, body, rest, log))
             return
         user = body.get("user_id", "")
-        # the header heads the answer, so it is in the answer's language: the question's, else the user's
-        tx = texts(user_lang(deps, body, question=text))
+        # the header heads the answer, so it is in the answer's language (the question's, else the user's), found
+        # once here for both
+        lang = user_lang(deps, body, question=text)
+        tx = texts(lang)
         header = tx.t("<@{user}> asked: _{question}_", user=user, question=escape(text)) if user else ""
         # No thread yet: the placeholder we post becomes the thread, so replies to it continue the conversation.
         deps.runner.submit(TurnRequest(
             team=body.get("team_id", ""), channel=body.get("channel_id", ""), user=user, text=text,
             event_id=command_id(body), order="0", thread_ts=None, reply_thread_ts=None, kind="command",
-            response_url=body.get("response_url"), header=header))
+            response_url=body.get("response_url"), header=header, lang=lang.value))
 
     return handle_oilprice
 
