@@ -16,7 +16,7 @@ from oilfx.i18n import EN, Texts, benchmark_name
 from oilfx.market import Market, MarketUnavailable
 from oilfx.market.history.series import ChartRequest, Series
 from oilfx.slack.render import escape
-from oilfx.slack.uploads import Attachment, UploadResult, attach_or_note, post_note
+from oilfx.slack.uploads import Attachment, UploadResult, attach_or_note, failure_note, post_note
 
 Log = logging.LoggerAdapter | logging.Logger
 
@@ -64,8 +64,8 @@ def attach_charts(client: WebClient, market: Market, channel: str, thread_ts: st
             chart = attachment(request, series, comment=summary_text(series, texts), texts=texts)
         except (MarketUnavailable, ValueError) as e:
             log.warning("chart %s not drawn: %s", describe(request, EN), e)
-            note = texts.t("chart could not be attached: no data for {chart}", chart=escape(describe(request, texts)))
-            post_note(client, channel, thread_ts, f"_{note}_", log)
+            why = texts.t("no data for {chart}", chart=describe(request, texts))   # failure_note escapes it
+            post_note(client, channel, thread_ts, failure_note(why, texts), log)
             results.append(UploadResult(error=str(e)))
             continue
         results.append(attach_or_note(client, channel, thread_ts, chart, log, texts))
