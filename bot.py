@@ -130,13 +130,12 @@ def main() -> int:
     if found := problems(settings):
         return fail(found, tx)
     setup_logging(settings.log_level)
-    # Compile both catalogs now, not inside the first turn: its reply's first post waits for them (~0.1 s, more
+    # Compile the Korean catalog now, not inside the first turn: its reply's first post waits for it (~0.1 s, more
     # on a busy machine), and a reply registered late leaves a process killed mid-turn holding more (the quote
-    # cache's fill lock) for the next one to wait out.
+    # cache's fill lock) for the next one to wait out. (English needs no catalog: catalog.translations.)
     from oilfx.i18n.catalog import translations
 
-    for lang in Lang:
-        translations(lang)
+    translations(Lang.KO)
 
     from slack_bolt.error import BoltError
 

@@ -40,8 +40,12 @@ def read_catalog(lang: Lang) -> Catalog:
 
 
 @functools.cache
-def translations(lang: Lang) -> gettext.GNUTranslations:
-    """The compiled catalog of `lang` (cached: read once per process)."""
+def translations(lang: Lang) -> gettext.NullTranslations:
+    """The compiled catalog of `lang` (cached: read once per process). English is the msgids themselves (the catalog
+    check holds every English msgstr to its msgid), so it needs no catalog: NullTranslations gives each msgid back,
+    with English's one/other plural rule."""
+    if lang is Lang.EN:
+        return gettext.NullTranslations()
     buffer = io.BytesIO()
     write_mo(buffer, read_catalog(lang), use_fuzzy=False)
     buffer.seek(0)

@@ -30,7 +30,7 @@ class Msg:
     count: int | None = None
 
     def __str__(self) -> str:
-        return Texts(Lang.EN).render(self)
+        return EN.render(self)
 
     def in_lang(self, lang: Lang) -> str:
         return Texts(lang).render(self)
