@@ -98,4 +98,4 @@ class ToolResult:
         return out
 
 
-__all__ = ["FailureKind", "Figure", "FigureKind", "Source", "ToolFailure", "ToolResult", "joined"]
+__all__ = ["FailureKind", "Figure", "FigureKind", "Source", "ToolFailure", "ToolResult"]

@@ -14,9 +14,9 @@ from oilfx.engines.base import with_notices
 from oilfx.engines.client import LOST_CONTEXT, describe
 from oilfx.guard import guard_answer, removed_warning
 from oilfx.i18n import EN, KO, Lang, Msg, format_day, format_moment, lazy
+from oilfx.i18n.joins import joined
 from oilfx.market import Market
 from oilfx.tools import FailureKind, ToolResult, ToolStep, default_registry
-from oilfx.tools.result import joined
 
 
 def test_a_conversions_sources_and_summary_read_in_either_language(market: Market) -> None:

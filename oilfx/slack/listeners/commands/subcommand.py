@@ -39,7 +39,7 @@ class CommandContext:
         """The user's language, for what only they see (ephemeral answers, refusals, usage)."""
         return texts(user_lang(self.deps, self.body))
 
-    @property
+    @functools.cached_property
     def channel_tx(self) -> Texts:
         """For what the channel sees (confirmations posted in_channel, the chart): the workspace's language, unless
         the command itself was written in Korean (`/oilprice 차트 두바이 1년`): then Korean, as a question in Korean
