@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -110,8 +111,13 @@ def kill_mid_turn(slack: Any, openai_fake: Any, env: dict[str, str], question: s
     try:
         payload = slack.app_mention(question, channel=channel)
         slack.wait_ack(slack.deliver("events_api", payload))
-        slack.wait_for(lambda: registered() and user_turns(openai_fake, question), timeout,
-                       what="the turn's reply registered and its first model round asked")
+        # Polled: slack.wait_for re-checks only when the fake Slack sees a call, and neither the store nor the fake
+        # OpenAI tells it; waiting for the next Slack call (a progress update) killed the bot mid-tools, sometimes
+        # holding the quote cache's fill lock for its 30 s.
+        deadline = time.monotonic() + timeout
+        while not (registered() and user_turns(openai_fake, question)):
+            assert time.monotonic() < deadline, "the turn's reply was never registered with its first round asked"
+            time.sleep(0.02)
         old = slack.connections()
         bot.kill()
         slack.wait_for(lambda: not set(old) & set(slack.connections()), 10, what="the killed bot's connection closed")
